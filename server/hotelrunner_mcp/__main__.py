@@ -1,0 +1,7 @@
+"""`python -m hotelrunner_mcp` is the `hotelrunner-mcp` command."""
+
+import sys
+
+from hotelrunner_mcp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,166 @@
+"""Settings from the environment and from `.env` / `.env.local` files (environment wins)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://app.hotelrunner.com/api/v2/apps"
+ENV_FILES = (".env", ".env.local")  # later files win
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder: $XDG_DATA_HOME/hotelrunner-mcp or ~/.local/share/hotelrunner-mcp."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hotelrunner-mcp"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; `#` comments, `export ` prefixes and surrounding quotes are allowed."""
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return values
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know. Build it with `Settings.load()`."""
+
+    token: str | None = None
+    hr_id: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    data_dir: Path = field(default_factory=default_data_dir)
+    audit_path: Path | None = None  # None: <data_dir>/audit.jsonl
+    per_minute: int = 5
+    per_day: int = 250
+    minute_seconds: float = 60.0  # length of the "minute" window; only tests shorten it
+    day_seconds: float = 86400.0
+    max_quota_wait_seconds: float = 70.0
+    timeout_seconds: float = 20.0
+    read_only: bool = False
+    sandbox: bool = False
+    apply_without_preview: bool = False
+    rooms_ttl_seconds: float = 900.0
+    plan_ttl_seconds: float = 600.0
+    mirror_max_age_seconds: float = 900.0
+    sources: tuple[str, ...] = ()  # env files that were read, for the setup status
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token and self.hr_id)
+
+    @property
+    def audit_file(self) -> Path:
+        return self.audit_path or self.data_dir / "audit.jsonl"
+
+    @property
+    def missing(self) -> list[str]:
+        """Names of the required settings that are not set."""
+        return [name for name, value in (("HOTELRUNNER_TOKEN", self.token), ("HOTELRUNNER_HR_ID", self.hr_id)) if not value]
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+        """Read `.env` then `.env.local` from `cwd`, then the environment on top."""
+        environ = os.environ if environ is None else environ
+        cwd = Path.cwd() if cwd is None else cwd
+        merged: dict[str, str] = {}
+        sources: list[str] = []
+        for name in ENV_FILES:
+            path = cwd / name
+            found = read_env_file(path)
+            if found:
+                sources.append(str(path))
+            merged.update(found)
+        merged.update({k: v for k, v in environ.items() if k.startswith("HOTELRUNNER_")})
+        return cls.from_mapping(merged, sources=tuple(sources))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str], sources: tuple[str, ...] = ()) -> Settings:
+        reader = _Reader(values)
+        data_dir = reader.path("HOTELRUNNER_DATA_DIR")
+        return cls(
+            token=reader.text("HOTELRUNNER_TOKEN"),
+            hr_id=reader.text("HOTELRUNNER_HR_ID"),
+            base_url=(reader.text("HOTELRUNNER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            data_dir=data_dir or default_data_dir(),
+            audit_path=reader.path("HOTELRUNNER_AUDIT_LOG"),
+            per_minute=reader.integer("HOTELRUNNER_QUOTA_PER_MINUTE", 5),
+            per_day=reader.integer("HOTELRUNNER_QUOTA_PER_DAY", 250),
+            minute_seconds=reader.number("HOTELRUNNER_QUOTA_MINUTE_SECONDS", 60.0),
+            day_seconds=reader.number("HOTELRUNNER_QUOTA_DAY_SECONDS", 86400.0),
+            max_quota_wait_seconds=reader.number("HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS", 70.0, minimum=0),
+            timeout_seconds=reader.number("HOTELRUNNER_TIMEOUT_SECONDS", 20.0),
+            read_only=reader.flag("HOTELRUNNER_READ_ONLY"),
+            sandbox=reader.flag("HOTELRUNNER_SANDBOX"),
+            apply_without_preview=reader.flag("HOTELRUNNER_APPLY_WITHOUT_PREVIEW"),
+            rooms_ttl_seconds=reader.number("HOTELRUNNER_ROOMS_TTL_SECONDS", 900.0, minimum=0),
+            plan_ttl_seconds=reader.number("HOTELRUNNER_PLAN_TTL_SECONDS", 600.0),
+            mirror_max_age_seconds=reader.number("HOTELRUNNER_MIRROR_MAX_AGE_SECONDS", 900.0, minimum=0),
+            sources=sources,
+        )
+
+
+class _Reader:
+    """Typed access to string settings with errors that name the variable."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def text(self, name: str) -> str | None:
+        value = self._values.get(name, "").strip()
+        return value or None
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return Path(value).expanduser() if value else None
+
+    def flag(self, name: str) -> bool:
+        value = (self.text(name) or "").lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false")
+
+    def number(self, name: str, default: float, minimum: float = 1e-9) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            parsed = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} is not a number") from None
+        if parsed < minimum:
+            raise ConfigError(f"{name}={value!r} must be at least {minimum:g}")
+        return parsed
+
+    def integer(self, name: str, default: int) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        if not value.isdigit() or int(value) < 1:
+            raise ConfigError(f"{name}={value!r} must be a whole number of at least 1")
+        return int(value)

@@ -1,0 +1,42 @@
+"""Keep the token and hr_id out of every string, URL and parameter map that leaves the process."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MASK = "***"
+SECRET_PARAMS = frozenset({"token", "hr_id"})
+_QUERY_SECRET = re.compile(r"(?i)\b(token|hr_id)=[^&\s#'\"]*")
+
+
+class Redactor:
+    """Masks known secret values and any `token=`/`hr_id=` query pair, whatever its value."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        # Longest first so a secret containing another is masked whole; ignore trivial values.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        """Return `value` with every secret and secret query pair masked."""
+        value = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={MASK}", value)
+        for secret in self._secrets:
+            value = value.replace(secret, MASK)
+        return value
+
+    def params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Copy of a parameter map with secret keys dropped and secret values masked."""
+        if not params:
+            return {}
+        return {k: self.value(v) for k, v in params.items() if k not in SECRET_PARAMS}
+
+    def value(self, value: Any) -> Any:
+        """Redact strings anywhere inside JSON-like data."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: (MASK if k in SECRET_PARAMS else self.value(v)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        return value
