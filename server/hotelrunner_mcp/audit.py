@@ -1,0 +1,135 @@
+"""AuditLog: one redacted JSON line per tool call and per upstream request.
+
+Each line is written with a single `os.write` on a file opened with O_APPEND, so lines from concurrent
+processes never interleave. The file is created with mode 0600. A line that cannot be written raises
+RecordingUnavailable: the caller refuses the call rather than make it unrecorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import RecordingUnavailable
+from .redact import Redactor
+
+FILE_MODE = 0o600
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ToolCallContext:
+    """The tool call in progress; upstream lines written inside it carry its tool name and call id."""
+
+    tool: str
+    client: str | None
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    result: dict[str, Any] = field(default_factory=dict)  # extra fields for the closing line
+
+
+_current_call: ContextVar[ToolCallContext | None] = ContextVar("hotelrunner_audit_call", default=None)
+
+
+def current_call() -> ToolCallContext | None:
+    """The tool call this code runs under, if any."""
+    return _current_call.get()
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class AuditLog:
+    """Append-only JSON-lines audit file; every value passes through the Redactor."""
+
+    def __init__(self, path: Path, redactor: Redactor) -> None:
+        self.path = Path(path)
+        self._redactor = redactor
+
+    def write(self, event: str, **fields: Any) -> None:
+        """Append one line: time, event, pid, the current tool call, then `fields` (all redacted)."""
+        record: dict[str, Any] = {"time": utc_now_iso(), "event": event, "pid": os.getpid()}
+        call = _current_call.get()
+        if call is not None:
+            record.update(tool=call.tool, call_id=call.call_id, client=call.client)
+        record.update(fields)
+        line = json.dumps(self._redactor.value(record), ensure_ascii=False, default=str, separators=(",", ":"))
+        self._append((self._redactor.text(line) + "\n").encode("utf-8"))
+
+    def ensure_writable(self) -> None:
+        """Raise RecordingUnavailable now if a line could not be appended (checked before a read is sent)."""
+        self._append(b"")
+
+    @contextmanager
+    def tool_call(self, tool: str, client: str | None, arguments: dict[str, Any]) -> Iterator[ToolCallContext]:
+        """Frame one tool call with a start line and an end line (status, error code, duration).
+
+        The start line must be written, or RecordingUnavailable is raised and the tool does not run. A
+        failing end line does not hide the tool's own result or error (it is reported on stderr).
+        """
+        call = ToolCallContext(tool=tool, client=client)
+        self.write("tool_call", phase="start", tool=tool, call_id=call.call_id, client=client, arguments=arguments)
+        token = _current_call.set(call)
+        started = time.monotonic()
+        outcome: dict[str, Any] = {"status": "ok"}
+        try:
+            yield call
+        except BaseException as exc:
+            outcome = {"status": "error", "error_code": getattr(exc, "code", type(exc).__name__)}
+            raise
+        finally:
+            _current_call.reset(token)
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            try:
+                self.write(
+                    "tool_call", phase="end", tool=tool, call_id=call.call_id, client=client,
+                    duration_ms=duration_ms, **outcome, **call.result,
+                )
+            except RecordingUnavailable as exc:
+                logger.warning("%s", exc)
+
+    def _append(self, data: bytes) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+            try:
+                if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
+                    os.fchmod(fd, FILE_MODE)
+                if data and os.write(fd, data) != len(data):
+                    raise OSError("short write (disk full?)")
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise RecordingUnavailable(
+                f"The audit log {self.path} cannot be written ({type(exc).__name__}: {exc.strerror or exc}), so "
+                "the call was refused rather than made unrecorded. Check HOTELRUNNER_AUDIT_LOG / "
+                "HOTELRUNNER_DATA_DIR permissions and free disk space."
+            ) from None
+
+
+def read_audit(path: Path) -> list[dict[str, Any]]:
+    """Every complete line of the audit file, oldest first; a missing file or a torn last line is skipped."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records

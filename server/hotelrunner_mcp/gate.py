@@ -1,0 +1,134 @@
+"""Gate: the one door to HotelRunner. Each HTTP attempt is audited, counted against the quota, then sent.
+
+Order for one attempt: (write) intent line on disk -> quota counted -> request sent -> outcome line.
+For a read the audit file is checked writable before sending. The gate maps no HTTP status to errors:
+that is the client's job. It only tells the limiter about a 429.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx2
+
+from .audit import AuditLog
+from .errors import HotelRunnerError
+from .quota import QuotaLimiter, QuotaTicket
+from .redact import Redactor
+
+logger = logging.getLogger(__name__)
+OnWait = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class UpstreamCall:
+    """One request to HotelRunner as the audit log describes it (no credentials in here)."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    json: Any = None
+    write: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class Gate:
+    """Quota + audit around every upstream HTTP attempt."""
+
+    def __init__(self, limiter: QuotaLimiter, audit: AuditLog, redactor: Redactor) -> None:
+        self.limiter = limiter
+        self.audit = audit
+        self._redactor = redactor
+        self.last_success_at: datetime | None = None
+
+    async def send(
+        self, call: UpstreamCall, attempt: Callable[[], Awaitable[httpx2.Response]], on_wait: OnWait | None = None
+    ) -> httpx2.Response:
+        """Record, count, then run `attempt` (exactly one HTTP request) and record its outcome.
+
+        Raises RecordingUnavailable (nothing sent) if the audit log or the quota ledger cannot be written,
+        QuotaExhausted / QuotaWaitTooLong (nothing sent), or whatever `attempt` raises.
+        """
+        described = self._describe(call)
+        if call.write:
+            self.audit.write("upstream_intent", **described)
+        else:
+            self.audit.ensure_writable()
+        try:
+            ticket = await self.limiter.acquire(call.label, on_wait)
+        except HotelRunnerError as exc:
+            self._record_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
+            raise
+        started = time.monotonic()
+        try:
+            response = await attempt()
+        except BaseException as exc:
+            self._record_quietly(
+                "upstream", **described, sent=True, duration_ms=_ms_since(started), quota_left=ticket.left_today,
+                error_code=getattr(exc, "code", type(exc).__name__), error=self._redactor.text(str(exc))[:500],
+            )
+            raise
+        self._after(call, described, ticket, response, started)
+        return response
+
+    def _after(
+        self, call: UpstreamCall, described: dict[str, Any], ticket: QuotaTicket, response: httpx2.Response,
+        started: float,
+    ) -> None:
+        duration_ms = _ms_since(started)
+        if response.status_code == 429:
+            self.limiter.note_rate_limited(_retry_after(response))
+        elif response.is_success:
+            self.last_success_at = datetime.now(timezone.utc)
+        self._record_quietly(
+            "upstream", **described, sent=True, status=response.status_code, duration_ms=duration_ms,
+            transaction_id=_transaction_id(response), quota_left=ticket.left_today,
+        )
+
+    def _describe(self, call: UpstreamCall) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "method": call.method, "path": call.path, "params": self._redactor.params(call.params), "write": call.write,
+        }
+        if call.json is not None:
+            described["body"] = self._redactor.value(call.json)
+        return described
+
+    def _record_quietly(self, event: str, **fields: Any) -> None:
+        """Outcome lines: the request already left, so a failing log must not hide what happened upstream."""
+        try:
+            self.audit.write(event, **fields)
+        except HotelRunnerError:
+            logger.warning("audit outcome line lost for %s %s", fields.get("method"), fields.get("path"))
+
+
+def _ms_since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    """Retry-After in seconds (HTTP dates are rare here and treated as absent)."""
+    try:
+        return float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+
+
+def _transaction_id(response: httpx2.Response) -> str | None:
+    """Best effort: `transaction_id` from a JSON answer."""
+    if "json" not in response.headers.get("content-type", "") and not response.content.startswith(b"{"):
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    value = body.get("transaction_id") if isinstance(body, dict) else None
+    return str(value) if value is not None else None
