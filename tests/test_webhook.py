@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -248,3 +250,36 @@ def test_pushes_survive_a_restart(settings: Settings) -> None:
             http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
     with ReservationStore(settings.data_dir / "mirror.db") as reopened:
         assert reopened.get("R754208185") is not None
+
+
+def test_serve_webhook_runs_as_its_own_process_and_logs_no_secret(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = (
+        "import sys; from pathlib import Path; from hotelrunner_mcp.config import Settings;"
+        "from hotelrunner_mcp.webhook import serve_webhook;"
+        f"serve_webhook(Settings(token={TOKEN!r}, hr_id={HR_ID!r}, data_dir=Path({str(tmp_path)!r})), port={port})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            deadline = time.monotonic() + 15
+            while True:  # readiness wait, not an assertion
+                try:
+                    http.get("/health")
+                    break
+                except httpx2.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            ok = http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
+            forged = http.post(DEFAULT_PATH, params={"token": "forged-token", "hr_id": HR_ID}, data={"data": "{}"})
+        assert (ok.status_code, forged.status_code) == (200, 401)
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=15)  # stdout and stderr together
+    assert "push receiver on http://127.0.0.1" in output and "push refused (401" in output
+    assert TOKEN not in output and HR_ID not in output and "forged-token" not in output
+    with ReservationStore(tmp_path / "mirror.db") as store:
+        assert store.get("R754208185") is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -252,6 +253,9 @@ def serve_webhook(settings: Settings, *, host: str = DEFAULT_HOST, port: int = D
     import uvicorn
 
     _require_credentials(settings)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: put it behind an HTTPS reverse proxy or tunnel, never expose plain HTTP", host)
     store, audit = open_services(settings)
     with store:
         app = create_webhook_app(settings, store, audit)
