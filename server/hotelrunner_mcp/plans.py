@@ -1,0 +1,140 @@
+"""Preview plan ids: bound to one set of changes (by fingerprint), single use, short-lived.
+
+Kept in SQLite so a plan previewed by one server process can be applied through another one on the
+same data dir. Redeeming is one conditional UPDATE, so two concurrent applies cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidRequest
+from .sqlite_db import connect, immediate
+
+PLANS_DB_NAME = "plans.db"
+KEEP_SECONDS_AFTER_EXPIRY = 86400.0  # expired or used plans are kept a day, so errors can say why
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS plans (
+    plan_id     TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    expires_at  REAL NOT NULL,
+    used_at     REAL,
+    summary     TEXT
+)
+"""
+
+
+def plans_db_path(data_dir: Path) -> Path:
+    return data_dir / PLANS_DB_NAME
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class IssuedPlan:
+    plan_id: str
+    expires_at: float  # epoch seconds, same clock as the store
+
+    @property
+    def expires_at_iso(self) -> str:
+        return _iso(self.expires_at)
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    plan_id: str
+    fingerprint: str
+    created_at: float
+    expires_at: float
+    used_at: float | None
+    summary: dict[str, Any] | None
+
+
+class PlanStore:
+    """Issue and redeem plan ids. Safe to share between threads and processes."""
+
+    def __init__(self, db_path: Path, *, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._conn = connect(Path(db_path))
+        self._lock = threading.Lock()  # one connection, never used by two threads at once
+        with self._lock:
+            self._conn.execute(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def issue(self, fingerprint: str, summary: dict[str, Any] | None = None) -> IssuedPlan:
+        """A new plan id for these changes, valid for `ttl_seconds`."""
+        now = self._clock()
+        plan = IssuedPlan(secrets.token_urlsafe(12), now + self._ttl)
+        with self._lock, immediate(self._conn) as conn:
+            conn.execute("DELETE FROM plans WHERE expires_at < ?", (now - KEEP_SECONDS_AFTER_EXPIRY,))
+            conn.execute(
+                "INSERT INTO plans (plan_id, fingerprint, created_at, expires_at, summary) VALUES (?, ?, ?, ?, ?)",
+                (plan.plan_id, fingerprint, now, plan.expires_at, json.dumps(summary) if summary is not None else None),
+            )
+        return plan
+
+    def get(self, plan_id: str) -> StoredPlan | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        if row is None:
+            return None
+        return StoredPlan(
+            plan_id=row["plan_id"],
+            fingerprint=row["fingerprint"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            used_at=row["used_at"],
+            summary=json.loads(row["summary"]) if row["summary"] is not None else None,
+        )
+
+    def redeem(self, plan_id: str, fingerprint: str) -> None:
+        """Use the plan once for exactly these changes, or raise `InvalidRequest` saying why not."""
+        now = self._clock()
+        with self._lock, immediate(self._conn) as conn:
+            used = conn.execute(
+                "UPDATE plans SET used_at = ? WHERE plan_id = ? AND fingerprint = ? AND used_at IS NULL AND expires_at > ?",
+                (now, plan_id, fingerprint, now),
+            ).rowcount
+        if used == 1:
+            return
+        raise InvalidRequest(self._refusal(plan_id, fingerprint, now))
+
+    def _refusal(self, plan_id: str, fingerprint: str, now: float) -> str:
+        plan = self.get(plan_id)
+        if plan is None:
+            return (
+                f"unknown plan id {plan_id!r}; nothing was applied. Preview the changes again "
+                "(without plan_id) and apply with the plan id that preview returns"
+            )
+        if plan.used_at is not None:
+            return (
+                f"plan {plan_id} was already applied at {_iso(plan.used_at)}; a plan id works once. "
+                "To change the calendar again, preview the new changes and apply with their plan id"
+            )
+        if plan.fingerprint != fingerprint:
+            return (
+                f"the changes differ from the ones previewed as plan {plan_id}; nothing was applied. "
+                "Preview these changes to get their own plan id, or send exactly the previewed changes"
+            )
+        return (
+            f"plan {plan_id} expired at {_iso(plan.expires_at)}; nothing was applied. "
+            "Preview the changes again to get a fresh plan id"
+        )
