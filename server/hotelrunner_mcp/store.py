@@ -127,6 +127,10 @@ class UpsertCounts:
         values[result] += 1
         return UpsertCounts(**values)
 
+    def merge(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(self.new + other.new, self.updated + other.updated,
+                            self.unchanged + other.unchanged, self.stale + other.stale)
+
 
 @dataclass(frozen=True)
 class ReservationVersion:
@@ -166,7 +170,7 @@ class ChangeEvent:
 
 @dataclass(frozen=True)
 class SyncState:
-    """Where the incremental sync stands. `cursor` is the largest updated_at it has seen."""
+    """Where the incremental sync stands. Everything HotelRunner updated before `cursor` is in the mirror."""
 
     last_sync_at: datetime | None = None
     cursor: datetime | None = None

@@ -1,0 +1,250 @@
+"""Incremental sync of the reservation mirror from GET /reservations.
+
+The first sync backfills as far back as HotelRunner looks (`from_date` = today − backfill_days); every
+later one also asks only for what changed since the previous sync began (`from_last_update_date`, a
+date in HR-v1), `per_page` at its maximum. A sync after N changes costs ceil(N / page size) requests
+(plus whatever else HotelRunner reports as updated on the cursor's day) and an idle one exactly 1.
+
+The cursor is the start of the last complete sync minus `overlap_seconds` (a margin for clock skew
+between us and HotelRunner): everything updated before it is in the mirror. It is not the largest
+`updated_at` seen, which can jump past a change that landed on an earlier page while we paged.
+`from_date` is sent on every sync: HotelRunner applies its creation-date window (default 10 days)
+to incremental listings too.
+
+Never two syncs at once: callers in one process share the running sync; across processes a lease row
+in mirror.db makes the second process wait for the first and reuse its report instead of syncing again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal, Protocol
+
+import anyio
+
+from .models import ReservationPage
+from .store import ReservationStore, UpsertCounts
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "reservation_sync"
+MAX_PAGE_SIZE = 50  # the largest per_page integrators report HotelRunner accepting
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ReservationSource(Protocol):
+    """The part of HotelRunnerClient the sync uses (one call = one upstream request through the Gate)."""
+
+    async def get_reservations(
+        self,
+        *,
+        from_date: date | None = None,
+        from_last_update_date: date | None = None,
+        per_page: int | None = None,
+        page: int | None = None,
+        undelivered: bool | None = None,
+    ) -> ReservationPage: ...
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one sync did and what it cost. `shared` is True for callers that reused another's sync."""
+
+    mode: Literal["backfill", "incremental"]
+    since: str  # from_date (backfill) or from_last_update_date (incremental) sent, YYYY-MM-DD
+    requests: int
+    pages: int
+    fetched: int
+    new: int
+    updated: int
+    unchanged: int
+    stale: int
+    started_at: datetime
+    took_seconds: float
+    shared: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncReport:
+        return cls(**{**data, "started_at": datetime.fromisoformat(data["started_at"])})
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the mirror is. `age_seconds` is None before the first sync."""
+
+    last_sync_at: datetime | None
+    age_seconds: float | None
+    max_age_seconds: float
+    last_change_at: datetime | None
+    last_change_source: str | None
+    last_push_at: datetime | None
+
+    @property
+    def stale(self) -> bool:
+        return self.age_seconds is None or self.age_seconds > self.max_age_seconds
+
+    def describe(self) -> str:
+        """One sentence for an agent, e.g. "mirror synced 4 min ago; last push received 10:02 UTC"."""
+        if self.age_seconds is None:
+            text = "the mirror has never been synced with HotelRunner"
+        else:
+            text = f"mirror synced {_ago(self.age_seconds)} ago"
+        if self.last_push_at:
+            text += f"; last push received {self.last_push_at:%Y-%m-%d %H:%M} UTC"
+        return text
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+@dataclass
+class _Inflight:
+    """The sync this process is running; other callers wait on `done` and read its outcome."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    report: SyncReport | None = None
+    error: BaseException | None = None
+
+
+class ReservationSync:
+    """Keeps a ReservationStore in step with HotelRunner at the lowest request cost."""
+
+    def __init__(
+        self,
+        client: ReservationSource,
+        store: ReservationStore,
+        *,
+        max_age_seconds: float,
+        page_size: int = MAX_PAGE_SIZE,
+        backfill_days: int = 30,
+        overlap_seconds: float = 900.0,
+        lease_ttl_seconds: float = 300.0,
+        lease_poll_seconds: float = 0.2,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        self._client = client
+        self._store = store
+        self.max_age_seconds = max_age_seconds
+        self.page_size = page_size
+        self.backfill_days = backfill_days
+        self._overlap = timedelta(seconds=overlap_seconds)
+        self._lease_ttl = lease_ttl_seconds
+        self._lease_poll = lease_poll_seconds
+        self._clock = clock
+        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._inflight: _Inflight | None = None
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def freshness(self) -> Freshness:
+        state = self._store.sync_state()
+        last = self._store.last_change()
+        age = (self._clock() - state.last_sync_at).total_seconds() if state.last_sync_at else None
+        return Freshness(
+            last_sync_at=state.last_sync_at,
+            age_seconds=max(age, 0.0) if age is not None else None,
+            max_age_seconds=self.max_age_seconds,
+            last_change_at=last.seen_at if last else None,
+            last_change_source=last.source if last else None,
+            last_push_at=self._store.last_seen("push"),
+        )
+
+    async def ensure_fresh(self) -> SyncReport | None:
+        """Sync only if the mirror is older than max_age_seconds (or was never synced)."""
+        if self._inflight is None and not self.freshness.stale:
+            return None
+        return await self.sync()
+
+    async def sync(self) -> SyncReport:
+        """Pull what changed since the last sync. Concurrent callers share one sync and one report."""
+        while (inflight := self._inflight) is not None:
+            await inflight.done.wait()
+            if inflight.report is not None:
+                return replace(inflight.report, shared=True)
+            if inflight.error is not None and not isinstance(inflight.error, anyio.get_cancelled_exc_class()):
+                raise inflight.error
+            # the sync we waited for was cancelled: run our own
+        inflight = self._inflight = _Inflight()
+        try:
+            inflight.report = await self._sync_once_across_processes()
+            return inflight.report
+        except BaseException as exc:
+            inflight.error = exc
+            raise
+        finally:
+            self._inflight = None
+            inflight.done.set()
+
+    # ------------------------------------------------------------------ internals
+
+    async def _sync_once_across_processes(self) -> SyncReport:
+        before = self._store.sync_state().last_sync_at
+        waited = False
+        while not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):
+            waited = True
+            await anyio.sleep(self._lease_poll)
+        try:
+            state = self._store.sync_state()
+            if waited and state.last_report and state.last_sync_at != before:
+                logger.info("reusing the reservation sync another process just finished")
+                return replace(SyncReport.from_dict(state.last_report), shared=True)
+            return await self._run()
+        finally:
+            self._store.release_lease(LEASE_NAME, self._owner)
+
+    async def _run(self) -> SyncReport:
+        state = self._store.sync_state()
+        started_at = self._clock()
+        started = time.monotonic()
+        params: dict[str, Any] = {"from_date": started_at.date() - timedelta(days=self.backfill_days)}
+        mode: Literal["backfill", "incremental"] = "backfill"
+        if state.cursor is not None:
+            mode = "incremental"
+            params["from_last_update_date"] = state.cursor.date()
+        counts = UpsertCounts()
+        requests = fetched = 0
+        page_number = 1
+        while True:
+            page = await self._client.get_reservations(
+                **params, per_page=self.page_size, page=page_number, undelivered=False
+            )
+            requests += 1
+            fetched += len(page.reservations)
+            counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
+            self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl)  # renew between pages
+            if not page.reservations or page_number >= page.pages:
+                break
+            page_number += 1
+        report = SyncReport(
+            mode=mode, since=str(params.get("from_last_update_date", params["from_date"])), requests=requests, pages=page_number,
+            fetched=fetched, new=counts.new, updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
+            started_at=started_at, took_seconds=round(time.monotonic() - started, 3),
+        )
+        cursor = started_at - self._overlap
+        self._store.set_sync_state(last_sync_at=started_at, cursor=cursor, report=report.as_dict())
+        logger.info("reservation sync (%s): %d request(s), %d fetched", mode, requests, fetched)
+        return report
