@@ -87,7 +87,7 @@ class PlanStore:
             conn.execute("DELETE FROM plans WHERE expires_at < ?", (now - KEEP_SECONDS_AFTER_EXPIRY,))
             conn.execute(
                 "INSERT INTO plans (plan_id, fingerprint, created_at, expires_at, summary) VALUES (?, ?, ?, ?, ?)",
-                (plan.plan_id, fingerprint, now, plan.expires_at, json.dumps(summary) if summary is not None else None),
+                (plan.plan_id, fingerprint, now, plan.expires_at, json.dumps(summary, default=str) if summary is not None else None),
             )
         return plan
 
