@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +26,19 @@ from .redact import Redactor
 
 logger = logging.getLogger(__name__)
 OnWait = Callable[[float], Awaitable[None]]
+
+_wait_notifier: ContextVar[OnWait | None] = ContextVar("hotelrunner_quota_wait_notifier", default=None)
+
+
+@contextmanager
+def quota_wait_notifier(callback: OnWait | None) -> Iterator[None]:
+    """Within this block, a request that must wait for its per-minute slot calls `callback(seconds)` first
+    (a tool uses it to tell its MCP client). An explicit `on_wait` given to `Gate.send` wins."""
+    token = _wait_notifier.set(callback)
+    try:
+        yield
+    finally:
+        _wait_notifier.reset(token)
 
 
 @dataclass(frozen=True)
@@ -64,7 +79,7 @@ class Gate:
         else:
             self.audit.ensure_writable()
         try:
-            ticket = await self.limiter.acquire(call.label, on_wait)
+            ticket = await self.limiter.acquire(call.label, on_wait or _wait_notifier.get())
         except HotelRunnerError as exc:
             self._record_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
             raise
