@@ -48,28 +48,29 @@ def test_latest_value_wins_and_keeps_its_provenance(ledger: CalendarLedger) -> N
     assert [v.value for v in ledger.query(start=DAY, end=DAY)] == [Decimal("179.50")]
 
 
-def test_values_of_every_type_round_trip(ledger: CalendarLedger) -> None:
+def test_values_come_back_in_their_field_type(ledger: CalendarLedger) -> None:
     ledger.record(
         [
-            LedgerWrite("DLXT", None, DAY, "availability", 3),
-            LedgerWrite("DLXT", None, DAY, "stop_sale", True),
+            LedgerWrite("DLXT", None, DAY, "availability", "3"),
+            LedgerWrite("DLXT", None, DAY, "stop_sale", 1),  # HotelRunner's 0/1 flags
             LedgerWrite("DLXT", None, DAY, "cta", False),
-            LedgerWrite("DLXT", None, DAY, "min_stay", 2),
+            LedgerWrite("DLXT", None, DAY, "min_stay", Decimal("2")),
+            LedgerWrite("DLXT", "BAR", DAY, "price", 169),
         ],
         transaction_id="T1",
         tool_call_id=None,
         client=None,
     )
     got = {v.field: v.value for v in ledger.query(start=DAY, end=DAY)}
-    assert got == {"availability": 3, "stop_sale": True, "cta": False, "min_stay": 2}
-    assert type(got["stop_sale"]) is bool and type(got["availability"]) is int
+    assert got == {"availability": 3, "stop_sale": True, "cta": False, "min_stay": 2, "price": Decimal("169")}
+    assert [type(got[f]) for f in ("availability", "stop_sale", "min_stay", "price")] == [int, bool, int, Decimal]
 
 
 def test_channel_specific_write_only_answers_for_its_channels(ledger: CalendarLedger) -> None:
     ledger.record([price(DAY, "150")], transaction_id="T1", tool_call_id=None, client=None)
     ledger.record([price(DAY, "165", channels=("bookingcom",))], transaction_id="T2", tool_call_id=None, client=None)
 
-    assert ledger.previous("DLXT", "BAR", DAY, "price", ("bookingcom",)).value == Decimal("165")
+    assert ledger.previous("DLXT", "BAR", DAY, "price", ["bookingcom"]).value == Decimal("165")
     assert ledger.previous("DLXT", "BAR", DAY, "price", ("expedia",)).value == Decimal("150")
     assert ledger.previous("DLXT", "BAR", DAY, "price").value == Decimal("150")  # "every channel" as last set so
     both = ledger.query(start=DAY, end=DAY)
@@ -117,6 +118,8 @@ def test_previous_many_answers_a_whole_year_of_keys(ledger: CalendarLedger) -> N
     found = ledger.previous_many([*keys, never_set])
     assert len(found) == len(writes) == 8 * 365 * 3
     assert never_set not in found
+    unsorted = ("R1", None, days[0], "price", ("expedia", "bookingcom"))  # covered by the every-channel write
+    assert ledger.previous_many([unsorted])[unsorted].value == Decimal("169")
     assert found[("R7", None, days[-1], "min_stay", ())].value == 2
 
 
@@ -167,10 +170,16 @@ def test_the_ledger_survives_reopening(db_path: Path) -> None:
 def test_bad_writes_are_refused_before_anything_is_stored(ledger: CalendarLedger) -> None:
     with pytest.raises(ValueError, match="unknown calendar field"):
         LedgerWrite("DLXT", None, DAY, "colour", 1)
-    with pytest.raises(TypeError, match="string, number or boolean"):
+    with pytest.raises(ValueError, match="price takes a number"):
         LedgerWrite("DLXT", None, DAY, "price", [1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="price takes a number"):
+        LedgerWrite("DLXT", None, DAY, "price", True)
     with pytest.raises(ValueError, match="finite"):
         LedgerWrite("DLXT", None, DAY, "price", Decimal("NaN"))
+    with pytest.raises(ValueError, match="whole number"):
+        LedgerWrite("DLXT", None, DAY, "availability", 2.5)
+    with pytest.raises(ValueError, match="true/false"):
+        LedgerWrite("DLXT", None, DAY, "stop_sale", 2)
     with pytest.raises(ValueError, match="timezone-aware"):
         ledger.record([price(DAY, "1")], transaction_id=None, tool_call_id=None, client=None, set_at=datetime(2026, 1, 1))
     assert ledger.query(start=DAY, end=DAY) == []

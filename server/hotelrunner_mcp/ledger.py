@@ -11,24 +11,23 @@ earlier write to a subset of it, so "the latest value" is computed with that cov
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
 
 from hotelrunner_mcp.sqlite_db import connect, immediate
 
-Field = Literal["price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay"]
 FIELDS: tuple[str, ...] = ("price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay")
-ChannelState = Literal["succeeded", "failed", "in_progress"]
 CHANNEL_STATES: tuple[str, ...] = ("succeeded", "failed", "in_progress")
-Value = str | int | Decimal | float | bool
+FLAG_FIELDS = frozenset({"stop_sale", "cta", "ctd"})
+COUNT_FIELDS = frozenset({"availability", "min_stay", "max_stay"})
+Value = bool | int | Decimal
+"""Stored values: bool for stop_sale/cta/ctd, int for availability/min_stay/max_stay, Decimal for price."""
 LedgerKey = tuple[str, str | None, date, str, tuple[str, ...]]
 """(inv_code, rate_code, day, field, channels) — what `previous_many` takes and returns keys as."""
 
@@ -49,7 +48,7 @@ CREATE TABLE IF NOT EXISTS ledger_writes (
     day TEXT NOT NULL,                -- YYYY-MM-DD
     field TEXT NOT NULL,
     channels TEXT NOT NULL,           -- sorted codes joined by ',' ('' = every channel)
-    value TEXT NOT NULL               -- JSON scalar (numbers decode as Decimal or int)
+    value TEXT NOT NULL               -- flags 0/1, counts as digits, prices as sent (169.00)
 );
 CREATE INDEX IF NOT EXISTS ledger_writes_key ON ledger_writes (inv_code, rate_code, field, day, id);
 CREATE INDEX IF NOT EXISTS ledger_writes_day ON ledger_writes (day);
@@ -68,21 +67,26 @@ CREATE TABLE IF NOT EXISTS ledger_channel_results (
 
 @dataclass(frozen=True)
 class LedgerWrite:
-    """One value set on one day. `rate_code` None = room-level; `channels` () = every channel."""
+    """One value set on one day. `rate_code` None = room-level; `channels` () = every channel.
+
+    `value` may be given as str/number/bool and is kept in its canonical type (see `Value`), so
+    0/1 flags become booleans and "169.00" a Decimal; a value of the wrong kind raises ValueError.
+    """
 
     inv_code: str
     rate_code: str | None
     day: date
     field: str
-    value: Value
+    value: Value | str | float
     channels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.field not in FIELDS:
-            raise ValueError(f"unknown calendar field {self.field!r}; expected one of {', '.join(FIELDS)}")
         if not self.inv_code:
             raise ValueError("inv_code is required")
-        _encode_value(self.value)  # fail at construction, not halfway through a batch
+        # Normalise at construction, so a bad value fails before any of its batch is written.
+        object.__setattr__(self, "value", normalize_value(self.field, self.value))
+        object.__setattr__(self, "channels", _normalize(self.channels))
+        _channels_text(self.channels)
 
 
 @dataclass(frozen=True)
@@ -205,7 +209,7 @@ class CalendarLedger:
         self, inv_code: str, rate_code: str | None, day: date, field: str, channels: Iterable[str] = ()
     ) -> LedgerValue | None:
         """The last value this server set that applies to `channels` (() = every channel), or None."""
-        key: LedgerKey = (inv_code, rate_code, day, field, _normalize(channels))
+        key: LedgerKey = (inv_code, rate_code, day, field, tuple(channels))
         return self.previous_many([key]).get(key)
 
     def previous_many(self, keys: Iterable[LedgerKey]) -> dict[LedgerKey, LedgerValue]:
@@ -214,10 +218,10 @@ class CalendarLedger:
         A write applies to the asked channels when its channel set covers them all; a write to
         every channel covers any set, but a write to some channels does not answer for "every channel".
         """
-        wanted: dict[tuple[str, str, str, str], list[LedgerKey]] = {}
-        for inv_code, rate_code, day, field, channels in keys:
-            key: LedgerKey = (inv_code, rate_code, day, field, _normalize(channels))
-            wanted.setdefault((inv_code, rate_code or "", day.isoformat(), field), []).append(key)
+        wanted: dict[tuple[str, str, str, str], list[tuple[LedgerKey, tuple[str, ...]]]] = {}
+        for key in keys:  # answers come back under the caller's own key
+            inv_code, rate_code, day, field, channels = key
+            wanted.setdefault((inv_code, rate_code or "", day.isoformat(), field), []).append((key, _normalize(channels)))
         if not wanted:
             return {}
         with self._read() as conn:
@@ -232,8 +236,8 @@ class CalendarLedger:
             results = self._results_for(conn, rows)
         found: dict[LedgerKey, LedgerValue] = {}
         for row in rows:  # newest first: the first covering write answers each key
-            for key in wanted[(row["inv_code"], row["rate_code"], row["day"], row["field"])]:
-                if key not in found and _covers(_channels_tuple(row["channels"]), key[4]):
+            for key, channels in wanted[(row["inv_code"], row["rate_code"], row["day"], row["field"])]:
+                if key not in found and _covers(_channels_tuple(row["channels"]), channels):
                     found[key] = _to_value(row, results)
         return found
 
@@ -355,7 +359,7 @@ def _to_value(row: sqlite3.Row, results: dict[str, list[tuple[ChannelResult, str
         day=date.fromisoformat(row["day"]),
         field=row["field"],
         channels=_channels_tuple(row["channels"]),
-        value=_decode_value(row["value"]),
+        value=_decode_value(row["field"], row["value"]),
         transaction_id=row["transaction_id"],
         set_at=datetime.fromisoformat(row["set_at"]),
         tool_call_id=row["tool_call_id"],
@@ -385,25 +389,44 @@ def _covers(written: tuple[str, ...], asked: tuple[str, ...]) -> bool:
     return not written or (bool(asked) and set(asked) <= set(written))
 
 
-def _encode_value(value: Value) -> str:
-    """JSON scalar text; Decimals keep their digits (169.00 stays 169.00)."""
+def normalize_value(field: str, value: object) -> Value:
+    """The canonical value of a calendar field, or ValueError saying what the field takes."""
+    if field not in FIELDS:
+        raise ValueError(f"unknown calendar field {field!r}; expected one of {', '.join(FIELDS)}")
+    if field in FLAG_FIELDS:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | str) and str(value).strip() in ("0", "1"):
+            return str(value).strip() == "1"
+        raise ValueError(f"{field} takes true/false (or 1/0), not {value!r}")
     if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float | Decimal):
-        number = Decimal(repr(value)) if isinstance(value, float) else value
-        if not number.is_finite():
-            raise ValueError(f"calendar value {value!r} is not a finite number")
-        return str(number)
-    if isinstance(value, str):
-        return json.dumps(value)
-    raise TypeError(f"calendar value must be a string, number or boolean, not {type(value).__name__}")
+        raise ValueError(f"{field} takes a number, not {value!r}")
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{field} takes a number, not {value!r}") from None
+    if not isinstance(value, int | float | Decimal | str) or not number.is_finite():
+        raise ValueError(f"{field} takes a finite number, not {value!r}")
+    if field in COUNT_FIELDS:
+        if number != number.to_integral_value():
+            raise ValueError(f"{field} takes a whole number, not {value!r}")
+        return int(number)
+    return number
 
 
-def _decode_value(text: str) -> Value:
-    value: Value = json.loads(text, parse_float=Decimal)
-    return value
+def _encode_value(value: Value | str | float) -> str:
+    """Text of a value already normalised by LedgerWrite."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)  # ints as digits; Decimals keep their digits (169.00 stays 169.00)
+
+
+def _decode_value(field: str, text: str) -> Value:
+    if field in FLAG_FIELDS:
+        return text == "1"
+    if field in COUNT_FIELDS:
+        return int(text)
+    return Decimal(text)
 
 
 def _iso(moment: datetime) -> str:
