@@ -283,3 +283,35 @@ def test_serve_webhook_runs_as_its_own_process_and_logs_no_secret(tmp_path: Path
     assert TOKEN not in output and HR_ID not in output and "forged-token" not in output
     with ReservationStore(tmp_path / "mirror.db") as store:
         assert store.get("R754208185") is not None
+
+
+def test_a_push_that_cannot_be_audited_is_not_stored_and_is_asked_again(settings: Settings, tmp_path: Path) -> None:
+    unwritable = tmp_path / "audit-is-a-folder"
+    unwritable.mkdir()
+    with ReservationStore(settings.data_dir / "mirror.db") as store:
+        app = create_webhook_app(settings, store, AuditLog(unwritable, Redactor([TOKEN, HR_ID])))
+        with serving(app) as url, httpx2.Client(base_url=url) as http:
+            answer = http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
+        assert answer.status_code == 503 and answer.json()["error"] == "storage_unavailable"
+        assert store.get("R754208185") is None  # HotelRunner retries the delivery later
+
+
+def test_a_failing_listener_does_not_turn_a_stored_push_into_an_error(settings: Settings) -> None:
+    def broken(counts: UpsertCounts) -> None:
+        raise RuntimeError("listener bug")
+
+    audit = AuditLog(settings.audit_file, Redactor([TOKEN, HR_ID]))
+    with ReservationStore(settings.data_dir / "mirror.db") as store:
+        with serving(create_webhook_app(settings, store, audit, on_stored=broken)) as url, httpx2.Client(base_url=url) as http:
+            answer = http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
+        assert answer.json() == {"status": "ok"} and store.get("R754208185") is not None
+
+
+def test_a_json_body_is_taken_as_the_data(receiver: Receiver) -> None:
+    answer = receiver.http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, json=booking())
+    assert answer.json() == {"status": "ok"} and receiver.store.get("R754208185") is not None
+
+
+def test_an_oversized_push_is_refused(receiver: Receiver) -> None:
+    answer = receiver.push(booking(note="x" * 2_100_000))
+    assert answer.status_code == 413 and receiver.store.count() == 0

@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
-import anyio
 import anyio.to_thread
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -44,7 +43,8 @@ DEFAULT_PORT = 8787
 MAX_BODY_BYTES = 2_000_000  # a reservation is a few KB; a batch of hundreds still fits
 MAX_BATCH = 500
 OnStored = Callable[[UpsertCounts], None]
-"""Called once per stored push with what it did; `new + updated == 0` means nothing changed."""
+"""Called on the event loop once per stored push with what it did (`new + updated == 0`: nothing
+changed). Keep it quick; an exception in it is logged and the push is still acknowledged."""
 
 
 class PushRefused(Exception):
