@@ -8,6 +8,11 @@ Rules: wrong credentials -> 401 and nothing stored; a malformed push -> 400/422 
 (a batch is validated whole before anything is written); duplicates and out-of-order pushes are
 harmless because the store never lets an older version overwrite a newer one. Every outcome writes
 one audit line without the secrets. Run it alone with `serve_webhook` or mount `webhook_routes`.
+
+Exposing it: it listens on 127.0.0.1 over plain HTTP; HotelRunner requires HTTPS, so put a reverse
+proxy (e.g. Caddy `reverse_proxy 127.0.0.1:8787`) or a tunnel (e.g. `cloudflared tunnel --url
+http://127.0.0.1:8787`) in front, and type `https://<public host>/hotelrunner/callback` into the app's
+callback URL field; HotelRunner adds `token` and `hr_id` to the query string itself.
 """
 
 from __future__ import annotations
