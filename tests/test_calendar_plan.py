@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from hotelrunner_mcp.calendar_plan import (
     CalendarValidationError,
     compile_plan,
     fingerprint,
+    property_today,
     validate_changes,
 )
 from hotelrunner_mcp.calendar_changes import CALENDAR_FIELDS
@@ -366,3 +367,8 @@ def test_fingerprint_ignores_spelling_but_not_meaning() -> None:
     assert fingerprint([base]) != fingerprint([other_price])
     assert fingerprint([first, base]) != fingerprint([base, first])  # order decides which change wins
     assert len(fingerprint([base])) == 64
+
+
+def test_today_is_the_property_date_in_morocco() -> None:
+    late_evening_utc = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # already 1 January in Marrakech (UTC+1)
+    assert property_today(late_evening_utc) == date(2027, 1, 1)

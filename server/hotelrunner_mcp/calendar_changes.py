@@ -11,14 +11,16 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InvalidRequest
 
+PROPERTY_TIMEZONE = "Africa/Casablanca"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 CALENDAR_FIELDS = ("availability", "price", "stop_sale", "cta", "ctd", "min_stay", "max_stay")
@@ -112,6 +114,15 @@ class CalendarValidationError(InvalidRequest):
         lines = "\n".join(f"- {p}" for p in problems)
         super().__init__(f"{len(problems)} {noun} in the calendar changes; nothing was sent, no quota used:\n{lines}")
         self.problems = problems
+
+
+def property_today(now: datetime | None = None) -> date:
+    """Today's date at the property (Morocco), which is what "not in the past" is measured against."""
+    try:
+        zone: ZoneInfo | timezone = ZoneInfo(PROPERTY_TIMEZONE)
+    except ZoneInfoNotFoundError:  # no tz database on this machine: Morocco's usual offset
+        zone = timezone(timedelta(hours=1))
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
 # --------------------------------------------------------------------------- validation

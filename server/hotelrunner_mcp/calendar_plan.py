@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -23,6 +23,7 @@ from .calendar_changes import (
     CALENDAR_FIELDS,
     WEEKDAYS,
     CalendarChange,
+    Cell,
     CalendarValidationError,
     CellState,
     RateKey,
@@ -31,6 +32,7 @@ from .calendar_changes import (
     Value,
     fingerprint,
     merge_cells,
+    property_today,
     validate_changes,
 )
 from .models import MAX_DAILY_DATES, DailyRoomUpdate, DailyValues, RangeUpdate
@@ -44,6 +46,7 @@ __all__ = [
     "compile_plan",
     "describe",
     "fingerprint",
+    "property_today",
     "validate_changes",
 ]
 
@@ -108,22 +111,18 @@ def _entries(state: CellState, rates: dict[RateKey, RoomRate]) -> dict[EntryKey,
                     continue
                 for channels, value in _channel_groups(per_channel, all_channels):
                     entries.setdefault((inv, rate_code, channels), {}).setdefault(day, {})[name] = value
-    return dict(sorted(entries.items(), key=lambda item: _entry_order(item[0], list(state))))
+    rate_order = {rate_key: n for n, rate_key in enumerate(state)}  # rooms in the order the changes name them
+    return dict(sorted(entries.items(), key=lambda kv: (rate_order[kv[0][:2]], kv[0][2] is not None, kv[0][2] or ())))
 
 
-def _channel_groups(per_channel: dict[str, object], all_channels: tuple[str, ...]) -> list[tuple[Channels, Value]]:
+def _channel_groups(per_channel: dict[str, Cell], all_channels: tuple[str, ...]) -> list[tuple[Channels, Value]]:
     values: dict[Value, list[str]] = {}
     for channel in all_channels:
         if channel in per_channel:
-            values.setdefault(per_channel[channel].value, []).append(channel)  # type: ignore[attr-defined]
+            values.setdefault(per_channel[channel].value, []).append(channel)
     if len(values) == 1 and len(next(iter(values.values()))) == len(all_channels):
         return [(None, next(iter(values)))]
     return [(tuple(channels), value) for value, channels in values.items()]
-
-
-def _entry_order(key: EntryKey, rate_keys: list[RateKey]) -> tuple[int, int, tuple[str, ...]]:
-    inv, rate_code, channels = key
-    return rate_keys.index((inv, rate_code)), channels is not None, channels or ()
 
 
 # --------------------------------------------------------------------------- choosing daily vs range
@@ -159,9 +158,10 @@ def _uniform_ranges(key: EntryKey, dates: EntryDates) -> list[_Range]:
 
 
 def _next_on(day: date, weekdays: set[int]) -> date:
-    nxt = day.fromordinal(day.toordinal() + 1)
+    """The first date after `day` that falls on one of `weekdays` (date.weekday() numbers)."""
+    nxt = day + timedelta(days=1)
     while nxt.weekday() not in weekdays:
-        nxt = nxt.fromordinal(nxt.toordinal() + 1)
+        nxt += timedelta(days=1)
     return nxt
 
 
