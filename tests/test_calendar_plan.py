@@ -248,6 +248,7 @@ def test_descriptions_say_everything_in_plain_words() -> None:
     ("kwargs", "expected"),
     [
         ({"room": "PENTHOUSE", "price": 100}, "changes[0].room: unknown room 'PENTHOUSE'; known inv_codes: DDOUBLE, DKING"),
+        ({"room": "suite", "price": 100}, "unknown room 'suite'; did you mean 'SUITE'? known inv_codes"),
         ({"rate_code": "SUITE-XX", "price": 100}, "changes[0].rate_code: room SUITE has no rate 'SUITE-XX'; its rates: SUITE-BAR, SUITE-NR"),
         ({"rate_code": "PRES-BAR", "price": 100}, "(that rate belongs to PRES)"),
         ({"price": -5}, "changes[0].price: must be greater than 0, got -5"),
@@ -291,8 +292,10 @@ def test_every_problem_is_reported_at_once() -> None:
     assert [p.split(".")[0].split(":")[0] for p in problems] == ["changes[1]", "changes[2]", "changes[2]", "changes[3]", "changes[3]"]
 
 
-def test_no_changes_is_refused() -> None:
+def test_no_changes_or_too_many_are_refused() -> None:
     assert problems_of() == ["changes: give at least one change"]
+    (problem,) = problems_of(*[change(price=100)] * 5001)
+    assert problem.startswith("changes: 5001 changes, at most 5000 per call")
 
 
 def test_a_field_no_rate_allows_says_to_use_the_panel() -> None:
@@ -372,3 +375,10 @@ def test_fingerprint_ignores_spelling_but_not_meaning() -> None:
 def test_today_is_the_property_date_in_morocco() -> None:
     late_evening_utc = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # already 1 January in Marrakech (UTC+1)
     assert property_today(late_evening_utc) == date(2027, 1, 1)
+
+
+def test_a_json_number_price_keeps_its_decimals() -> None:
+    parsed = CalendarChange.model_validate_json('{"room": "SUITE", "start_date": "2026-12-01", "end_date": "2026-12-01", "price": 169.1}')
+    plan = plan_for(parsed)
+    assert applied(plan)[("SUITE", "SUITE-BAR", "online", TODAY)] == {"price": Decimal("169.10")}
+    assert "price 169.10 EUR" in plan.descriptions[0]

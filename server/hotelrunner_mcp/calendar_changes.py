@@ -34,6 +34,7 @@ FIELD_FLAG = {  # which Room flag allows the API to change each field
     "max_stay": "restrictions_update",
 }
 MAX_PRICE = Decimal(1_000_000)
+MAX_CHANGES = 5000  # keeps one call's work bounded (8 rooms x 365 single-night changes is 2920)
 ALL_CHANNELS = "*"  # cell channel for a rate whose channel list is unknown: "every channel"
 Value = int | Decimal | bool
 
@@ -140,9 +141,13 @@ def validate_changes(
 
     Raises `CalendarValidationError` (an `InvalidRequest`) listing every problem found.
     """
-    problems: list[str] = []
     if not changes:
         raise CalendarValidationError(["changes: give at least one change"])
+    if len(changes) > MAX_CHANGES:
+        raise CalendarValidationError(
+            [f"changes: {len(changes)} changes, at most {MAX_CHANGES} per call; use date ranges and weekdays, or split the call"]
+        )
+    problems: list[str] = []
     checker = _Checker(rooms, today=today, max_days_ahead=max_days_ahead, max_span_days=max_span_days)
     resolved: list[ResolvedChange] = []
     for index, change in enumerate(changes):
@@ -254,7 +259,9 @@ class _Checker:
         rates = self.rates_by_room.get(change.room)
         if rates is None:
             known = ", ".join(sorted(self.rates_by_room)) or "none (get_rooms returned no rooms)"
-            return None, [f"{where}.room: unknown room {change.room!r}; known inv_codes: {known}"]
+            close = [code for code in self.rates_by_room if code.casefold() == change.room.strip().casefold()]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return None, [f"{where}.room: unknown room {change.room!r}; {hint}known inv_codes: {known}"]
         codes = ", ".join(_rate_name(r) for r in rates)
         if change.rate_code is not None:
             for rate in rates:
