@@ -1,0 +1,53 @@
+"""SandboxConfig: everything a sandbox run can be told at start; credentials derive from the seed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+DEFAULT_PREFIX = "/api/v2/apps"
+ADMIN_PREFIX = "/_sandbox"
+ADMIN_HEADER = "X-Sandbox-Admin"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _derive(seed: int, label: str) -> str:
+    return hashlib.sha256(f"hotelrunner-sandbox:{label}:{seed}".encode()).hexdigest()
+
+
+@dataclass
+class SandboxConfig:
+    """How a sandbox behaves. `token`, `hr_id` and `admin_key` left as None derive from `seed`,
+    so the same seed always prints the same credentials. `clock` returns an aware UTC datetime
+    ("now" for seed data, timestamps and date defaults); quota windows use a monotonic clock."""
+
+    seed: int = 7
+    per_minute: int = 5
+    per_day: int = 250
+    minute_seconds: float = 60.0
+    day_seconds: float = 86400.0
+    prefix: str = DEFAULT_PREFIX
+    token: str | None = None
+    hr_id: str | None = None
+    admin_key: str | None = None
+    clock: Callable[[], datetime] = utc_now
+    hang_seconds: float = 120.0  # how long a "hang" fault holds a request (unless the client leaves)
+    push_retries: int = 3  # extra attempts after a failed push delivery
+    push_backoff_seconds: float = 0.05  # first retry delay; doubles per attempt
+    push_timeout_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        self.prefix = "/" + self.prefix.strip("/") if self.prefix.strip("/") else ""
+        if self.token is None:
+            self.token = "sbx-" + _derive(self.seed, "token")[:32]
+        if self.hr_id is None:
+            self.hr_id = str(100000 + int(_derive(self.seed, "hr_id")[:8], 16) % 900000)
+        if self.admin_key is None:
+            self.admin_key = "adm-" + _derive(self.seed, "admin")[:32]
+        if self.per_minute < 1 or self.per_day < 1 or self.minute_seconds <= 0 or self.day_seconds <= 0:
+            raise ValueError("quota limits and window lengths must be positive")

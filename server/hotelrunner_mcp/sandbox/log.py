@@ -1,0 +1,37 @@
+"""The request log: what the sandbox received on the HotelRunner paths, credentials removed."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str  # relative to the prefix, e.g. "/rooms/daily"
+    params: dict[str, str | list[str]]  # query and form, without token and hr_id
+    json: object | None  # the JSON body, if any
+    status: int
+    at: float  # epoch seconds when it arrived
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[LoggedRequest] = []
+
+    def add(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[LoggedRequest]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
