@@ -26,8 +26,8 @@ class CalendarValues(BaseModel):
     max_stay: int | None = None
 
     def set_fields(self) -> dict[str, int | Decimal | bool]:
-        """Only the fields that are set, in declaration order."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        """Only the calendar fields that are set, in declaration order (never inv_code, dates, ...)."""
+        return {k: getattr(self, k) for k in CalendarValues.model_fields if getattr(self, k) is not None}
 
 
 class RangeUpdate(CalendarValues):
