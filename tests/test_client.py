@@ -1,18 +1,19 @@
-"""HotelRunnerClient against a real HTTP stand-in on 127.0.0.1: encoding, models, every upstream fault."""
+"""HotelRunnerClient over real HTTP: the sandbox for the happy paths and faults, a small scripted
+stand-in (stub_upstream) for the older payload variants the sandbox does not speak."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from stub_upstream import Answer, StubUpstream, json_of, query_of, run_stub
+from stub_upstream import Answer, StubUpstream, run_stub
 
-from hotelrunner_mcp.audit import AuditLog, read_audit
+from hotelrunner_mcp.audit import read_audit
 from hotelrunner_mcp.client import HotelRunnerClient
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import (
@@ -29,26 +30,62 @@ from hotelrunner_mcp.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from hotelrunner_mcp.audit import AuditLog
 from hotelrunner_mcp.gate import Gate
 from hotelrunner_mcp.models import DailyRoomUpdate, DailyValues, RangeUpdate
 from hotelrunner_mcp.quota import QuotaLimiter
 from hotelrunner_mcp.redact import Redactor
+from hotelrunner_mcp.sandbox import RunningSandbox
 
-TOKEN = "tok-SECRET-31337"
-HR_ID = "hr-424242"
-HANG = 1.5  # the stub's hang; the client's timeout is 0.3 s
+FUTURE = date.today() + timedelta(days=60)
 
 
 @dataclass
 class Rig:
-    stub: StubUpstream
     client: HotelRunnerClient
     limiter: QuotaLimiter
     audit_path: Path
+    secrets: tuple[str, ...]
 
     @property
     def used(self) -> int:
         return self.limiter.status().used_today
+
+    def audit(self, event: str | None = None) -> list[dict]:
+        return [r for r in read_audit(self.audit_path) if event is None or r["event"] == event]
+
+
+def make_rig(tmp_path: Path, base_url: str, token: str | None, hr_id: str | None, **settings: object) -> Rig:
+    config = Settings(token=token, hr_id=hr_id, base_url=base_url, data_dir=tmp_path, timeout_seconds=0.3,
+                      **settings)  # type: ignore[arg-type]
+    redactor = Redactor([token, hr_id])
+    limiter = QuotaLimiter(tmp_path / "quota.db", key="test", per_minute=100, per_day=250)
+    gate = Gate(limiter, AuditLog(config.audit_file, redactor), redactor)
+    return Rig(HotelRunnerClient(config, gate), limiter, config.audit_file, tuple(s for s in (token, hr_id) if s))
+
+
+def assert_no_secret_on_disk(tmp_path: Path, secrets: tuple[str, ...]) -> None:
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(s.encode() in data for s in secrets), path
+
+
+def assert_clean(error: BaseException, secrets: tuple[str, ...]) -> None:
+    """No secret in the message, the repr, or anything chained to it."""
+    seen: BaseException | None = error
+    while seen is not None:
+        for text in (str(seen), repr(seen)):
+            assert not any(s in text for s in secrets), text
+        seen = seen.__cause__ or seen.__context__
+
+
+@pytest.fixture
+async def rig(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Rig]:
+    rig = make_rig(tmp_path, sandbox.base_url, sandbox.token, sandbox.hr_id)
+    async with rig.client:
+        yield rig
+    assert_no_secret_on_disk(tmp_path, rig.secrets)  # whatever the test did
 
 
 @pytest.fixture
@@ -57,133 +94,127 @@ def stub() -> Iterator[StubUpstream]:
         yield upstream
 
 
-def make_rig(stub: StubUpstream, tmp_path: Path, **settings: object) -> Rig:
-    options: dict = {"token": TOKEN, "hr_id": HR_ID, "base_url": stub.base_url, "data_dir": tmp_path,
-                     "timeout_seconds": 0.3}
-    options.update(settings)
-    config = Settings(**options)
-    redactor = Redactor([config.token, config.hr_id])
-    limiter = QuotaLimiter(tmp_path / "quota.db", key="test", per_minute=100, per_day=250)
-    audit = AuditLog(config.audit_file, redactor)
-    return Rig(stub, HotelRunnerClient(config, Gate(limiter, audit, redactor)), limiter, config.audit_file)
-
-
 @pytest.fixture
-async def rig(stub: StubUpstream, tmp_path: Path) -> AsyncIterator[Rig]:
-    rig = make_rig(stub, tmp_path)
+async def stub_rig(stub: StubUpstream, tmp_path: Path) -> AsyncIterator[Rig]:
+    rig = make_rig(tmp_path, stub.base_url, "tok-SECRET-31337", "hr-424242")
     async with rig.client:
         yield rig
-    # Whatever the test did, the secrets reached neither the audit log nor anything else on disk.
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            assert TOKEN.encode() not in data and HR_ID.encode() not in data, path
+    assert_no_secret_on_disk(tmp_path, rig.secrets)
 
 
-def assert_clean(error: BaseException) -> None:
-    """No secret in the message, the repr, or anything chained to it."""
-    seen: BaseException | None = error
-    while seen is not None:
-        for text in (str(seen), repr(seen)):
-            assert TOKEN not in text and HR_ID not in text
-        seen = seen.__cause__ or seen.__context__
+def sent(sandbox: RunningSandbox, path: str) -> list:
+    return [r for r in sandbox.control.requests() if r.path == path]
 
 
-# ---------------------------------------------------------------------- happy paths and encoding
+# ---------------------------------------------------------------------- happy paths and encoding (sandbox)
 
 
-async def test_get_rooms_accepts_old_and_new_shapes_and_sends_credentials(rig: Rig) -> None:
-    rig.stub.script("/rooms", Answer(body={"rooms": {
-        "1": {"inv_code": "DT", "rate_code": "DT-BAR", "room_capacity": 3, "channel_codes": ["bookingcom"]},
-        "2": {"availability_group": "DT", "code": "DT-NR", "price_update": False, "new_field": 1},
-    }}))
+async def test_get_rooms_returns_every_rate(rig: Rig) -> None:
     rooms = await rig.client.get_rooms()
-    assert [(r.inv_code, r.rate_code) for r in rooms] == [("DT", "DT-BAR"), ("DT", "DT-NR")]
-    assert rooms[1].non_refundable and rooms[1].price_update is False
-    query = query_of(rig.stub.requests("/rooms")[0])
-    assert query["token"] == [TOKEN] and query["hr_id"] == [HR_ID]
-    [line] = [r for r in read_audit(rig.audit_path) if r["event"] == "upstream"]
+    assert {r.inv_code for r in rooms} >= {"DLXTRP", "PRESTE"}
+    nr = next(r for r in rooms if r.rate_code == "DLXTRP-NR")
+    assert nr.non_refundable and nr.sales_currency == "EUR"
+    [line] = rig.audit("upstream")
     assert (line["method"], line["path"], line["status"], line["quota_left"]) == ("GET", "/rooms", 200, 249)
 
 
-async def test_update_range_encodes_parameters_as_hotelrunner_expects(rig: Rig) -> None:
-    update = RangeUpdate(inv_code="DT", rate_code="DT-BAR", start_date=date(2027, 4, 1), end_date=date(2027, 4, 30),
-                         price=Decimal("169.50"), stop_sale=False, cta=True, days=[5, 6], channel_codes=["bookingcom"])
+async def test_update_range_encodes_parameters_as_hotelrunner_expects(rig: Rig, sandbox: RunningSandbox) -> None:
+    update = RangeUpdate(inv_code="DLXTRP", rate_code="DLXTRP-BAR", start_date=FUTURE,
+                         end_date=FUTURE + timedelta(days=6), price=Decimal("171.50"), stop_sale=False, cta=True,
+                         days=[5, 6], channel_codes=["bookingcom"])
     result = await rig.client.update_range(update)
-    assert result.ok and result.transaction_id == "555000111"
-    [sent] = rig.stub.requests("/rooms/~")
-    assert sent.method == "PUT"
-    query = query_of(sent)
-    assert query["start_date"] == ["2027-04-01"] and query["end_date"] == ["2027-04-30"]
-    assert (query["price"], query["stop_sale"], query["cta"]) == (["169.50"], ["0"], ["1"])
-    assert query["days[]"] == ["5", "6"] and query["channel_codes[]"] == ["bookingcom"]
-    assert "availability" not in query  # not sent = not changed
-    intent, outcome = [r for r in read_audit(rig.audit_path) if r["path"] == "/rooms/~"]
-    assert intent["event"] == "upstream_intent" and intent["params"]["price"] == "169.50"
-    assert (outcome["event"], outcome["status"], outcome["transaction_id"]) == ("upstream", 200, "555000111")
+    assert result.ok and result.transaction_id
+    [request] = sent(sandbox, "/rooms/~")
+    assert request.method == "PUT" and request.status == 200
+    assert request.params["start_date"] == FUTURE.isoformat()
+    assert (request.params["price"], request.params["stop_sale"], request.params["cta"]) == ("171.50", "0", "1")
+    assert request.params["days[]"] == ["5", "6"] and "availability" not in request.params
+    intent, outcome = [r for r in rig.audit() if r.get("path") == "/rooms/~"]
+    assert intent["event"] == "upstream_intent" and intent["params"]["price"] == "171.50"
+    assert (outcome["event"], outcome["status"], outcome["transaction_id"]) == ("upstream", 200, result.transaction_id)
+    transaction = await rig.client.get_transaction(result.transaction_id)
+    assert transaction.details and {d.channel_code for d in transaction.details} == {"bookingcom"}
 
 
-async def test_update_daily_sends_json_and_reports_partial_failures(rig: Rig) -> None:
-    rig.stub.script("/rooms/daily", Answer(body={"status": "ok", "transaction_id": 9, "errors": ["FS: 2027-05-02"]}))
-    rooms = [DailyRoomUpdate(inv_code="FS", dates=[
-        DailyValues(date=date(2027, 5, 1), price=Decimal("189"), stop_sale=True),
-        DailyValues(date=date(2027, 5, 2), min_stay=2),
-    ])]
+async def test_update_daily_sends_json_and_reports_partial_failures(rig: Rig, sandbox: RunningSandbox) -> None:
+    rooms = [
+        DailyRoomUpdate(inv_code="FAMSTE", dates=[
+            DailyValues(date=FUTURE, price=Decimal("189"), stop_sale=True),
+            DailyValues(date=FUTURE + timedelta(days=1), min_stay=2),
+        ]),
+        DailyRoomUpdate(inv_code="NOSUCH", dates=[DailyValues(date=FUTURE, availability=1)]),
+    ]
     result = await rig.client.update_daily(rooms)
-    assert result.partial and result.errors == ["FS: 2027-05-02"] and result.transaction_id == "9"
-    assert json_of(rig.stub.requests("/rooms/daily")[0]) == {"rooms": [{"inv_code": "FS", "dates": [
-        {"date": "2027-05-01", "price": "189", "stop_sale": 1},
-        {"date": "2027-05-02", "min_stay": 2},
-    ]}]}
+    assert result.partial and "NOSUCH" in str(result.errors)
+    [request] = sent(sandbox, "/rooms/daily")
+    assert request.json["rooms"][0] == {"inv_code": "FAMSTE", "dates": [
+        {"date": FUTURE.isoformat(), "price": "189", "stop_sale": 1},
+        {"date": (FUTURE + timedelta(days=1)).isoformat(), "min_stay": 2},
+    ]}
 
 
-async def test_get_reservations_pages_and_tolerates_variants(rig: Rig) -> None:
-    rig.stub.script("/reservations", Answer(body={"count": 1, "current_page": 1, "pages": 1, "reservations": [{
-        "hr_number": "R754208185", "state": "reserved", "guest": {"first_name": "Amal", "last_name": "Idrissi"},
-        "total": "338.00", "currency": "EUR", "updated_at": "2027-03-01T10:00:00+01:00",
-        "message_uid": "m-1", "requires_response": True, "next_states": ["confirm", "cancel"],
-        "rooms": {"77": {"availability_group": "DT", "price": 169, "daily_prices": [{"date": "2027-04-01", "price": "169"}]}},
+async def test_reservations_list_acknowledge_and_fire(rig: Rig, sandbox: RunningSandbox) -> None:
+    booked = sandbox.control.create_booking(inv_code="SUITE", channel="online", guest_name="Amal Idrissi")
+    page = await rig.client.get_reservations(per_page=50)
+    [booking] = [r for r in page.reservations if r.hr_number == booked["hr_number"]]
+    assert booking.guest == "Amal Idrissi" and booking.rooms[0].inv_code == "SUITE"
+    assert booking.requires_response and "confirm" in booking.next_states and booking.total
+    await rig.client.fire_reservation(booking.hr_number, "confirm")
+    await rig.client.acknowledge_reservation(booking.message_uid, pms_number="PMS-7")
+    assert sandbox.control.reservation(booking.hr_number)["state"] == "confirmed"
+    assert booking.hr_number not in [r.hr_number for r in (await rig.client.get_reservations()).reservations]
+    everything = await rig.client.get_reservations(undelivered=False, reservation_number=booking.hr_number)
+    assert [r.state for r in everything.reservations] == ["confirmed"]
+    assert sent(sandbox, "/reservations")[-1].params["undelivered"] == "0"
+
+
+async def test_channel_infos(rig: Rig) -> None:
+    connected = await rig.client.get_connected_channels()
+    assert {"bookingcom", "expedia"} <= {c.code for c in connected}
+    assert len(await rig.client.get_channels()) >= len(connected)
+
+
+# ---------------------------------------------------------------------- payload variants (scripted stand-in)
+
+
+async def test_older_room_shapes_and_rooms_as_an_object(stub_rig: Rig, stub: StubUpstream) -> None:
+    stub.script("/rooms", Answer(body={"rooms": {
+        "1": {"inv_code": "DT", "rate_code": "DT-BAR", "room_capacity": "3", "channel_codes": ["bookingcom"]},
+        "2": {"availability_group": "DT", "code": "DT-NR", "price_update": False, "new_field": 1},
+    }}))
+    rooms = await stub_rig.client.get_rooms()
+    assert [(r.inv_code, r.rate_code) for r in rooms] == [("DT", "DT-BAR"), ("DT", "DT-NR")]
+    assert rooms[0].room_capacity == 3 and rooms[1].price_update is False
+
+
+async def test_reservation_variants(stub_rig: Rig, stub: StubUpstream) -> None:
+    stub.script("/reservations", Answer(body={"count": 1, "current_page": 1, "pages": 1, "reservations": [{
+        "hr_number": "R754208185", "guest": {"first_name": "Amal", "last_name": "Idrissi"}, "total": 338,
+        "updated_at": "2027-03-01T10:00:00+01:00",
+        "rooms": {"77": {"availability_group": "DT", "price": "169", "daily_prices": [{"date": "2027-04-01", "price": 169}]}},
     }]}))
-    page = await rig.client.get_reservations(from_date=date(2027, 3, 1), per_page=50, undelivered=False)
-    [booking] = page.reservations
-    assert (booking.guest, booking.total, booking.rooms[0].inv_code) == ("Amal Idrissi", Decimal("338.00"), "DT")
-    assert booking.rooms[0].line_id == "77" and booking.next_states == ["confirm", "cancel"]
-    query = query_of(rig.stub.requests("/reservations")[0])
-    assert (query["from_date"], query["per_page"], query["undelivered"]) == (["2027-03-01"], ["50"], ["0"])
-
-
-async def test_acknowledge_fire_and_infos(rig: Rig) -> None:
-    await rig.client.acknowledge_reservation("m-1", pms_number="PMS-7")
-    await rig.client.fire_reservation("R1", "cancel", "no_show")
-    assert query_of(rig.stub.requests("/reservations/~")[0])["pms_number"] == ["PMS-7"]
-    assert query_of(rig.stub.requests("/reservations/fire")[0])["cancel_reason"] == ["no_show"]
-    rig.stub.script("/infos/transaction_details", Answer(body={"transaction": {
-        "id": 42, "counts": {"failed": 1, "succeeded": 2, "in_progress": 0},
-        "details": [{"channel_code": "bookingcom", "state": "failed", "allocation_group": "DT",
-                     "error_message": "price below minimum"}]}}))
-    transaction = await rig.client.get_transaction("42")
-    assert transaction.counts.failed == 1 and transaction.details[0].inv_code == "DT"
-    assert [c.code for c in await rig.client.get_connected_channels()] == ["bookingcom"]
-    assert [c.code for c in await rig.client.get_channels()] == ["bookingcom"]
+    [booking] = (await stub_rig.client.get_reservations()).reservations
+    assert (booking.guest, booking.total, booking.rooms[0].inv_code) == ("Amal Idrissi", Decimal("338"), "DT")
+    assert booking.rooms[0].line_id == "77" and booking.updated_at.utcoffset() == timedelta(hours=1)
 
 
 # ---------------------------------------------------------------------- refusals before sending
 
 
-async def test_missing_credentials_send_nothing(stub: StubUpstream, tmp_path: Path) -> None:
-    rig = make_rig(stub, tmp_path, token=None)
+async def test_missing_credentials_send_nothing(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, sandbox.base_url, None, sandbox.hr_id)
     async with rig.client:
         with pytest.raises(NotConfigured, match="HOTELRUNNER_TOKEN"):
             await rig.client.get_rooms()
-    assert stub.seen == [] and rig.used == 0
+    assert sandbox.control.requests() == [] and rig.used == 0
 
 
-async def test_read_only_mode_refuses_writes(stub: StubUpstream, tmp_path: Path) -> None:
-    rig = make_rig(stub, tmp_path, read_only=True)
+async def test_read_only_mode_refuses_writes(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, sandbox.base_url, sandbox.token, sandbox.hr_id, read_only=True)
     async with rig.client:
         with pytest.raises(ReadOnlyMode):
             await rig.client.fire_reservation("R1", "confirm")
-    assert stub.seen == [] and rig.used == 0
+    assert sandbox.control.requests() == [] and rig.used == 0
 
 
 @pytest.mark.parametrize(
@@ -196,126 +227,147 @@ async def test_read_only_mode_refuses_writes(stub: StubUpstream, tmp_path: Path)
     ],
     ids=["reversed range", "nothing to change", "negative price", "bad weekday"],
 )
-async def test_bad_input_costs_nothing(rig: Rig, update: RangeUpdate) -> None:
+async def test_bad_input_costs_nothing(rig: Rig, sandbox: RunningSandbox, update: RangeUpdate) -> None:
     with pytest.raises(InvalidRequest):
         await rig.client.update_range(update)
-    assert rig.stub.seen == [] and rig.used == 0
+    assert sandbox.control.requests() == [] and rig.used == 0
 
 
-async def test_too_many_daily_dates_are_refused(rig: Rig) -> None:
-    days = [DailyValues(date=date.fromordinal(date(2027, 1, 1).toordinal() + n), availability=1) for n in range(91)]
+async def test_bad_reservation_arguments_cost_nothing(rig: Rig) -> None:
+    with pytest.raises(InvalidRequest, match="per_page"):
+        await rig.client.get_reservations(per_page=500)
+    with pytest.raises(InvalidRequest, match="cancel_reason"):
+        await rig.client.fire_reservation("R1", "confirm", cancel_reason="no_show")
+    days = [DailyValues(date=FUTURE + timedelta(days=n), availability=1) for n in range(91)]
     with pytest.raises(InvalidRequest, match="at most 90"):
-        await rig.client.update_daily([DailyRoomUpdate(inv_code="DT", dates=days)])
+        await rig.client.update_daily([DailyRoomUpdate(inv_code="DLXTRP", dates=days)])
     assert rig.used == 0
 
 
-# ---------------------------------------------------------------------- upstream faults
+# ---------------------------------------------------------------------- upstream faults (sandbox)
 
 
-async def test_rejected_credentials(rig: Rig) -> None:
-    rig.stub.script("/rooms", Answer(401, {"error": f"invalid token {TOKEN}"}))
-    with pytest.raises(CredentialsRejected, match="HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID") as caught:
-        await rig.client.get_rooms()
-    assert caught.value.status == 401
-    assert_clean(caught.value)
+def one_night(inv_code: str = "DLXTRP") -> RangeUpdate:
+    return RangeUpdate(inv_code=inv_code, start_date=FUTURE, end_date=FUTURE, availability=1)
 
 
-async def test_429_is_respected_by_the_local_quota(rig: Rig) -> None:
-    rig.stub.script("/rooms", Answer(429, {"error": "too many requests"}, headers={"Retry-After": "120"}))
+async def test_rejected_credentials(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, sandbox.base_url, "wrong-token-123", sandbox.hr_id)
+    async with rig.client:
+        with pytest.raises(CredentialsRejected, match="HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID") as caught:
+            await rig.client.get_rooms()
+    assert caught.value.status == 401 and rig.used == 1
+    assert_clean(caught.value, rig.secrets)
+    assert_no_secret_on_disk(tmp_path, rig.secrets)
+
+
+async def test_429_is_respected_by_the_local_quota(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("429", times=1)
     with pytest.raises(RateLimited, match="429") as caught:
         await rig.client.get_rooms()
     assert rig.limiter.status().blocked_until is not None
-    assert len(rig.stub.requests("/rooms")) == 1
-    assert_clean(caught.value)
+    assert len(sent(sandbox, "/rooms")) == 1
+    assert_clean(caught.value, rig.secrets)
 
 
-async def test_a_read_is_retried_once_on_503_and_both_attempts_count(rig: Rig) -> None:
-    rig.stub.script("/rooms", Answer(503, {"error": "maintenance"}))
-    rooms = await rig.client.get_rooms()
-    assert rooms and len(rig.stub.requests("/rooms")) == 2 and rig.used == 2
+async def test_a_read_is_retried_once_on_503_and_both_attempts_count(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("503", times=1)
+    assert await rig.client.get_rooms()
+    assert [r.status for r in sent(sandbox, "/rooms")] == [503, 200] and rig.used == 2
 
 
-async def test_a_read_failing_twice_is_reported_unavailable(rig: Rig) -> None:
-    rig.stub.script("/rooms", Answer(503, {}), Answer(502, {}))
+async def test_a_read_failing_twice_is_reported_unavailable(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("503", times=2)
     with pytest.raises(UpstreamUnavailable, match="try again in a few minutes") as caught:
         await rig.client.get_rooms()
-    assert caught.value.status == 502 and rig.used == 2
+    assert caught.value.status == 503 and rig.used == 2
 
 
-async def test_a_500_on_a_read_is_not_retried(rig: Rig) -> None:
-    rig.stub.script("/infos/channels", Answer(500, {}))
+async def test_a_500_on_a_read_is_not_retried(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("500", times=1)
     with pytest.raises(UpstreamUnavailable):
         await rig.client.get_channels()
-    assert len(rig.stub.requests("/infos/channels")) == 1
+    assert len(sandbox.control.requests()) == 1
 
 
-async def test_a_read_timeout_is_retried_once_then_reported(rig: Rig) -> None:
-    rig.stub.script("/rooms", Answer(hang=HANG, body={}), Answer(hang=HANG, body={}))
+async def test_a_read_timeout_is_retried_once_then_reported(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("hang", times=2, delay=5)
     with pytest.raises(UpstreamTimeout, match="tried twice") as caught:
         await rig.client.get_rooms()
     assert rig.used == 2
-    assert_clean(caught.value)
-    assert [r["error_code"] for r in read_audit(rig.audit_path) if r["event"] == "upstream"] == ["ReadTimeout"] * 2
+    assert_clean(caught.value, rig.secrets)
+    assert [r["error_code"] for r in rig.audit("upstream")] == ["ReadTimeout"] * 2
 
 
-@pytest.mark.parametrize("answer", [Answer(503, {}), Answer(500, "oops"), Answer(hang=HANG, body={})],
-                         ids=["503", "500", "timeout"])
-async def test_a_failed_write_is_outcome_unknown_and_never_retried(rig: Rig, answer: Answer) -> None:
-    rig.stub.script("/rooms/~", answer)
-    update = RangeUpdate(inv_code="DT", start_date=date(2027, 4, 1), end_date=date(2027, 4, 1), availability=0)
-    with pytest.raises(OutcomeUnknown, match="do not resend blindly|Do not resend blindly") as caught:
-        await rig.client.update_range(update)
-    assert len(rig.stub.requests("/rooms/~")) == 1 and rig.used == 1
-    assert_clean(caught.value)
+@pytest.mark.parametrize("fault", ["503", "500", "hang"])
+async def test_a_failed_write_is_outcome_unknown_and_never_retried(
+    rig: Rig, sandbox: RunningSandbox, fault: str
+) -> None:
+    sandbox.control.add_fault(fault, times=1, delay=5 if fault == "hang" else None)
+    with pytest.raises(OutcomeUnknown, match="Do not resend blindly") as caught:
+        await rig.client.update_range(one_night())
+    assert rig.used == 1
+    assert_clean(caught.value, rig.secrets)
+    assert [r["event"] for r in rig.audit()] == ["upstream_intent", "upstream"]
 
 
-async def test_try_again_is_not_applied(rig: Rig) -> None:
-    rig.stub.script("/rooms/~", Answer(body={"status": "try_again", "transaction_id": "77"}))
-    update = RangeUpdate(inv_code="DT", start_date=date(2027, 4, 1), end_date=date(2027, 4, 1), price=Decimal("150"))
+async def test_fire_is_never_retried(rig: Rig, sandbox: RunningSandbox) -> None:
+    booked = sandbox.control.create_booking(channel="online")
+    sandbox.control.add_fault("hang", times=1, delay=5)
+    with pytest.raises(OutcomeUnknown):
+        await rig.client.fire_reservation(str(booked["hr_number"]), "confirm")
+    assert rig.used == 1
+
+
+async def test_try_again_is_not_applied(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("try_again", times=1)
     with pytest.raises(NotApplied, match="NOT applied, send it again in a few minutes"):
-        await rig.client.update_range(update)
-    assert len(rig.stub.requests("/rooms/~")) == 1
+        await rig.client.update_range(one_night())
+    assert rig.used == 1
 
 
-async def test_a_refused_state_change_is_reported_and_not_retried(rig: Rig) -> None:
-    rig.stub.script("/reservations/fire", Answer(body={"status": "error", "message": "state_change_is_not_available"}))
+async def test_a_refused_state_change_is_reported(rig: Rig, sandbox: RunningSandbox) -> None:
+    booked = sandbox.control.create_booking(channel="bookingcom")  # already confirmed
     with pytest.raises(UpstreamRejected, match="state_change_is_not_available"):
-        await rig.client.fire_reservation("R1", "confirm")
-    assert len(rig.stub.requests("/reservations/fire")) == 1
+        await rig.client.fire_reservation(str(booked["hr_number"]), "confirm")
+    assert rig.used == 1
 
 
-async def test_a_422_carries_hotelrunners_reason(rig: Rig) -> None:
-    rig.stub.script("/rooms/~", Answer(422, {"message": "inv_code not found"}))
-    update = RangeUpdate(inv_code="XX", start_date=date(2027, 4, 1), end_date=date(2027, 4, 1), availability=1)
-    with pytest.raises(UpstreamRejected, match="inv_code not found"):
-        await rig.client.update_range(update)
+async def test_an_unknown_room_carries_hotelrunners_reason(rig: Rig) -> None:
+    with pytest.raises(UpstreamRejected, match="NOSUCH") as caught:
+        await rig.client.update_range(one_night("NOSUCH"))
+    assert caught.value.status == 422
 
 
-@pytest.mark.parametrize("body", ["<html>maintenance</html>", '{"rooms": [{"name": "no inv_code"}]}', "[]"],
-                         ids=["not json", "missing field", "not an object"])
-async def test_a_malformed_answer_is_a_typed_error(rig: Rig, body: str) -> None:
-    rig.stub.script("/rooms", Answer(body=body))
+async def test_a_malformed_answer_is_a_typed_error(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("malformed", times=1)
     with pytest.raises(MalformedResponse, match="GET /rooms"):
         await rig.client.get_rooms()
 
 
-async def test_a_malformed_answer_to_a_write_is_outcome_unknown(rig: Rig) -> None:
-    rig.stub.script("/rooms/daily", Answer(body="not json"))
-    days = [DailyValues(date=date(2027, 5, 1), availability=1)]
+async def test_a_malformed_answer_to_a_write_is_outcome_unknown(rig: Rig, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("malformed", times=1)
     with pytest.raises(OutcomeUnknown):
-        await rig.client.update_daily([DailyRoomUpdate(inv_code="DT", dates=days)])
+        await rig.client.update_daily([DailyRoomUpdate(inv_code="DLXTRP", dates=[DailyValues(date=FUTURE, cta=True)])])
+
+
+@pytest.mark.parametrize("body", ['{"rooms": [{"name": "no inv_code"}]}', "[]"], ids=["missing field", "not an object"])
+async def test_answers_off_the_documented_shape_are_malformed(stub_rig: Rig, stub: StubUpstream, body: str) -> None:
+    stub.script("/rooms", Answer(body=body))
+    with pytest.raises(MalformedResponse, match="GET /rooms"):
+        await stub_rig.client.get_rooms()
 
 
 async def test_an_unreachable_host_leaks_nothing(tmp_path: Path) -> None:
     with run_stub() as gone:
         base_url = gone.base_url
-    rig = make_rig(gone, tmp_path, base_url=base_url)
+    rig = make_rig(tmp_path, base_url, "tok-SECRET-31337", "hr-424242")
     async with rig.client:
         with pytest.raises(UpstreamTimeout, match="Could not connect") as caught:
             await rig.client.get_rooms()
     assert isinstance(caught.value, UpstreamError) and caught.value.__context__ is None
-    assert_clean(caught.value)
-    assert TOKEN not in rig.audit_path.read_text()
+    assert_clean(caught.value, rig.secrets)
+    assert_no_secret_on_disk(tmp_path, rig.secrets)
 
 
 async def test_http_library_logs_never_show_the_token(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
@@ -327,4 +379,4 @@ async def test_http_library_logs_never_show_the_token(rig: Rig, caplog: pytest.L
     finally:
         logging.getLogger("httpx2").setLevel(logging.WARNING)
     assert any("HTTP Request" in r.getMessage() for r in caplog.records)
-    assert all(TOKEN not in r.getMessage() and HR_ID not in r.getMessage() for r in caplog.records)
+    assert all(not any(s in r.getMessage() for s in rig.secrets) for r in caplog.records)

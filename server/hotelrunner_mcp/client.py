@@ -350,7 +350,7 @@ class HotelRunnerClient:
             raise NotApplied(
                 f"HotelRunner answered try_again to {label}{where}: NOT applied, send it again in a few minutes."
             )
-        detail = self._redactor.text(result.message or _short(result.errors) or result.status)
+        detail = self._redactor.text(result.message or (_short(result.errors) if result.errors else result.status)).rstrip(". ")
         raise UpstreamRejected(
             f"HotelRunner refused {label}{where}: {detail}. Nothing was applied; check the current state "
             "(e.g. the reservation's next_states) before trying anything else."
@@ -394,9 +394,12 @@ class HotelRunnerClient:
             body = None
         if isinstance(body, dict):
             text = body.get("message") or body.get("error") or body.get("errors") or body
+            code = body.get("code")
+            if isinstance(code, str) and isinstance(text, str) and code not in text:
+                text = f"{code}: {text}"
         else:
             text = response.text or response.reason_phrase
-        return self._redactor.text(_short(text))
+        return self._redactor.text(_short(text)).rstrip(". ")
 
 
 # ---------------------------------------------------------------------- encoding
