@@ -108,7 +108,7 @@ class HotelRunnerClient:
             "rate_code": update.rate_code,
             "start_date": update.start_date,
             "end_date": update.end_date,
-            **calendar_fields(update),
+            **update.set_fields(),
             "days": update.days,
             "channel_codes": update.channel_codes,
         }
@@ -446,7 +446,7 @@ def _daily_room(room: DailyRoomUpdate) -> dict[str, Any]:
     if room.channel_codes is not None:
         entry["channel_codes"] = list(room.channel_codes)
     entry["dates"] = [
-        {"date": day.date.isoformat(), **{k: _json_value(v) for k, v in calendar_fields(day).items()}} for day in room.dates
+        {"date": day.date.isoformat(), **{k: _json_value(v) for k, v in day.set_fields().items()}} for day in room.dates
     ]
     return entry
 
@@ -459,14 +459,9 @@ def _json_value(value: int | Decimal | bool) -> int | str:
     return value
 
 
-def calendar_fields(values: CalendarValues) -> dict[str, int | Decimal | bool]:
-    """The calendar values an update sets (availability, price, restrictions), without its addressing fields."""
-    return {k: v for k, v in values.set_fields().items() if k in CalendarValues.model_fields}
-
-
 def _check_values(values: CalendarValues, where: str) -> None:
     """Refuse, before any quota is spent, an update that would change nothing or carries impossible values."""
-    fields = calendar_fields(values)
+    fields = values.set_fields()
     if not fields:
         raise InvalidRequest(f"{where}: nothing to change; set at least one of availability, price, stop_sale, "
                              "cta, ctd, min_stay, max_stay.")
