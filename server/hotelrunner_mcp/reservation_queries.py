@@ -156,7 +156,9 @@ def where_clause(query: ReservationQuery) -> tuple[str, list[Any]]:
         clauses.append("r.state = ?")
         params.append(query.state.strip().lower())
     if query.inv_code:
-        clauses.append("EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number AND rr.inv_code = ?)")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number AND rr.inv_code = ?)"
+        )
         params.append(query.inv_code.strip())
     return (" AND ".join(clauses) or "1"), params
 

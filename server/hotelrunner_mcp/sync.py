@@ -57,7 +57,11 @@ class ReservationSource(Protocol):
 
 @dataclass(frozen=True)
 class SyncReport:
-    """What one sync did and what it cost. `shared` is True for callers that reused another's sync."""
+    """What one sync did and what it cost. `shared` is True for callers that reused another's sync.
+
+    `requests` counts the GET /reservations pages asked for; a page the client had to retry (timeout,
+    502-504) cost one more upstream request, which the quota ledger shows.
+    """
 
     mode: Literal["backfill", "incremental"]
     since: str  # from_date (backfill) or from_last_update_date (incremental) sent, YYYY-MM-DD
@@ -139,7 +143,7 @@ class ReservationSync:
         page_size: int = MAX_PAGE_SIZE,
         backfill_days: int = 30,
         overlap_seconds: float = 900.0,
-        lease_ttl_seconds: float = 300.0,
+        lease_ttl_seconds: float = 150.0,
         lease_poll_seconds: float = 0.2,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -229,19 +233,21 @@ class ReservationSync:
         requests = fetched = 0
         page_number = 1
         while True:
+            if not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):  # renew before a slow page
+                logger.warning("the sync lease expired and another process took it; both syncs are harmless")
             page = await self._client.get_reservations(
                 **params, per_page=self.page_size, page=page_number, undelivered=False
             )
             requests += 1
             fetched += len(page.reservations)
             counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
-            self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl)  # renew between pages
             if not page.reservations or page_number >= page.pages:
                 break
             page_number += 1
+        since = params.get("from_last_update_date", params["from_date"])
         report = SyncReport(
-            mode=mode, since=str(params.get("from_last_update_date", params["from_date"])), requests=requests, pages=page_number,
-            fetched=fetched, new=counts.new, updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
+            mode=mode, since=since.isoformat(), requests=requests, pages=page_number, fetched=fetched,
+            new=counts.new, updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
             started_at=started_at, took_seconds=round(time.monotonic() - started, 3),
         )
         cursor = started_at - self._overlap
