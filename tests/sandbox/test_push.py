@@ -39,7 +39,7 @@ class Callback:
 
 @contextmanager
 def serve(callback: Callback) -> Iterator[str]:
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", callback.endpoint, methods=["POST"])]), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
