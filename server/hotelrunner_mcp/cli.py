@@ -1,11 +1,75 @@
-"""Command line: serve on stdio (default), check, demo, sandbox, webhook."""
+"""Command line: `hotelrunner-mcp [serve|check|demo|sandbox|webhook]` (serve on stdio by default)."""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+from collections.abc import Sequence
+
+from .config import ConfigError, Settings
+
+COMMANDS = ("serve", "check", "demo", "sandbox", "webhook")
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    print("not built yet", file=sys.stderr)
-    return 1
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotelrunner-mcp",
+        description="HotelRunner as MCP tools, inside its 250/day and 5/minute quota. Without a command: serve on stdio.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="serve MCP on stdio (the default)")
+    serve.add_argument("--sandbox", action="store_true", help="start the embedded sandbox and use it (test data)")
+    serve.add_argument("--read-only", action="store_true", help="hide and refuse the write tools")
+    sub.add_parser("check", help="test the connection with one request: room count and quota")
+    sub.add_parser("demo", help="sandbox + this server over stdio + an MCP client: a short story")
+    sub.add_parser("sandbox", help="run the HotelRunner sandbox (see `hotelrunner-mcp sandbox --help`)", add_help=False)
+    hook = sub.add_parser("webhook", help="receive HotelRunner's reservation pushes into the local mirror")
+    hook.add_argument("--host", default="127.0.0.1")
+    hook.add_argument("--port", type=int, default=8787)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "sandbox":  # its own parser and --help
+        from .sandbox import main as sandbox_main
+
+        return sandbox_main(argv[1:])
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["serve", *argv]
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.load()
+    except ConfigError as exc:
+        print(f"hotelrunner-mcp: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings.with_overrides(read_only=settings.read_only or args.read_only), sandbox=args.sandbox)
+    if args.command == "check":
+        from .check import run_check
+
+        return run_check(settings)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo()
+    from .webhook import serve_webhook
+
+    serve_webhook(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _serve(settings: Settings, *, sandbox: bool) -> int:
+    from .app import build_server
+
+    if not sandbox:
+        build_server(settings).run("stdio")
+        return 0
+    from .sandbox_link import embedded_sandbox
+
+    with embedded_sandbox(settings) as (running, sandbox_settings):
+        logging.getLogger(__name__).info("using the embedded sandbox at %s (test data, not HotelRunner)", running.root_url)
+        build_server(sandbox_settings).run("stdio")
+    return 0

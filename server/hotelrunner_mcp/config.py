@@ -63,6 +63,7 @@ class Settings:
     rooms_ttl_seconds: float = 900.0
     plan_ttl_seconds: float = 600.0
     mirror_max_age_seconds: float = 900.0
+    room_counts: Mapping[str, int] = field(default_factory=dict)  # inv_code -> physical rooms, for occupancy
     sources: tuple[str, ...] = ()  # env files that were read, for the setup status
 
     @property
@@ -80,6 +81,19 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def for_sandbox(self, base_url: str, token: str, hr_id: str, room_counts: Mapping[str, int] | None = None) -> Settings:
+        """These settings pointed at a sandbox, with state kept apart from live data (<data_dir>/sandbox)."""
+        return replace(
+            self,
+            base_url=base_url.rstrip("/"),
+            token=token,
+            hr_id=hr_id,
+            sandbox=True,
+            data_dir=self.data_dir / "sandbox",
+            audit_path=None if self.audit_path is None else self.audit_path.with_name("sandbox-" + self.audit_path.name),
+            room_counts=dict(self.room_counts or room_counts or {}),
+        )
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -119,6 +133,7 @@ class Settings:
             rooms_ttl_seconds=reader.number("HOTELRUNNER_ROOMS_TTL_SECONDS", 900.0, minimum=0),
             plan_ttl_seconds=reader.number("HOTELRUNNER_PLAN_TTL_SECONDS", 600.0),
             mirror_max_age_seconds=reader.number("HOTELRUNNER_MIRROR_MAX_AGE_SECONDS", 900.0, minimum=0),
+            room_counts=reader.counts("HOTELRUNNER_ROOM_COUNTS"),
             sources=sources,
         )
 
@@ -156,6 +171,16 @@ class _Reader:
         if parsed < minimum:
             raise ConfigError(f"{name}={value!r} must be at least {minimum:g}")
         return parsed
+
+    def counts(self, name: str) -> dict[str, int]:
+        """`INV:3,INV2:1` (or `=`) into {"INV": 3, "INV2": 1}."""
+        counts: dict[str, int] = {}
+        for item in filter(None, (part.strip() for part in (self.text(name) or "").split(","))):
+            code, sep, number = item.replace("=", ":").partition(":")
+            if not sep or not code.strip() or not number.strip().isdigit():
+                raise ConfigError(f"{name}: {item!r} is not INV_CODE:ROOMS, e.g. DLXTRP:3,DLXDBL:1")
+            counts[code.strip()] = int(number)
+        return counts
 
     def integer(self, name: str, default: int) -> int:
         value = self.text(name)

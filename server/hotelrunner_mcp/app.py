@@ -1,0 +1,82 @@
+"""build_server(settings): the MCP server with its tools and resources wired to one set of services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.shared.subscriptions import ResourceUpdated
+
+from . import __version__, resources
+from .config import Settings
+from .tools import calendar, occupancy, reservations, rooms
+from .tools.runtime import ToolRuntime
+
+log = logging.getLogger(__name__)
+CHANGE_POLL_SECONDS = 2.0
+
+INSTRUCTIONS = """\
+Tools for Villa Thaifa's HotelRunner channel manager (Booking.com, Expedia, the website).
+HotelRunner allows only 250 requests a day and 5 a minute for this property, so:
+- reservation questions (arrivals, in-house, occupancy, guest lookups) are answered from a local
+  mirror and usually cost nothing;
+- calendar changes go in ONE update_calendar call with all changes; it previews first (free) and
+  applies only with the plan_id it returned — show the preview to the user before applying;
+- read hotelrunner://guide for costs and good habits, hotelrunner://setup-status if something fails.
+"""
+
+
+def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPServer:
+    """The server. In read-only mode the write tools are not registered at all."""
+    runtime = runtime or ToolRuntime(settings)
+    bus = InMemorySubscriptionBus()
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_watch_changes, runtime, bus)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                if runtime.opened is not None:
+                    await runtime.opened.aclose()
+
+    server = MCPServer(
+        "hotelrunner",
+        title="HotelRunner (Villa Thaifa)",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        subscriptions=bus,
+    )
+    rooms.register(server, runtime)
+    reservations.register(server, runtime)
+    occupancy.register(server, runtime)
+    calendar.register_reads(server, runtime)
+    if not settings.read_only:
+        calendar.register_writes(server, runtime)
+    resources.register(server, runtime)
+    return server
+
+
+async def _watch_changes(runtime: ToolRuntime, bus: InMemorySubscriptionBus) -> None:
+    """Tell subscribers when the mirror changes (a push stored by the webhook process, a sync, ...)."""
+    seen: int | None = None
+    while True:
+        await anyio.sleep(CHANGE_POLL_SECONDS)
+        services = runtime.opened
+        if services is None:
+            continue
+        try:
+            latest = services.store.latest_change_id()
+        except Exception:  # a locked or broken mirror must not stop the server
+            log.debug("could not read the mirror's latest change", exc_info=True)
+            continue
+        if seen is not None and latest != seen:
+            await bus.publish(ResourceUpdated(uri=resources.CHANGES_URI))
+        seen = latest

@@ -1,0 +1,268 @@
+"""Calendar writes end to end: validate, compile, preview with a plan id, apply, record in the ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .audit import current_call
+from .calendar_changes import CalendarChange, ResolvedChange, fingerprint, property_today, validate_changes
+from .calendar_plan import CalendarPlan, PlannedRequest, compile_plan
+from .errors import HotelRunnerError, OutcomeUnknown, QuotaExhausted, ReadOnlyMode
+from .ledger import LedgerKey, LedgerWrite
+from .models import DailyRoomUpdate, RangeUpdate, UpdateResult
+from .services import Services
+
+class PreviousValues(BaseModel):
+    """What the ledger says this server last set for one field of a change, over its dates."""
+
+    field: str
+    values: dict[str, int] = Field(description="Each previous value we set, with on how many dates")
+    unknown_dates: int = Field(description="Dates where the ledger knows no value (set elsewhere or never)")
+
+
+class ChangePreview(BaseModel):
+    index: int
+    description: str
+    previous: list[PreviousValues]
+
+
+class RequestOutcome(BaseModel):
+    """One upstream request of an applied plan."""
+
+    request: str
+    status: Literal["ok", "partial", "not_applied", "outcome_unknown", "failed", "skipped"]
+    transaction_id: str | None = None
+    message: str | None = None
+    errors: list[str] = Field(default_factory=list)
+
+
+class CalendarOutcome(BaseModel):
+    """A preview (applied=False, with a plan id) or the result of applying it."""
+
+    applied: bool
+    plan_id: str | None = None
+    plan_expires_at: str | None = None
+    changes: list[ChangePreview]
+    upstream_requests: int = Field(description="Requests this plan costs (or cost) against the daily quota")
+    naive_requests: int = Field(description="What one request per room and date would have cost")
+    dates_touched: int
+    requests: list[str] = Field(description="Each upstream request in plain words")
+    results: list[RequestOutcome] = Field(default_factory=list)
+    quota_spent: int = 0
+    quota_left_today: int
+    next_step: str
+
+
+class CalendarService:
+    """`preview` spends nothing (unless the room list must be fetched); `apply` spends `request_count`."""
+
+    def __init__(self, services: Services, *, today: date | None = None) -> None:
+        self._s = services
+        self._today = today
+
+    async def plan(self, changes: Sequence[CalendarChange]) -> tuple[list[ResolvedChange], CalendarPlan]:
+        rooms = (await self._s.catalog.get()).rooms
+        resolved = validate_changes(changes, rooms, today=self._today or property_today())
+        return resolved, compile_plan(resolved)
+
+    async def run(self, changes: Sequence[CalendarChange], plan_id: str | None) -> CalendarOutcome:
+        """Preview when no plan id is given (unless direct apply is allowed), else apply that plan."""
+        if self._s.settings.read_only:
+            raise ReadOnlyMode(
+                "this server runs read-only (HOTELRUNNER_READ_ONLY=true): calendar changes are refused. "
+                "Ask the owner to turn read-only off to change prices or availability."
+            )
+        self._s.require_client()
+        resolved, plan = await self.plan(changes)
+        digest = fingerprint(changes)
+        if plan_id is None and not self._s.settings.apply_without_preview:
+            return self._preview(resolved, plan, digest)
+        self._check_quota(plan)
+        if plan_id is not None or not self._s.settings.apply_without_preview:
+            self._s.plans.redeem(plan_id or "", digest)
+        return await self._apply(resolved, plan)
+
+    # ------------------------------------------------------------------ preview
+
+    def _preview(self, resolved: list[ResolvedChange], plan: CalendarPlan, digest: str) -> CalendarOutcome:
+        issued = self._s.plans.issue(digest, {"requests": plan.request_count, "dates": plan.date_count})
+        left = self._s.limiter.status().left_today
+        fits = plan.request_count <= left
+        step = (
+            f"Nothing was sent. To apply exactly these changes, call update_calendar again with the same changes "
+            f"and plan_id={issued.plan_id!r} before {issued.expires_at_iso} UTC."
+            if fits
+            else f"This plan needs {plan.request_count} requests but only {left} are left today; it cannot be applied now."
+        )
+        return CalendarOutcome(
+            applied=False,
+            plan_id=issued.plan_id,
+            plan_expires_at=issued.expires_at_iso,
+            changes=self._change_previews(resolved, plan),
+            upstream_requests=plan.request_count,
+            naive_requests=plan.naive_request_count,
+            dates_touched=plan.date_count,
+            requests=[r.summary for r in plan.requests],
+            quota_left_today=left,
+            next_step=step,
+        )
+
+    def _change_previews(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> list[ChangePreview]:
+        keys = {rc.index: list(_ledger_keys(rc)) for rc in resolved}
+        known = self._s.ledger.previous_many(key for ks in keys.values() for key in ks)
+        previews = []
+        for rc, description in zip(resolved, plan.descriptions, strict=True):
+            by_field: dict[str, Counter[str]] = {}
+            unknown: Counter[str] = Counter()
+            for key in keys[rc.index]:
+                field = key[3]
+                found = known.get(key)
+                if found is None:
+                    unknown[field] += 1
+                else:
+                    by_field.setdefault(field, Counter())[_plain(found.value)] += 1
+            fields = dict.fromkeys([*rc.values])
+            previous = [
+                PreviousValues(field=f, values=dict(by_field.get(f, {})), unknown_dates=unknown[f]) for f in fields
+            ]
+            previews.append(ChangePreview(index=rc.index, description=description, previous=previous))
+        return previews
+
+    def _check_quota(self, plan: CalendarPlan) -> None:
+        status = self._s.limiter.status()
+        if plan.request_count > status.left_today:
+            raise QuotaExhausted(
+                f"this plan needs {plan.request_count} upstream requests but only {status.left_today} of "
+                f"{status.per_day} are left in the rolling 24 h; nothing was sent and the plan id is still valid. "
+                f"Split the changes or wait{f' until {status.next_free_at}' if status.next_free_at else ''}.",
+                used=status.used_today,
+                limit=status.per_day,
+                next_free_at=status.next_free_at,
+            )
+
+    # ------------------------------------------------------------------ apply
+
+    async def _apply(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> CalendarOutcome:
+        before = self._s.limiter.status().used_today
+        previews = self._change_previews(resolved, plan)
+        results: list[RequestOutcome] = []
+        stop_reason: str | None = None
+        for request in plan.requests:
+            if stop_reason is not None:
+                results.append(RequestOutcome(request=request.summary, status="skipped", message=stop_reason))
+                continue
+            outcome = await self._send(request)
+            results.append(outcome)
+            if outcome.status in ("outcome_unknown", "failed"):
+                stop_reason = "not sent because an earlier request failed; preview again to retry what is left"
+        status = self._s.limiter.status()
+        done = sum(r.status in ("ok", "partial") for r in results)
+        return CalendarOutcome(
+            applied=True,
+            changes=previews,
+            upstream_requests=plan.request_count,
+            naive_requests=plan.naive_request_count,
+            dates_touched=plan.date_count,
+            requests=[r.summary for r in plan.requests],
+            results=results,
+            quota_spent=max(status.used_today - before, 0),
+            quota_left_today=status.left_today,
+            next_step=_after_apply(done, len(results)),
+        )
+
+    async def _send(self, request: PlannedRequest) -> RequestOutcome:
+        client = self._s.require_client()
+        try:
+            if isinstance(request.payload, RangeUpdate):
+                result = await client.update_range(request.payload)
+            else:
+                result = await client.update_daily(request.payload)
+        except OutcomeUnknown as exc:
+            return RequestOutcome(request=request.summary, status="outcome_unknown", message=exc.message)
+        except HotelRunnerError as exc:
+            status = "not_applied" if exc.code == "not_applied" else "failed"
+            return RequestOutcome(request=request.summary, status=status, message=exc.message)
+        self._record(request, result)
+        return RequestOutcome(
+            request=request.summary,
+            status="partial" if result.partial else "ok",
+            transaction_id=result.transaction_id,
+            errors=[str(e) for e in result.errors],
+            message="some parts were refused; see errors" if result.partial else None,
+        )
+
+    def _record(self, request: PlannedRequest, result: UpdateResult) -> None:
+        call = current_call()
+        self._s.ledger.record(
+            list(ledger_writes(request)),
+            transaction_id=result.transaction_id,
+            tool_call_id=call.call_id if call else None,
+            client=call.client if call else None,
+        )
+
+
+# --------------------------------------------------------------------------- ledger mapping
+
+
+def ledger_rate(field: str, rate_code: str | None) -> str | None:
+    """Availability belongs to the room type; prices and restrictions to the rate."""
+    return None if field == "availability" else rate_code
+
+
+def ledger_writes(request: PlannedRequest) -> Iterator[LedgerWrite]:
+    """One LedgerWrite per (room, rate, date, field) a planned request sets."""
+    payload = request.payload
+    if isinstance(payload, RangeUpdate):
+        channels = tuple(payload.channel_codes or ())
+        for day in _range_days(payload):
+            for field, value in payload.set_fields().items():
+                yield LedgerWrite(payload.inv_code, ledger_rate(field, payload.rate_code), day, field, value, channels)
+        return
+    for entry in payload:
+        yield from _daily_writes(entry)
+
+
+def _daily_writes(entry: DailyRoomUpdate) -> Iterator[LedgerWrite]:
+    channels = tuple(entry.channel_codes or ())
+    for day in entry.dates:
+        for field, value in day.set_fields().items():
+            yield LedgerWrite(entry.inv_code, ledger_rate(field, entry.rate_code), day.date, field, value, channels)
+
+
+def _range_days(update: RangeUpdate) -> Iterator[date]:
+    day = update.start_date
+    while day <= update.end_date:
+        if update.days is None or (day.weekday() + 1) % 7 in update.days:
+            yield day
+        day += timedelta(days=1)
+
+
+def _ledger_keys(rc: ResolvedChange) -> Iterator[LedgerKey]:
+    channels = tuple(sorted(rc.channels or ()))
+    for day in rc.dates:
+        for field in rc.values:
+            yield (rc.inv_code, ledger_rate(field, rc.rate_code), day, field, channels)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _after_apply(done: int, total: int) -> str:
+    if done == total:
+        return (
+            "All requests were accepted by HotelRunner. Channels apply them asynchronously: call "
+            "check_channel_results in a few minutes to see whether Booking.com, Expedia and the others took them."
+        )
+    return (
+        f"{done} of {total} requests were accepted. Read each result: 'not_applied' parts were not applied and can "
+        "be previewed and applied again; 'outcome_unknown' may or may not have been applied — check before resending."
+    )

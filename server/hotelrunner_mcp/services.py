@@ -1,0 +1,113 @@
+"""The server's long-lived parts, built once from the settings and shared by every tool and resource."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audit import AuditLog
+from .catalog import RoomCatalog
+from .client import HotelRunnerClient
+from .config import Settings
+from .errors import NotConfigured, RecordingUnavailable
+from .gate import Gate
+from .ledger import CalendarLedger
+from .plans import PlanStore, plans_db_path
+from .quota import QuotaLimiter, quota_db_path, quota_key
+from .redact import Redactor
+from .sqlite_db import mirror_db_path
+from .store import ReservationStore
+from .sync import ReservationSync
+
+
+def prepare_data_dir(path: Path) -> None:
+    """Create the data folder private to this user (0700), or raise RecordingUnavailable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not os.access(path, os.W_OK):
+            raise PermissionError(f"{path} is not writable")
+    except OSError as exc:
+        raise RecordingUnavailable(
+            f"the data folder {path} cannot be written ({exc.strerror or exc}); set HOTELRUNNER_DATA_DIR "
+            "to a folder this user can write. Nothing was sent."
+        ) from None
+
+
+@dataclass
+class Services:
+    """Everything a tool needs. `client` is None until HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID are set."""
+
+    settings: Settings
+    redactor: Redactor
+    audit: AuditLog
+    limiter: QuotaLimiter
+    gate: Gate
+    client: HotelRunnerClient | None
+    catalog: RoomCatalog
+    plans: PlanStore
+    store: ReservationStore
+    ledger: CalendarLedger
+    sync: ReservationSync
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        prepare_data_dir(settings.data_dir)
+        redactor = Redactor([settings.token, settings.hr_id])
+        audit = AuditLog(settings.audit_file, redactor)
+        limiter = QuotaLimiter(
+            quota_db_path(settings.data_dir),
+            key=quota_key(settings.hr_id, settings.base_url),
+            per_minute=settings.per_minute,
+            per_day=settings.per_day,
+            minute_seconds=settings.minute_seconds,
+            day_seconds=settings.day_seconds,
+            max_wait_seconds=settings.max_quota_wait_seconds,
+        )
+        gate = Gate(limiter, audit, redactor)
+        client = HotelRunnerClient(settings, gate) if settings.configured else None
+        store = ReservationStore(mirror_db_path(settings.data_dir))
+        return cls(
+            settings=settings,
+            redactor=redactor,
+            audit=audit,
+            limiter=limiter,
+            gate=gate,
+            client=client,
+            catalog=RoomCatalog(lambda: cls._require(client).get_rooms(), ttl_seconds=settings.rooms_ttl_seconds),
+            plans=PlanStore(plans_db_path(settings.data_dir), ttl_seconds=settings.plan_ttl_seconds),
+            store=store,
+            ledger=CalendarLedger(mirror_db_path(settings.data_dir)),
+            sync=ReservationSync(_LazyClient(client), store, max_age_seconds=settings.mirror_max_age_seconds),
+        )
+
+    def require_client(self) -> HotelRunnerClient:
+        """The client, or NotConfigured with how to set credentials (nothing sent)."""
+        return self._require(self.client)
+
+    @staticmethod
+    def _require(client: HotelRunnerClient | None) -> HotelRunnerClient:
+        if client is None:
+            raise NotConfigured(
+                "HotelRunner credentials are not set, so nothing was sent. Set HOTELRUNNER_TOKEN and "
+                "HOTELRUNNER_HR_ID (HotelRunner panel → Custom Apps → your app → 'Identifiants' tab) in the "
+                "environment or in .env.local, then restart the server. Read the resource "
+                "hotelrunner://setup-status for details, or start with --sandbox to rehearse on test data."
+            )
+        return client
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        for closable in (self.plans, self.store, self.ledger, self.limiter):
+            closable.close()
+
+
+class _LazyClient:
+    """Lets the sync be built without credentials; using it then raises NotConfigured."""
+
+    def __init__(self, client: HotelRunnerClient | None) -> None:
+        self._client = client
+
+    async def get_reservations(self, **query):  # type: ignore[no-untyped-def]
+        return await Services._require(self._client).get_reservations(**query)

@@ -1,0 +1,120 @@
+"""get_occupancy: rooms sold, revenue and ADR per night and room type, from the mirror."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..reservation_queries import NightOccupancy, validate_occupancy_range
+from .runtime import Answer, ToolRuntime
+
+_CENT = Decimal("0.01")
+
+
+class NightRow(BaseModel):
+    night: date
+    room: str
+    sold: int
+    rooms: int | None = Field(description="Physical rooms of this type (None: unknown, see note)")
+    occupancy_pct: float | None
+    revenue: Decimal | None
+    adr: Decimal | None = Field(description="Average daily rate: revenue / rooms sold")
+
+
+class Totals(BaseModel):
+    room_nights_sold: int
+    room_nights_available: int | None
+    occupancy_pct: float | None
+    revenue: Decimal | None
+    adr: Decimal | None
+    currency: str | None
+
+
+class OccupancyAnswer(Answer):
+    freshness: str
+    start: date
+    end: date
+    totals: Totals
+    by_room: dict[str, Totals]
+    nights: list[NightRow]
+    note: str | None
+
+
+def _pct(sold: int, total: int | None) -> float | None:
+    return round(100 * sold / total, 1) if total else None
+
+
+def _totals(cells: list[NightOccupancy]) -> Totals:
+    sold = sum(c.rooms_sold for c in cells)
+    known = all(c.rooms_total is not None for c in cells)
+    available = sum(c.rooms_total or 0 for c in cells) if known else None
+    currencies = {c.currency for c in cells if c.currency}
+    revenue = sum((c.revenue or Decimal(0) for c in cells), Decimal(0)) if len(currencies) <= 1 else None
+    return Totals(
+        room_nights_sold=sold,
+        room_nights_available=available,
+        occupancy_pct=_pct(sold, available),
+        revenue=revenue.quantize(_CENT) if revenue is not None else None,
+        adr=(revenue / sold).quantize(_CENT) if revenue is not None and sold else None,
+        currency=next(iter(currencies)) if len(currencies) == 1 else None,
+    )
+
+
+def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    @server.tool(
+        title="Occupancy, revenue and ADR",
+        annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+    )
+    async def get_occupancy(
+        ctx: Context,
+        start: date,
+        end: date,
+        room: str | None = None,
+        include_nights: bool = True,
+    ) -> OccupancyAnswer:
+        """How full the property is: per night and room type, rooms sold against rooms available,
+        revenue and average daily rate (ADR), plus totals per room type and overall. Canceled
+        bookings are excluded. Nights are start..end inclusive (at most 366).
+
+        Cost: 0 requests when the reservation mirror is fresh; otherwise one sync first (about 1
+        request per 50 changed reservations).
+        """
+        arguments = {"start": start, "end": end, "room": room}
+        async with runtime.call(ctx, "get_occupancy", arguments) as services:
+            validate_occupancy_range(start, end)
+            before = services.limiter.status().used_today
+            counts = dict(services.settings.room_counts)
+            await services.sync.ensure_fresh()
+            cells = services.store.occupancy(start, end, counts)
+            if room is not None:
+                cells = [c for c in cells if c.inv_code == room]
+            by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
+            for cell in cells:
+                by_room[cell.inv_code].append(cell)
+            note = None if counts else (
+                "Rooms per type are unknown, so occupancy % is missing: set HOTELRUNNER_ROOM_COUNTS, "
+                "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
+            )
+            return OccupancyAnswer(
+                freshness=services.sync.freshness.describe(),
+                start=start,
+                end=end,
+                totals=_totals(cells),
+                by_room={code: _totals(group) for code, group in sorted(by_room.items())},
+                nights=[
+                    NightRow(
+                        night=c.night, room=c.inv_code, sold=c.rooms_sold, rooms=c.rooms_total,
+                        occupancy_pct=_pct(c.rooms_sold, c.rooms_total), revenue=c.revenue, adr=c.adr,
+                    )
+                    for c in cells
+                ]
+                if include_nights
+                else [],
+                note=note,
+                **runtime.answer_fields(services, before),
+            )

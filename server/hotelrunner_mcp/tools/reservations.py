@@ -1,0 +1,230 @@
+"""get_reservations and get_reservation_changes: answered from the local mirror, kept fresh cheaply."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from dataclasses import replace
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidRequest
+from ..models import Reservation
+from ..reservation_queries import DateRange, ReservationQuery
+from ..services import Services
+from ..sync import SyncReport
+from .runtime import Answer, ToolRuntime
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+MAX_LIMIT = 200
+
+
+class ReservationSummary(BaseModel):
+    hr_number: str
+    channel_number: str | None
+    channel: str | None
+    state: str | None = Field(description="reserved (awaits confirmation), confirmed or canceled")
+    awaiting_response: bool
+    guest: str | None
+    checkin: date | None
+    checkout: date | None
+    nights: int | None
+    rooms: list[str]
+    guests: int | None
+    total: Decimal | None
+    currency: str | None
+    paid: Decimal | None
+    booked_at: datetime | None
+    updated_at: datetime | None
+    note: str | None
+
+
+class SyncInfo(BaseModel):
+    mode: str
+    requests: int
+    new: int
+    updated: int
+    shared: bool = Field(description="True: another caller's sync was reused")
+
+
+class ReservationsAnswer(Answer):
+    freshness: str = Field(description="How current the local mirror is")
+    sync: SyncInfo | None = Field(description="The sync this call ran (None: the mirror was fresh, no request)")
+    matching: int = Field(description="How many reservations match (before limit)")
+    reservations: list[ReservationSummary] | list[dict[str, Any]]
+
+
+class ChangeInfo(BaseModel):
+    change_id: int
+    hr_number: str
+    kind: str
+    source: str = Field(description="push (HotelRunner told us), sync or lookup")
+    seen_at: datetime
+    state: str | None
+    guest: str | None
+    checkin: date | None
+    checkout: date | None
+    changes: list[str]
+
+
+class ChangesAnswer(Answer):
+    freshness: str
+    changes: list[ChangeInfo]
+    latest_change_id: int = Field(description="Pass as since_change_id next time to get only newer changes")
+
+
+def summarize(r: Reservation) -> ReservationSummary:
+    nights = (r.checkout_date - r.checkin_date).days if r.checkin_date and r.checkout_date else None
+    guests = sum(line.total_guest or 0 for line in r.rooms) or None
+    return ReservationSummary(
+        hr_number=r.hr_number,
+        channel_number=r.provider_number,
+        channel=r.channel,
+        state=r.state,
+        awaiting_response=bool(r.requires_response),
+        guest=r.guest,
+        checkin=r.checkin_date,
+        checkout=r.checkout_date,
+        nights=nights,
+        rooms=[f"{line.name or line.inv_code} ({line.inv_code})" for line in r.rooms],
+        guests=guests,
+        total=r.total,
+        currency=r.currency,
+        paid=r.paid_amount,
+        booked_at=r.completed_at,
+        updated_at=r.updated_at,
+        note=(r.note[:200] + "…") if r.note and len(r.note) > 200 else r.note,
+    )
+
+
+def _range(name: str, start: date | None, end: date | None) -> DateRange | None:
+    if start is None and end is None:
+        return None
+    if start and end and end < start:
+        raise InvalidRequest(f"{name}_to ({end}) is before {name}_from ({start}); swap the two dates.")
+    return DateRange(start, end)
+
+
+def _sync_info(report: SyncReport | None) -> SyncInfo | None:
+    if report is None:
+        return None
+    return SyncInfo(mode=report.mode, requests=report.requests, new=report.new, updated=report.updated, shared=report.shared)
+
+
+async def _lookup(services: Services, number: str) -> Reservation | None:
+    """One upstream lookup by HotelRunner or channel number, stored in the mirror."""
+    page = await services.require_client().get_reservations(reservation_number=number, undelivered=False)
+    for found in page.reservations:
+        services.store.upsert(found, source="lookup")
+    return services.store.get(number)
+
+
+def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    @server.tool(title="Find reservations", annotations=READ_ONLY)
+    async def get_reservations(
+        ctx: Context,
+        number: str | None = None,
+        arriving_from: date | None = None,
+        arriving_to: date | None = None,
+        departing_from: date | None = None,
+        departing_to: date | None = None,
+        in_house_on: date | None = None,
+        stay_from: date | None = None,
+        stay_to: date | None = None,
+        booked_from: date | None = None,
+        booked_to: date | None = None,
+        updated_since: datetime | None = None,
+        guest: str | None = None,
+        channel: str | None = None,
+        state: Literal["reserved", "confirmed", "canceled"] | None = None,
+        room: str | None = None,
+        sort: Literal["checkin", "checkout", "created", "updated"] = "checkin",
+        descending: bool = False,
+        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
+        detail: Literal["summary", "full"] = "summary",
+        refresh: bool = False,
+    ) -> ReservationsAnswer:
+        """Find reservations of every state and channel (not only undelivered ones).
+
+        Filters combine (AND): number (HotelRunner hr_number like R754208185 or the channel's own
+        number), arrivals or departures between two dates, guests in house on a night, stays
+        overlapping stay_from..stay_to, booking date window, updated since a time, guest name or
+        e-mail (accents and case ignored), channel code (bookingcom, expedia, online), state, room
+        (inv_code). detail="full" returns the whole record (address, nightly prices, extras).
+
+        Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
+        (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
+        changed reservations. refresh=true forces that sync. HotelRunner keeps about 30 days of
+        bookings; older ones are known only if this server saw them.
+        """
+        arguments = {k: v for k, v in locals().items() if k != "ctx" and v is not None}
+        async with runtime.call(ctx, "get_reservations", arguments) as services:
+            before = services.limiter.status().used_today
+            report = await (services.sync.sync() if refresh else services.sync.ensure_fresh())
+            if number is not None:
+                found = services.store.get(number) or await _lookup(services, number)
+                matches = [found] if found else []
+                total = len(matches)
+            else:
+                query = ReservationQuery(
+                    arriving=_range("arriving", arriving_from, arriving_to),
+                    departing=_range("departing", departing_from, departing_to),
+                    in_house_on=in_house_on,
+                    overlapping=_range("stay", stay_from, stay_to),
+                    created=_range("booked", booked_from, booked_to),
+                    updated_since=updated_since,
+                    guest=guest,
+                    channel=channel,
+                    state=state,
+                    inv_code=room,
+                    sort=sort,
+                    descending=descending,
+                )
+                total = services.store.count(query)
+                matches = services.store.find(replace(query, limit=limit))
+            records: list[ReservationSummary] | list[dict[str, Any]] = (
+                [r.model_dump(mode="json", exclude_none=True) for r in matches]
+                if detail == "full"
+                else [summarize(r) for r in matches]
+            )
+            return ReservationsAnswer(
+                freshness=services.sync.freshness.describe(),
+                sync=_sync_info(report),
+                matching=total,
+                reservations=records,
+                **runtime.answer_fields(services, before),
+            )
+
+    @server.tool(title="What changed in reservations", annotations=READ_ONLY)
+    async def get_reservation_changes(
+        ctx: Context,
+        since: datetime | None = None,
+        since_change_id: int | None = None,
+        limit: Annotated[int, Field(ge=1, le=500)] = 100,
+    ) -> ChangesAnswer:
+        """New, modified, confirmed and canceled reservations the mirror saw since a time or a change id
+        (from a previous answer), oldest first, with what changed (e.g. "state: reserved → canceled").
+
+        Cost: 0 requests. Pushes from HotelRunner arrive here for free; call get_reservations with
+        refresh=true first if the webhook is not set up and you need the very latest.
+        """
+        async with runtime.call(ctx, "get_reservation_changes", {"since": since, "since_change_id": since_change_id}) as services:
+            if since is None and since_change_id is None:
+                raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
+            before = services.limiter.status().used_today
+            events = services.store.changes_since(since_change_id if since_change_id is not None else since, limit=limit)  # type: ignore[arg-type]
+            return ChangesAnswer(
+                freshness=services.sync.freshness.describe(),
+                changes=[
+                    ChangeInfo(
+                        change_id=e.id, hr_number=e.hr_number, kind=e.kind, source=e.source, seen_at=e.seen_at,
+                        state=e.state, guest=e.guest, checkin=e.checkin_date, checkout=e.checkout_date, changes=e.changes,
+                    )
+                    for e in events
+                ],
+                latest_change_id=services.store.latest_change_id(),
+                **runtime.answer_fields(services, before),
+            )

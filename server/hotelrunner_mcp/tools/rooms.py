@@ -1,0 +1,89 @@
+"""get_rooms: room types and their rates, with what each rate lets the API change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..catalog import RoomSnapshot
+from ..models import Room
+from .runtime import Answer, ToolRuntime
+
+
+class RateInfo(BaseModel):
+    rate_code: str | None
+    name: str | None
+    is_master: bool = Field(description="The fallback rate; a change without rate_code targets it")
+    non_refundable: bool
+    currency: str | None
+    channels: list[str]
+    can_update: list[str] = Field(description="Which of price, availability, restrictions the API may change")
+    max_guests: int | None
+    max_adults: int | None
+
+
+class RoomTypeInfo(BaseModel):
+    inv_code: str = Field(description="Use this as `room` in update_calendar")
+    name: str | None
+    rates: list[RateInfo]
+
+
+class RoomsAnswer(Answer):
+    room_types: list[RoomTypeInfo]
+    fetched_at: datetime
+    from_cache: bool = Field(description="True: remembered from an earlier call, no request spent")
+
+
+def rate_info(room: Room) -> RateInfo:
+    flags = {"price": room.price_update, "availability": room.availability_update, "restrictions": room.restrictions_update}
+    code = (room.rate_code or "").upper()
+    return RateInfo(
+        rate_code=room.rate_code,
+        name=room.name,
+        is_master=bool(room.is_master),
+        non_refundable="NR" in code.replace("-", "_").split("_") or code.endswith("NR"),
+        currency=room.sales_currency,
+        channels=list(room.channel_codes),
+        can_update=[name for name, allowed in flags.items() if allowed is not False],
+        max_guests=room.room_capacity,
+        max_adults=room.adult_capacity,
+    )
+
+
+def room_types(snapshot: RoomSnapshot) -> list[RoomTypeInfo]:
+    return [
+        RoomTypeInfo(inv_code=inv_code, name=_type_name(rates), rates=[rate_info(r) for r in rates])
+        for inv_code, rates in snapshot.room_types().items()
+    ]
+
+
+def _type_name(rates: list[Room]) -> str | None:
+    master = next((r for r in rates if r.is_master), rates[0])
+    return master.name
+
+
+def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    @server.tool(
+        title="Room types and rates",
+        annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+    )
+    async def get_rooms(ctx: Context, refresh: bool = False) -> RoomsAnswer:
+        """List the property's room types and rates: inv_code and rate_code (what update_calendar takes),
+        channels, currency, capacity, and which fields the API may change on each rate.
+
+        Cost: 1 request of the 250/day quota, or 0 when the list is remembered from the last
+        few minutes (refresh=true forces a new fetch). Prices and availability are not part of it:
+        HotelRunner has no calendar read; use get_calendar for what this server has set.
+        """
+        async with runtime.call(ctx, "get_rooms", {"refresh": refresh}) as services:
+            before = services.limiter.status().used_today
+            snapshot = await services.catalog.get(refresh=refresh)
+            return RoomsAnswer(
+                room_types=room_types(snapshot),
+                fetched_at=snapshot.fetched_at,
+                from_cache=snapshot.cached,
+                **runtime.answer_fields(services, before),
+            )

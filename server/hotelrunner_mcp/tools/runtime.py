@@ -1,0 +1,93 @@
+"""What every tool call shares: the services, the audit frame, quota-wait notices and error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from ..config import Settings
+from ..errors import HotelRunnerError
+from ..gate import quota_wait_notifier
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+SANDBOX_LABEL = "SANDBOX: test data from the embedded HotelRunner sandbox, not the real property"
+LIVE_LABEL = "live HotelRunner"
+
+
+def environment_label(settings: Settings) -> str:
+    return SANDBOX_LABEL if settings.sandbox else LIVE_LABEL
+
+
+class Answer(BaseModel):
+    """Fields every tool answer carries."""
+
+    environment: str = Field(description="Where the data comes from: live HotelRunner or the sandbox")
+    quota_spent: int = Field(0, description="Upstream requests this call spent")
+    quota_left_today: int = Field(description="Requests left in the rolling 24 h quota (250 a day)")
+
+
+def client_name(ctx: Context) -> str | None:
+    """The MCP client's declared name (e.g. 'claude-ai'), if it sent one."""
+    try:
+        params = ctx.session.client_params
+        return params.client_info.name if params and params.client_info else None
+    except (AttributeError, ValueError):
+        return None
+
+
+class ToolRuntime:
+    """Opens the services on first use (so the server starts even when the data folder is broken)."""
+
+    def __init__(self, settings: Settings, opener: Callable[[Settings], Services] = Services.open) -> None:
+        self.settings = settings
+        self._opener = opener
+        self._services: Services | None = None
+
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = self._opener(self.settings)
+        return self._services
+
+    @property
+    def opened(self) -> Services | None:
+        return self._services
+
+    @asynccontextmanager
+    async def call(self, ctx: Context, tool: str, arguments: dict[str, Any]) -> AsyncIterator[Services]:
+        """Audit the call, tell the client about quota waits, turn our errors into ToolErrors it can read."""
+        try:
+            services = self.services()
+            with services.audit.tool_call(tool, client_name(ctx), arguments), quota_wait_notifier(_notifier(ctx, self.settings.per_minute)):
+                yield services
+        except HotelRunnerError as exc:
+            prefix = "[sandbox] " if self.settings.sandbox else ""
+            raise ToolError(f"{prefix}{exc.message} (error: {exc.code})") from None
+
+    def answer_fields(self, services: Services, used_before: int) -> dict[str, Any]:
+        """environment, quota_spent and quota_left_today for an Answer."""
+        status = services.limiter.status()
+        return {
+            "environment": environment_label(self.settings),
+            "quota_spent": max(status.used_today - used_before, 0),
+            "quota_left_today": status.left_today,
+        }
+
+
+def _notifier(ctx: Context, per_minute: int) -> Callable[[float], Any]:
+    async def tell(seconds: float) -> None:
+        message = f"HotelRunner allows {per_minute} requests a minute: waiting {seconds:.0f} s for the next slot"
+        try:
+            await ctx.report_progress(0, None, message)
+            await ctx.info(message)
+        except Exception:  # a client that cannot take notices must not break the call
+            log.debug("could not tell the client about a quota wait", exc_info=True)
+
+    return tell
