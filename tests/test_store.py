@@ -85,6 +85,14 @@ def test_delivery_fields_alone_do_not_make_a_version(store: ReservationStore) ->
     assert len(store.history("R1")) == 1
 
 
+def test_the_same_content_written_differently_is_one_version(store: ReservationStore) -> None:
+    store.upsert(booking(total="447.00", message_uid="m-1"), source="sync")
+    same = booking(total=447, message_uid="m-2", updated_at="2026-07-01T13:00:00+03:00")
+    assert store.upsert(same, source="push") == "unchanged"
+    assert len(store.history("R1")) == 1
+    assert store.get("R1").message_uid == "m-2"  # the latest delivery is the one to acknowledge
+
+
 def test_same_stamp_with_other_content_is_a_correction(store: ReservationStore) -> None:
     store.upsert(booking(note="late arrival"), source="sync")
     assert store.upsert(booking(note="arrives 23:00"), source="lookup") == "updated"

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +43,8 @@ from .sqlite_db import connect, immediate
 Source = Literal["listing", "lookup", "push", "sync"]
 UpsertResult = Literal["new", "updated", "unchanged", "stale"]
 SOURCES: frozenset[str] = frozenset({"listing", "lookup", "push", "sync"})
+
+_CENT = Decimal("0.01")
 
 # Fields that describe one delivery rather than the reservation: they never make a new version.
 DELIVERY_FIELDS = frozenset({"message_uid", "reason"})
@@ -181,7 +184,27 @@ class SyncState:
 
 
 def _record(reservation: Reservation) -> dict[str, Any]:
-    return reservation.model_dump(mode="json")
+    """The stored JSON of a reservation, canonical so that equal content always hashes the same:
+    times in UTC (a push may say +03:00), amounts with their zeros made uniform (169, "169.00", 169.0)."""
+    return _canonical(reservation.model_dump(mode="python"))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite():
+        cents = value.quantize(_CENT) if value.as_tuple().exponent >= -2 else value.normalize()
+        return format(cents, "f")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _content_hash(record: Mapping[str, Any]) -> str:
@@ -278,10 +301,10 @@ class ReservationStore:
         updated = utc_text(reservation.updated_at) if reservation.updated_at else None
         current = conn.execute("SELECT * FROM reservation WHERE hr_number = ?", (reservation.hr_number,)).fetchone()
         result = _decide(current, updated, digest)
-        if result == "unchanged":
+        if result == "unchanged":  # same version; keep the latest delivery fields (message_uid) current
             conn.execute(
-                "UPDATE reservation SET last_seen_at = ?, last_source = ? WHERE hr_number = ?",
-                (now, source, reservation.hr_number),
+                "UPDATE reservation SET last_seen_at = ?, last_source = ?, payload = ? WHERE hr_number = ?",
+                (now, source, json.dumps(record, ensure_ascii=False), reservation.hr_number),
             )
             return result
         if result == "stale":
