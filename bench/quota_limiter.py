@@ -1,4 +1,5 @@
 """How long QuotaLimiter.acquire takes, and how two processes share one ledger. Prints figures; asserts nothing.
+
     .venv/bin/python bench/quota_limiter.py
 """
 
