@@ -244,7 +244,7 @@ class HotelRunnerClient:
                 if last or isinstance(error, NotConfigured):
                     raise error
             elif last or response.status_code not in RETRY_STATUSES:
-                return self._json(response, call, retried=retried)
+                return self._checked_body(response, call, retried=retried)
             await anyio.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -263,7 +263,7 @@ class HotelRunnerClient:
         if write and settings.read_only:
             raise ReadOnlyMode("HOTELRUNNER_READ_ONLY is on, so nothing is written to HotelRunner. Nothing was sent.")
 
-    def _json(self, response: httpx2.Response, call: UpstreamCall, *, retried: bool) -> dict[str, Any]:
+    def _checked_body(self, response: httpx2.Response, call: UpstreamCall, *, retried: bool) -> dict[str, Any]:
         """Map the HTTP status to an error, or return the JSON object body."""
         status = response.status_code
         label = call.label
