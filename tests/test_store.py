@@ -153,7 +153,7 @@ def test_change_feed_follows_new_and_updated_versions_only(store: ReservationSto
 
 @pytest.fixture
 def riad(store: ReservationStore) -> ReservationStore:
-    """Five bookings around mid-August."""
+    """Six bookings, most around mid-August."""
     store.upsert_many(
         [
             booking("R1", checkin="2026-08-10", checkout="2026-08-13", guest="Jürgen Müller", channel="bookingcom",
@@ -165,6 +165,8 @@ def riad(store: ReservationStore) -> ReservationStore:
             booking("R4", checkin="2026-08-01", checkout="2026-08-05", guest="Emma Brown", state="canceled"),
             booking("R5", checkin="2026-09-01", checkout="2026-09-03", guest="MÜLLER, Hans",
                     address={"email": "hans@beispiel.de"}, updated=60),
+            booking("R6", checkin="2026-09-05", checkout="2026-09-06", guest="Søren Łukasz Straße",
+                    completed_at="2026-06-30T08:00:00Z"),
         ],
         source="sync",
     )
@@ -188,6 +190,7 @@ def riad(store: ReservationStore) -> ReservationStore:
         (ReservationQuery(guest="chloe"), ["R2"]),
         (ReservationQuery(guest="beispiel.de"), ["R5"]),
         (ReservationQuery(guest="100%"), []),
+        (ReservationQuery(guest="soren lukasz strasse"), ["R6"]),
         (ReservationQuery(channel="Expedia"), ["R2"]),
         (ReservationQuery(state="canceled"), ["R4"]),
         (ReservationQuery(inv_code="PRES"), ["R3"]),
@@ -199,11 +202,11 @@ def test_find_answers_stay_date_and_guest_questions(riad: ReservationStore, quer
 
 
 def test_sort_descending_and_limit(riad: ReservationStore) -> None:
-    assert numbers(riad.find(ReservationQuery(sort="checkout", descending=True, limit=2))) == ["R5", "R3"]
-    assert numbers(riad.find(ReservationQuery(sort="created"))) == ["R1", "R2", "R3", "R4", "R5"]
+    assert numbers(riad.find(ReservationQuery(sort="checkout", descending=True, limit=2))) == ["R6", "R5"]
+    assert numbers(riad.find(ReservationQuery(sort="created"))) == ["R1", "R2", "R3", "R4", "R5", "R6"]
     assert numbers(riad.find(ReservationQuery(sort="updated", descending=True, limit=1))) == ["R5"]
     assert riad.count(ReservationQuery(guest="muller", limit=1)) == 2
-    assert riad.count() == 5
+    assert riad.count() == 6
 
 
 @pytest.mark.parametrize(

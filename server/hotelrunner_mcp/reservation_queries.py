@@ -29,12 +29,16 @@ MAX_OCCUPANCY_NIGHTS = 366
 _CENT = Decimal("0.01")
 
 
+# Letters that carry no separable accent in Unicode, spelled as guests type them on a plain keyboard.
+_PLAIN_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"})
+
+
 def fold(text: str | None) -> str:
     """Case- and accent-insensitive form used for guest search: "Müller" and "MULLER" both give "muller"."""
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_PLAIN_LETTERS)
 
 
 def utc_text(moment: datetime) -> str:
