@@ -15,7 +15,7 @@ from mcp.types import Implementation
 
 from hotelrunner_mcp.app import build_server
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.sandbox import RunningSandbox
+from hotelrunner_mcp.sandbox import LoggedRequest, RunningSandbox
 from hotelrunner_mcp.sandbox_link import settings_for
 
 
@@ -69,3 +69,21 @@ async def connect(settings: Settings) -> AsyncIterator[Session]:
     async with Client(build_server(settings), client_info=Implementation(name="pytest-client", version="1")) as client:
         yield Session(client)
 
+
+
+# --------------------------------------------------------------------------- upstream request counting
+
+
+def upstream(sandbox: RunningSandbox, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
+    """What the sandbox received on its HotelRunner paths, optionally only one method and path."""
+    return [
+        r
+        for r in sandbox.control.requests()
+        if (method is None or r.method == method) and (path is None or r.path == path)
+    ]
+
+
+@pytest.fixture
+def roomy_settings(settings: Settings) -> Settings:
+    """`settings` with a local quota large enough that no test waits for a per-minute slot."""
+    return settings.with_overrides(per_minute=1000, per_day=100_000)
