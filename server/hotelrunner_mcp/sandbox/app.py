@@ -10,7 +10,8 @@ import asyncio
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -51,7 +52,7 @@ def put_rooms_daily(state: SandboxState, params: Params, body: object) -> dict[s
 
 
 def get_reservations(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    def optional_date(name: str):  # type: ignore[no-untyped-def]
+    def optional_date(name: str) -> date | None:
         return parse_date(name, params.get(name)) if params.has(name) else None
 
     return state.list_reservations(
@@ -158,7 +159,7 @@ async def fault_response(sandbox: Sandbox, fault: Fault, request: Request) -> Re
     return JSONResponse({"status": "error", "code": "gateway_timeout", "message": "Gave up (sandbox hang fault)."}, 504)
 
 
-def make_endpoint(sandbox: Sandbox) -> Callable[[Request], object]:
+def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
     prefix_len = len(sandbox.config.prefix)
 
     async def endpoint(request: Request) -> Response:

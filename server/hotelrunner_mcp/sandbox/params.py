@@ -21,12 +21,15 @@ def parse_date(name: str, value: object) -> date:
 
 
 def parse_int(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+    """Whole numbers, sent as text or JSON numbers (a JSON 2.0 is accepted, 2.5 and true are not)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise invalid(f"'{name}' must be a whole number, got {value!r}.")
     try:
-        number = int(str(value).strip()) if not isinstance(value, float) else int(value)
+        number = int(value.strip()) if isinstance(value, str) else value
     except ValueError:
-        raise invalid(f"'{name}' must be a whole number, got {str(value)[:40]!r}.") from None
+        raise invalid(f"'{name}' must be a whole number, got {value[:40]!r}.") from None
     if minimum is not None and number < minimum:
         raise invalid(f"'{name}' must be at least {minimum}, got {number}.")
     if maximum is not None and number > maximum:

@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from hotelrunner_mcp.sandbox.calendar import Calendar
-from hotelrunner_mcp.sandbox.catalog import ALL_CHANNELS, CONNECTED_CHANNELS, CURRENCY, RATES, RATES_BY_CODE, master_rate
-from hotelrunner_mcp.sandbox.errors import SandboxError, invalid, not_found
+from hotelrunner_mcp.sandbox.catalog import ALL_CHANNELS, CONNECTED_CHANNELS, CURRENCY, RATES, RATES_BY_CODE
+from hotelrunner_mcp.sandbox.errors import invalid, not_found
 from hotelrunner_mcp.sandbox.guests import Guest
 from hotelrunner_mcp.sandbox.reservation import CANCEL_REASONS, Extra, Reservation, RoomLine, iso_z, nights_of
 from hotelrunner_mcp.sandbox.updates import RoomChange
@@ -378,8 +378,3 @@ class SandboxState:
             self._cancel(self.get(hr_number), reason, new_message=True)
             return self.reservations[hr_number]
 
-
-def default_line(inv_code: str | None, rate_code: str | None) -> str:
-    if rate_code:
-        return rate_code
-    return master_rate(inv_code or "DBLSUP").rate_code
