@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 import anyio
 
 from .models import ReservationPage
-from .store import ReservationStore, UpsertCounts
+from .store import ReservationStore, SyncState, UpsertCounts
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +167,9 @@ class ReservationSync:
     def freshness(self) -> Freshness:
         state = self._store.sync_state()
         last = self._store.last_change()
-        age = (self._clock() - state.last_sync_at).total_seconds() if state.last_sync_at else None
         return Freshness(
             last_sync_at=state.last_sync_at,
-            age_seconds=max(age, 0.0) if age is not None else None,
+            age_seconds=self._age(state),
             max_age_seconds=self.max_age_seconds,
             last_change_at=last.seen_at if last else None,
             last_change_source=last.source if last else None,
@@ -181,10 +180,20 @@ class ReservationSync:
         """Sync only if the mirror is older than max_age_seconds (or was never synced)."""
         if self._inflight is None and not self.freshness.stale:
             return None
-        return await self.sync()
+        return await self._shared_sync(force=False)
 
     async def sync(self) -> SyncReport:
         """Pull what changed since the last sync. Concurrent callers share one sync and one report."""
+        return await self._shared_sync(force=True)
+
+    # ------------------------------------------------------------------ internals
+
+    def _age(self, state: SyncState) -> float | None:
+        if state.last_sync_at is None:
+            return None
+        return max((self._clock() - state.last_sync_at).total_seconds(), 0.0)
+
+    async def _shared_sync(self, *, force: bool) -> SyncReport:
         while (inflight := self._inflight) is not None:
             await inflight.done.wait()
             if inflight.report is not None:
@@ -194,7 +203,7 @@ class ReservationSync:
             # the sync we waited for was cancelled: run our own
         inflight = self._inflight = _Inflight()
         try:
-            inflight.report = await self._sync_once_across_processes()
+            inflight.report = await self._sync_once_across_processes(force=force)
             return inflight.report
         except BaseException as exc:
             inflight.error = exc
@@ -203,9 +212,9 @@ class ReservationSync:
             self._inflight = None
             inflight.done.set()
 
-    # ------------------------------------------------------------------ internals
-
-    async def _sync_once_across_processes(self) -> SyncReport:
+    async def _sync_once_across_processes(self, *, force: bool) -> SyncReport:
+        """Hold the lease while syncing. Reuse instead the sync another process finished while we
+        waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
         before = self._store.sync_state().last_sync_at
         waited = False
         while not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):
@@ -213,7 +222,9 @@ class ReservationSync:
             await anyio.sleep(self._lease_poll)
         try:
             state = self._store.sync_state()
-            if waited and state.last_report and state.last_sync_at != before:
+            age = self._age(state)
+            fresh_enough = age is not None and age <= self.max_age_seconds
+            if state.last_report and ((waited and state.last_sync_at != before) or (not force and fresh_enough)):
                 logger.info("reusing the reservation sync another process just finished")
                 return replace(SyncReport.from_dict(state.last_report), shared=True)
             return await self._run()
