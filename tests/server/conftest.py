@@ -87,3 +87,60 @@ def upstream(sandbox: RunningSandbox, method: str | None = None, path: str | Non
 def roomy_settings(settings: Settings) -> Settings:
     """`settings` with a local quota large enough that no test waits for a per-minute slot."""
     return settings.with_overrides(per_minute=1000, per_day=100_000)
+
+
+# --------------------------------------------------------------------------- the push receiver (issue 4)
+
+import socket  # noqa: E402  (appended section: imports kept with the fixtures that use them)
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+import httpx2  # noqa: E402
+import uvicorn  # noqa: E402
+
+from hotelrunner_mcp.webhook import DEFAULT_PATH as WEBHOOK_PATH  # noqa: E402
+from hotelrunner_mcp.webhook import create_webhook_app  # noqa: E402
+from hotelrunner_mcp.webhook import open_services as open_webhook_services  # noqa: E402
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run an ASGI `app` with uvicorn on a free 127.0.0.1 port in a thread; stop it on exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:  # readiness wait, not an assertion
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@dataclass
+class Webhook:
+    """The push receiver running as its own server on the test's data folder."""
+
+    callback_url: str
+    audit_file: Path
+
+    def post(self, data: str, *, token: str, hr_id: str) -> httpx2.Response:
+        """A raw POST like HotelRunner's (form field `data`), with whatever credentials are given."""
+        return httpx2.post(self.callback_url, params={"token": token, "hr_id": hr_id}, data={"data": data}, timeout=10)
+
+
+@pytest.fixture
+def webhook(roomy_settings: Settings) -> Iterator[Webhook]:
+    """`hotelrunner-mcp webhook` in-process: uvicorn on a free port, sharing the server's mirror."""
+    store, audit = open_webhook_services(roomy_settings)
+    with store, serving(create_webhook_app(roomy_settings, store, audit)) as base_url:
+        yield Webhook(base_url + WEBHOOK_PATH, roomy_settings.audit_file)

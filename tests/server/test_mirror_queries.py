@@ -1,0 +1,161 @@
+"""Reservation questions through a real MCP session: after one sync, every stay-date question, guest
+search, filter, number lookup and occupancy figure costs zero upstream requests, and the answers match
+the sandbox's own bookings (expected values are computed from the sandbox, never from our mirror)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.sandbox import RunningSandbox
+from hotelrunner_mcp.sandbox_link import sandbox_room_counts
+
+from .conftest import Session, connect, upstream
+
+LOOKBACK_DAYS = 30  # HotelRunner lists bookings made in the last 30 days
+
+
+def booked(sandbox: RunningSandbox) -> list[dict[str, Any]]:
+    """Every booking HotelRunner can list (made in the look-back window), as the sandbox holds it."""
+    oldest = date.today() - timedelta(days=LOOKBACK_DAYS)
+    return [r for r in sandbox.control.reservations() if date.fromisoformat(str(r["completed_at"])[:10]) >= oldest]
+
+
+def day(value: object) -> date:
+    return date.fromisoformat(str(value))
+
+
+def numbers(answer: dict[str, Any]) -> set[str]:
+    return {r["hr_number"] for r in answer["reservations"]}
+
+
+async def ask(mcp: Session, **arguments: Any) -> set[str]:
+    """hr_numbers of every match (the limit is above the sandbox's bookings), checking `matching`."""
+    answer = await mcp.ok("get_reservations", limit=200, **arguments)
+    assert answer["quota_spent"] == 0 and answer["sync"] is None
+    assert answer["matching"] == len(answer["reservations"])
+    return numbers(answer)
+
+
+def busiest(days: list[date]) -> date:
+    """The date that occurs most often (ties: the earliest), so the question has several answers."""
+    counts = Counter(days)
+    return min(counts, key=lambda d: (-counts[d], d))
+
+
+@pytest.fixture
+def guest_number(sandbox: RunningSandbox) -> str:
+    """A booking by a guest with an accented name, made before the first sync."""
+    made = sandbox.control.create_booking(
+        inv_code="FAMSTE", checkin=date.today() + timedelta(days=150), nights=3, guest_name="Jürgen Müller-Lüdenscheidt"
+    )
+    return str(made["hr_number"])
+
+
+async def test_one_sync_then_every_question_is_free_and_matches_the_sandbox(
+    sandbox: RunningSandbox, roomy_settings: Settings, guest_number: str
+) -> None:
+    truth = booked(sandbox)
+    async with connect(roomy_settings) as mcp:
+        first = await mcp.ok("get_reservations", limit=1)
+        assert first["sync"]["mode"] == "backfill" and first["matching"] == len(truth)
+        spent = len(upstream(sandbox))
+        assert spent == first["sync"]["requests"] == -(-len(truth) // 50)
+
+        arrival = busiest([day(r["checkin_date"]) for r in truth])
+        assert await ask(mcp, arriving_from=arrival, arriving_to=arrival) == {
+            r["hr_number"] for r in truth if day(r["checkin_date"]) == arrival
+        }
+        departure = busiest([day(r["checkout_date"]) for r in truth])
+        assert await ask(mcp, departing_from=departure, departing_to=departure) == {
+            r["hr_number"] for r in truth if day(r["checkout_date"]) == departure
+        }
+        night = date.today() + timedelta(days=10)
+        in_house = {r["hr_number"] for r in truth if day(r["checkin_date"]) <= night < day(r["checkout_date"])}
+        assert in_house and await ask(mcp, in_house_on=night) == in_house
+        week_start, week_end = date.today() + timedelta(days=7), date.today() + timedelta(days=13)
+        overlapping = {
+            r["hr_number"] for r in truth if day(r["checkin_date"]) <= week_end and day(r["checkout_date"]) > week_start
+        }
+        assert await ask(mcp, stay_from=week_start, stay_to=week_end) == overlapping
+
+        assert await ask(mcp, guest="muller-ludenscheidt") == {guest_number}
+        assert await ask(mcp, guest="MÜLLER") == {r["hr_number"] for r in truth if "müller" in str(r["guest"]).lower()}
+        assert await ask(mcp, channel="expedia") == {r["hr_number"] for r in truth if r["channel"] == "expedia"}
+        canceled = {r["hr_number"] for r in truth if r["state"] == "canceled"}
+        assert canceled and await ask(mcp, state="canceled") == canceled
+        arriving_on_booking = await ask(mcp, channel="bookingcom", state="confirmed", arriving_from=date.today())
+        assert arriving_on_booking == {
+            r["hr_number"]
+            for r in truth
+            if r["channel"] == "bookingcom" and r["state"] == "confirmed" and day(r["checkin_date"]) >= date.today()
+        }
+
+        on_booking = next(r for r in truth if r["channel"] == "bookingcom")
+        for number in (on_booking["hr_number"], on_booking["provider_number"]):
+            found = await mcp.ok("get_reservations", number=number)
+            assert numbers(found) == {on_booking["hr_number"]} and found["quota_spent"] == 0
+            assert found["reservations"][0]["channel_number"] == on_booking["provider_number"]
+            assert found["reservations"][0]["guest"] == on_booking["guest"]
+
+        assert len(upstream(sandbox)) == spent, "questions after the sync must not reach HotelRunner"
+
+
+async def test_limit_and_sort_show_the_first_arrivals_and_count_them_all(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    upcoming = sorted(
+        (r for r in booked(sandbox) if day(r["checkin_date"]) >= date.today()),
+        key=lambda r: (r["checkin_date"], r["hr_number"]),
+    )
+    async with connect(roomy_settings) as mcp:
+        answer = await mcp.ok("get_reservations", arriving_from=date.today(), limit=5)
+        assert answer["matching"] == len(upcoming)
+        assert [r["hr_number"] for r in answer["reservations"]] == [r["hr_number"] for r in upcoming[:5]]
+        latest = await mcp.ok("get_reservations", arriving_from=date.today(), sort="checkin", descending=True, limit=1)
+        assert latest["reservations"][0]["checkin"] == upcoming[-1]["checkin_date"]
+        assert latest["quota_spent"] == 0
+
+
+def expected_occupancy(truth: list[dict[str, Any]], start: date, end: date) -> dict[tuple[date, str], tuple[int, Decimal]]:
+    """(night, room type) -> (rooms sold, revenue) from the sandbox's nightly prices, canceled excluded."""
+    cells: dict[tuple[date, str], tuple[int, Decimal]] = {}
+    for reservation in truth:
+        if reservation["state"] == "canceled":
+            continue
+        for line in reservation["rooms"]:
+            for nightly in line["daily_prices"]:
+                night = day(nightly["date"])
+                if start <= night <= end:
+                    sold, revenue = cells.get((night, line["inv_code"]), (0, Decimal(0)))
+                    cells[(night, line["inv_code"])] = (sold + 1, revenue + Decimal(str(nightly["price"])))
+    return cells
+
+
+async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(sandbox: RunningSandbox, roomy_settings: Settings) -> None:
+    start, end = date.today() + timedelta(days=7), date.today() + timedelta(days=36)
+    expected = expected_occupancy(booked(sandbox), start, end)
+    rooms = sandbox_room_counts()
+    async with connect(roomy_settings) as mcp:
+        await mcp.ok("get_reservations", limit=1)
+        spent = len(upstream(sandbox))
+        answer = await mcp.ok("get_occupancy", start=start, end=end)
+        assert answer["quota_spent"] == 0 and len(upstream(sandbox)) == spent
+
+    got = {(day(n["night"]), n["room"]): (n["sold"], Decimal(n["revenue"])) for n in answer["nights"] if n["sold"]}
+    assert got == expected
+    assert all(n["rooms"] == rooms[n["room"]] for n in answer["nights"])
+    sold = sum(s for s, _ in expected.values())
+    revenue = sum((r for _, r in expected.values()), Decimal(0))
+    nights = (end - start).days + 1
+    totals = answer["totals"]
+    assert totals["room_nights_sold"] == sold
+    assert totals["room_nights_available"] == nights * sum(rooms.values())
+    assert Decimal(totals["revenue"]) == revenue
+    assert Decimal(totals["adr"]) == (revenue / sold).quantize(Decimal("0.01"))
+    assert totals["occupancy_pct"] == round(100 * sold / (nights * sum(rooms.values())), 1)
