@@ -77,10 +77,10 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(token=TOKEN, hr_id=HR_ID, data_dir=tmp_path / "data")
 
 
-@pytest.fixture
-def receiver(settings: Settings) -> Iterator[Receiver]:
+@contextmanager
+def running_receiver(settings: Settings) -> Iterator[Receiver]:
     stored: list[UpsertCounts] = []
-    audit = AuditLog(settings.audit_file, Redactor([TOKEN, HR_ID]))
+    audit = AuditLog(settings.audit_file, Redactor([settings.token, settings.hr_id]))
     with ReservationStore(settings.data_dir / "mirror.db") as store:
         app = create_webhook_app(settings, store, audit, on_stored=stored.append)
         with serving(app) as base_url:
@@ -89,6 +89,12 @@ def receiver(settings: Settings) -> Iterator[Receiver]:
                 yield rx
             finally:
                 rx.http.close()
+
+
+@pytest.fixture
+def receiver(settings: Settings) -> Iterator[Receiver]:
+    with running_receiver(settings) as rx:
+        yield rx
 
 
 def booking(number: str = "R754208185", *, updated_at: str = "2026-07-01T10:00:00Z", **changes: Any) -> dict[str, Any]:
@@ -315,3 +321,43 @@ def test_a_json_body_is_taken_as_the_data(receiver: Receiver) -> None:
 def test_an_oversized_push_is_refused(receiver: Receiver) -> None:
     answer = receiver.push(booking(note="x" * 2_100_000))
     assert answer.status_code == 413 and receiver.store.count() == 0
+
+
+# --------------------------------------------------------------------------- pushes sent by the sandbox
+
+
+@pytest.fixture
+def sandbox_receiver(sandbox: Any, tmp_path: Path) -> Iterator[Receiver]:
+    """A receiver that knows the sandbox's credentials, as a real deployment knows HotelRunner's."""
+    with running_receiver(Settings(token=sandbox.token, hr_id=sandbox.hr_id, data_dir=tmp_path / "data")) as rx:
+        yield rx
+
+
+def test_pushes_sent_by_the_sandbox_keep_the_mirror_right(sandbox: Any, sandbox_receiver: Receiver) -> None:
+    callback = sandbox_receiver.base_url + DEFAULT_PATH
+    booked = sandbox.control.create_booking(inv_code="FAMSTE", nights=3, guest_name="Lena Schmidt")
+    number = str(booked["hr_number"])
+
+    first = sandbox.control.push(number, callback, "confirm", duplicates=1).wait()
+    assert first.delivered == 2  # the push and HotelRunner's duplicate, both acknowledged
+    assert sandbox_receiver.store.get(number).guest == "Lena Schmidt"
+
+    sandbox.control.modify_booking(number, nights=5)
+    sandbox.control.push(number, callback, "modify").wait()
+    modified = sandbox_receiver.store.get(number)
+    assert (modified.checkout_date - modified.checkin_date).days == 5
+
+    sandbox.control.cancel_booking(number)
+    sandbox.control.push(number, callback, "cancel").wait()
+    assert sandbox_receiver.store.get(number).state == "canceled"
+    assert len(sandbox_receiver.store.history(number)) == 3  # new, modified, canceled; the duplicate added nothing
+    assert [c.new + c.updated for c in sandbox_receiver.stored] == [1, 0, 1, 1]
+
+
+def test_a_sandbox_push_with_other_credentials_is_refused(sandbox: Any, tmp_path: Path) -> None:
+    settings = Settings(token="someone-elses-token", hr_id=sandbox.hr_id, data_dir=tmp_path / "data")
+    with running_receiver(settings) as rx:
+        number = str(sandbox.control.reservations()[0]["hr_number"])
+        handle = sandbox.control.push(number, rx.base_url + DEFAULT_PATH, "confirm", retries=0).wait()
+        assert handle.delivered == 0 and handle.attempts[0].status == 401
+        assert rx.store.count() == 0
