@@ -1,0 +1,53 @@
+"""The README's demo and the CLI, run as a user would: real processes, real stdio, the sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hotelrunner_mcp", *args], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_demo_tells_the_whole_story_without_leaking_the_token() -> None:
+    done = _run("demo")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    for step in ("1. Rooms and rates", "2. This week's arrivals", "3. Next 30 nights", "4. A season of prices",
+                 "5. Apply the previewed plan", "6. What we set", "7. Quota and audit"):
+        assert step in out
+    assert "2 requests instead of 360" in out
+    assert "already applied" in out
+    assert "token present: False" in out
+    assert "the sandbox received 5 requests" in out
+
+
+def test_check_without_credentials_says_what_is_missing(tmp_path: Path) -> None:
+    done = _run("check", env={"HOTELRUNNER_DATA_DIR": str(tmp_path), "HOTELRUNNER_TOKEN": "", "HOTELRUNNER_HR_ID": ""})
+    assert done.returncode == 1
+    assert "HOTELRUNNER_TOKEN" in done.stderr and "Identifiants" in done.stderr
+
+
+def test_check_against_the_sandbox_counts_rooms_and_quota(sandbox, tmp_path: Path) -> None:
+    env = {
+        "HOTELRUNNER_BASE_URL": sandbox.base_url, "HOTELRUNNER_TOKEN": sandbox.token,
+        "HOTELRUNNER_HR_ID": sandbox.hr_id, "HOTELRUNNER_DATA_DIR": str(tmp_path),
+    }
+    done = _run("check", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "8 room types and 16 rates" in done.stdout
+    assert "1 of 250 requests used" in done.stdout
+    assert sandbox.token not in done.stdout + done.stderr
+    assert [r.path for r in sandbox.control.requests()] == ["/rooms"]
+
+
+def test_bad_setting_is_named(tmp_path: Path) -> None:
+    done = _run("check", env={"HOTELRUNNER_QUOTA_PER_DAY": "lots", "HOTELRUNNER_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2
+    assert "HOTELRUNNER_QUOTA_PER_DAY" in done.stderr
