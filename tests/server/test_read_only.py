@@ -1,0 +1,54 @@
+"""Read-only mode: the write tool is not listed and a call to it is refused, in memory and over stdio;
+reads keep working."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.sandbox import RunningSandbox
+
+from .conftest import Session, connect, connect_stdio, stdio_env, upstream
+
+DAY = str(property_today() + timedelta(days=5))
+CHANGE = {"room": "DLXTRP", "start_date": DAY, "end_date": DAY, "price": "180"}
+
+
+async def assert_read_only(mcp: Session, sandbox: RunningSandbox) -> None:
+    names = {t.name for t in (await mcp.client.list_tools()).tools}
+    assert "update_calendar" not in names
+    assert {"get_rooms", "get_reservations", "get_calendar"} <= names
+
+    refused = await mcp.error("update_calendar", changes=[CHANGE])
+    assert "update_calendar" in refused
+    assert [r for r in upstream(sandbox) if r.method == "PUT"] == []
+
+    rooms = await mcp.ok("get_rooms")
+    assert len(rooms["room_types"]) == 8
+    status = await mcp.resource("hotelrunner://setup-status")
+    assert '"read_only": true' in status
+
+
+async def test_read_only_hides_and_refuses_the_write_tool(settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(settings.with_overrides(read_only=True)) as mcp:
+        await assert_read_only(mcp, sandbox)
+
+
+async def test_read_only_over_stdio_with_the_flag(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    async with connect_stdio(stdio_env(sandbox, tmp_path / "data"), "--read-only") as mcp:
+        await assert_read_only(mcp, sandbox)
+
+
+async def test_read_only_over_stdio_from_the_environment(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    async with connect_stdio(stdio_env(sandbox, tmp_path / "data", HOTELRUNNER_READ_ONLY="true")) as mcp:
+        await assert_read_only(mcp, sandbox)
+
+
+async def test_writes_are_listed_when_not_read_only(settings: Settings) -> None:
+    async with connect(settings) as mcp:
+        tools = {t.name: t for t in (await mcp.client.list_tools()).tools}
+
+    annotations = tools["update_calendar"].annotations
+    assert annotations is not None and annotations.read_only_hint is False and annotations.destructive_hint is True
