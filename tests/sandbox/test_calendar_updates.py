@@ -199,3 +199,15 @@ def test_bookings_reduce_availability_until_it_is_set(hr: HR) -> None:
     assert control.calendar("DLXTRP", FAR)["availability"] == 0
     control.cancel_booking(str(booking["hr_number"]))
     assert control.calendar("DLXTRP", FAR)["availability"] == 1
+
+
+def test_a_slow_channel_reads_in_progress_until_it_settles(hr: HR) -> None:
+    hr.sandbox.control.set_channel_delay("bookingcom", 30)
+    transaction_id = put_range(hr, inv_code="SUITE", price="170").json()["transaction_id"]
+    transaction = hr.get("/infos/transaction_details", transaction_id=transaction_id).json()["transaction"]
+    assert transaction["counts"] == {"failed": 0, "succeeded": 2, "in_progress": 1}
+    assert [d["channel_code"] for d in transaction["details"] if d["state"] == "in_progress"] == ["bookingcom"]
+    hr.sandbox.control.set_channel_delay("expedia", 0)
+    settled = put_range(hr, inv_code="SUITE", price="171").json()["transaction_id"]
+    counts = hr.get("/infos/transaction_details", transaction_id=settled).json()["transaction"]["counts"]
+    assert counts["in_progress"] == 1  # bookingcom still slow; expedia with 0 s settles at once

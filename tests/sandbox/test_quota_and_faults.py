@@ -119,3 +119,26 @@ def test_faulted_calls_still_use_quota_and_are_logged(hr: HR) -> None:
 def test_bad_fault_settings_are_refused(hr: HR, kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         hr.sandbox.control.add_fault(**kwargs)  # type: ignore[arg-type]
+
+
+def test_faults_set_at_start_come_back_after_reset() -> None:
+    from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox
+
+    with run_sandbox(SandboxConfig(seed=5, faults=[{"kind": "503", "times": 1, "paths": ["/rooms"]}])) as sb:
+        auth = {"token": sb.token, "hr_id": sb.hr_id}
+        assert [httpx2.get(sb.base_url + "/rooms", params=auth).status_code for _ in range(2)] == [503, 200]
+        sb.control.reset()
+        assert httpx2.get(sb.base_url + "/rooms", params=auth).status_code == 503
+
+
+def test_cli_fault_spec_parsing() -> None:
+    import argparse
+
+    from hotelrunner_mcp.sandbox.runner import parse_fault_spec
+
+    assert parse_fault_spec("hang,times=2,delay=5,paths=/rooms|/rooms/daily") == {
+        "kind": "hang", "times": 2, "delay": 5.0, "paths": ["/rooms", "/rooms/daily"],
+    }
+    for bad in ("teapot", "500,times=zero", "500,often=1", "latency"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_fault_spec(bad)

@@ -164,7 +164,7 @@ def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         path = request.url.path[prefix_len:] or "/"
-        arrived = time.time()
+        arrived, epoch = time.time(), sandbox.log.epoch
         params, body, response = Params(()), None, None
         try:
             params, body = await read_request(request)
@@ -193,7 +193,7 @@ def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
                 response = JSONResponse(handler(sandbox.state, params, body))
         except SandboxError as error:
             response = error_response(error)
-        sandbox.log.add(LoggedRequest(request.method, path, params.redacted(), body, response.status_code, arrived))
+        sandbox.log.add(LoggedRequest(request.method, path, params.redacted(), body, response.status_code, arrived), epoch)
         return response
 
     return endpoint

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC, datetime
 
 DEFAULT_PREFIX = "/api/v2/apps"
@@ -40,6 +41,7 @@ class SandboxConfig:
     push_retries: int = 3  # extra attempts after a failed push delivery
     push_backoff_seconds: float = 0.05  # first retry delay; doubles per attempt
     push_timeout_seconds: float = 5.0
+    faults: list[dict[str, Any]] = field(default_factory=list)  # add_fault kwargs, active at start and after reset
 
     def __post_init__(self) -> None:
         self.prefix = "/" + self.prefix.strip("/") if self.prefix.strip("/") else ""

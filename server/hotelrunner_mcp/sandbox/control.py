@@ -104,6 +104,16 @@ class SandboxControl:
         else:
             failures[self._channel(channel)] = message
 
+    def set_channel_delay(self, channel: str, seconds: float | None) -> None:
+        """Jobs to that channel read `in_progress` for `seconds` after an update (None: at once)."""
+        delays = self._sb.state.channel_delays
+        if seconds is None:
+            delays.pop(self._channel(channel), None)
+        elif seconds < 0:
+            raise ValueError("seconds must not be negative.")
+        else:
+            delays[self._channel(channel)] = float(seconds)
+
     # calendar, reservations -------------------------------------------------------------
     def calendar(self, inv_code: str, day: date | str, rate_code: str | None = None) -> dict[str, object]:
         if inv_code not in ROOMS_BY_CODE:
@@ -270,6 +280,7 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         route("/faults", "DELETE", lambda c, r, b: c.clear_faults()),
         route("/channels/{channel}/price_floor", "PUT", lambda c, r, b: c.set_channel_price_floor(r.path_params["channel"], b.get("floor"))),
         route("/channels/{channel}/failure", "PUT", lambda c, r, b: c.set_channel_failure(r.path_params["channel"], b.get("message"))),
+        route("/channels/{channel}/delay", "PUT", lambda c, r, b: c.set_channel_delay(r.path_params["channel"], b.get("seconds"))),
         route("/calendar", "GET", _calendar),
         route("/bookings", "GET", lambda c, r, b: c.reservations()),
         route("/bookings", "POST", lambda c, r, b: c.create_booking(**b)),

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from hotelrunner_mcp.sandbox.app import hotelrunner_routes
 from hotelrunner_mcp.sandbox.config import SandboxConfig
 from hotelrunner_mcp.sandbox.control import SandboxControl, admin_routes
-from hotelrunner_mcp.sandbox.faults import Faults
+from hotelrunner_mcp.sandbox.faults import Faults, make_fault
 from hotelrunner_mcp.sandbox.log import RequestLog
 from hotelrunner_mcp.sandbox.push import Pusher
 from hotelrunner_mcp.sandbox.quota import Quota
@@ -25,10 +25,15 @@ class Sandbox:
         self.log = RequestLog()
         self.quota = Quota(self.config.per_minute, self.config.per_day, self.config.minute_seconds, self.config.day_seconds)
         self.faults = Faults(self.config.seed)
+        self.add_configured_faults()
         self.pusher = Pusher(self.config.push_timeout_seconds)
         self.state = self.fresh_state()
         self.control = SandboxControl(self)
         self.app = Starlette(routes=[*admin_routes(self), *hotelrunner_routes(self)])
+
+    def add_configured_faults(self) -> None:
+        for spec in self.config.faults:
+            self.faults.add(make_fault(**spec))
 
     def fresh_state(self) -> SandboxState:
         state = SandboxState(self.config.seed, self.config.clock)
@@ -36,10 +41,11 @@ class Sandbox:
         return state
 
     def reset(self) -> None:
-        """Fresh seed state, quota (back to the configured limits), no faults, empty log."""
+        """Fresh seed state, quota back to the configured limits, only the configured faults, empty log."""
         self.state = self.fresh_state()
         cfg = self.config
         self.quota.configure(per_minute=cfg.per_minute, per_day=cfg.per_day, minute_seconds=cfg.minute_seconds, day_seconds=cfg.day_seconds)
         self.quota.reset()
         self.faults.clear()
+        self.add_configured_faults()
         self.log.clear()

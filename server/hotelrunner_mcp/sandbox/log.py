@@ -20,13 +20,18 @@ class LoggedRequest:
 
 
 class RequestLog:
+    """Entries in arrival order of completion. `clear()` starts a new epoch: a request that
+    arrived before it (say, one still sleeping in a latency fault) is not logged after it."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[LoggedRequest] = []
+        self.epoch = 0
 
-    def add(self, entry: LoggedRequest) -> None:
+    def add(self, entry: LoggedRequest, epoch: int | None = None) -> None:
         with self._lock:
-            self._entries.append(entry)
+            if epoch is None or epoch == self.epoch:
+                self._entries.append(entry)
 
     def entries(self) -> list[LoggedRequest]:
         with self._lock:
@@ -35,3 +40,4 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.epoch += 1

@@ -9,13 +9,16 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
 from hotelrunner_mcp.sandbox.config import ADMIN_PREFIX, SandboxConfig
 from hotelrunner_mcp.sandbox.control import SandboxControl
 from hotelrunner_mcp.sandbox.core import Sandbox
+from hotelrunner_mcp.sandbox.faults import FAULT_KINDS, make_fault
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -109,13 +112,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=7, help="seed for data and credentials (default 7)")
     parser.add_argument("--per-minute", type=int, default=5, help="requests per minute per hr_id (default 5)")
     parser.add_argument("--per-day", type=int, default=250, help="requests per day per hr_id (default 250)")
+    parser.add_argument(
+        "--fault", action="append", default=[], type=parse_fault_spec, metavar="KIND[,times=N][,rate=P][,delay=S][,paths=/a|/b]",
+        help=f"a fault active from the start (repeatable); KIND is one of {', '.join(FAULT_KINDS)}",
+    )
     return parser
+
+
+def parse_fault_spec(spec: str) -> dict[str, Any]:
+    """`503,times=2` -> {"kind": "503", "times": 2}; checked like add_fault."""
+    kind, *options = spec.split(",")
+    fault: dict[str, Any] = {"kind": kind.strip()}
+    casts: dict[str, Callable[[str], Any]] = {"times": int, "rate": float, "delay": float, "paths": lambda v: v.split("|")}
+    for option in options:
+        name, _, value = option.partition("=")
+        if name.strip() not in casts:
+            raise argparse.ArgumentTypeError(f"unknown fault option {name!r}; use times, rate, delay or paths")
+        try:
+            fault[name.strip()] = casts[name.strip()](value.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad value for {name}: {value!r}") from None
+    try:
+        make_fault(**fault)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return fault
 
 
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGINT/SIGTERM; print KEY=value lines a script can read."""
     args = build_parser().parse_args(argv)
-    config = SandboxConfig(seed=args.seed, per_minute=args.per_minute, per_day=args.per_day)
+    config = SandboxConfig(seed=args.seed, per_minute=args.per_minute, per_day=args.per_day, faults=args.fault)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

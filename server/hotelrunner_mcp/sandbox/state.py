@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,15 +31,28 @@ MAX_PER_PAGE = 50
 
 @dataclass
 class Transaction:
+    """An update's distribution jobs, one per (room change, channel). A job whose channel has a
+    processing delay reads `in_progress` until `settles_at` (monotonic seconds) has passed."""
+
     id: str
     created_at: datetime
     details: list[dict[str, object]] = field(default_factory=list)
+    settles_at: dict[int, float] = field(default_factory=dict)  # index in details -> monotonic deadline
+
+    def current_details(self) -> list[dict[str, object]]:
+        now = time.monotonic()
+        shown = [dict(detail) for detail in self.details]
+        for index, deadline in self.settles_at.items():
+            if deadline > now:
+                shown[index].update(state="in_progress", error_message=None)
+        return shown
 
     def to_json(self) -> dict[str, object]:
+        details = self.current_details()
         counts = {"failed": 0, "succeeded": 0, "in_progress": 0}
-        for detail in self.details:
+        for detail in details:
             counts[str(detail["state"])] += 1
-        return {"transaction": {"id": self.id, "counts": counts, "details": [dict(d) for d in self.details]}}
+        return {"transaction": {"id": self.id, "counts": counts, "details": details}}
 
 
 @dataclass
@@ -62,6 +76,7 @@ class SandboxState:
         self.transactions: dict[str, Transaction] = {}
         self.price_floors: dict[str, Decimal] = {}
         self.channel_failures: dict[str, str] = {}
+        self.channel_delays: dict[str, float] = {}  # seconds a channel's jobs stay in_progress
         self._next_transaction = 400_000_000 + self.rng.randint(0, 9_999_999)
         self._next_job = 1
         self._next_line = 1
@@ -100,7 +115,7 @@ class SandboxState:
         with self.lock:
             counts = {code: {"in_progress": 0, "succeeded": 0, "failed": 0} for code in CONNECTED_CHANNELS}
             for transaction in self.transactions.values():
-                for detail in transaction.details:
+                for detail in transaction.current_details():
                     counts[str(detail["channel_code"])][str(detail["state"])] += 1
             return {"channels": [{"name": CONNECTED_CHANNELS[c], "code": c, **counts[c]} for c in CONNECTED_CHANNELS]}
 
@@ -143,6 +158,8 @@ class SandboxState:
                             "error_message": refusal,
                         }
                     )
+                    if channel in self.channel_delays:
+                        transaction.settles_at[len(transaction.details) - 1] = time.monotonic() + self.channel_delays[channel]
                     self._next_job += 1
                     if refusal:
                         continue
