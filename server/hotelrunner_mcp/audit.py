@@ -35,6 +35,7 @@ class ToolCallContext:
     tool: str
     client: str | None
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    upstream_requests: int = 0  # counted by the gate: what this call spent of the quota
     result: dict[str, Any] = field(default_factory=dict)  # extra fields for the closing line
 
 
@@ -94,7 +95,7 @@ class AuditLog:
             try:
                 self.write(
                     "tool_call", phase="end", tool=tool, call_id=call.call_id, client=client,
-                    duration_ms=duration_ms, **outcome, **call.result,
+                    duration_ms=duration_ms, upstream_requests=call.upstream_requests, **outcome, **call.result,
                 )
             except RecordingUnavailable as exc:
                 logger.warning("%s", exc)

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx2
 
-from .audit import AuditLog
+from .audit import AuditLog, current_call
 from .errors import HotelRunnerError
 from .quota import QuotaLimiter, QuotaTicket
 from .redact import Redactor
@@ -83,6 +83,8 @@ class Gate:
         except HotelRunnerError as exc:
             self._record_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
             raise
+        if (tool_call := current_call()) is not None:
+            tool_call.upstream_requests += 1
         started = time.monotonic()
         try:
             response = await attempt()
