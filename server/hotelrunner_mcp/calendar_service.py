@@ -18,6 +18,20 @@ from .ledger import LedgerKey, LedgerWrite
 from .models import DailyRoomUpdate, RangeUpdate, UpdateResult
 from .services import Services
 
+
+class NothingApplied(HotelRunnerError):
+    """Applying a plan failed before any of its requests was accepted: the first failure, said plainly."""
+
+    def __init__(self, first: HotelRunnerError, not_sent: int) -> None:
+        others = f" The plan's other {not_sent} request(s) were not sent." if not_sent else ""
+        super().__init__(
+            f"{first.message}{others} This plan id is used up: to send these changes again, preview them again "
+            "and apply with the new plan id."
+        )
+        self.code = first.code
+        self.cause = first
+
+
 class PreviousValues(BaseModel):
     """What the ledger says this server last set for one field of a change, over its dates."""
 
@@ -153,16 +167,20 @@ class CalendarService:
         previews = self._change_previews(resolved, plan)
         results: list[RequestOutcome] = []
         stop_reason: str | None = None
+        first_error: HotelRunnerError | None = None
         for request in plan.requests:
             if stop_reason is not None:
                 results.append(RequestOutcome(request=request.summary, status="skipped", message=stop_reason))
                 continue
-            outcome = await self._send(request)
+            outcome, error = await self._send(request)
             results.append(outcome)
+            first_error = first_error or error
             if outcome.status in ("outcome_unknown", "failed"):
                 stop_reason = "not sent because an earlier request failed; preview again to retry what is left"
         status = self._s.limiter.status()
         done = sum(r.status in ("ok", "partial") for r in results)
+        if done == 0 and first_error is not None:
+            raise NothingApplied(first_error, sum(r.status == "skipped" for r in results))
         return CalendarOutcome(
             applied=True,
             changes=previews,
@@ -176,7 +194,8 @@ class CalendarService:
             next_step=_after_apply(done, len(results)),
         )
 
-    async def _send(self, request: PlannedRequest) -> RequestOutcome:
+    async def _send(self, request: PlannedRequest) -> tuple[RequestOutcome, HotelRunnerError | None]:
+        """Send one planned request; its outcome, and the error when HotelRunner did not accept it."""
         client = self._s.require_client()
         try:
             if isinstance(request.payload, RangeUpdate):
@@ -184,18 +203,19 @@ class CalendarService:
             else:
                 result = await client.update_daily(request.payload)
         except OutcomeUnknown as exc:
-            return RequestOutcome(request=request.summary, status="outcome_unknown", message=exc.message)
+            return RequestOutcome(request=request.summary, status="outcome_unknown", message=exc.message), exc
         except HotelRunnerError as exc:
             status = "not_applied" if exc.code == "not_applied" else "failed"
-            return RequestOutcome(request=request.summary, status=status, message=exc.message)
+            return RequestOutcome(request=request.summary, status=status, message=exc.message), exc
         self._record(request, result)
-        return RequestOutcome(
+        outcome = RequestOutcome(
             request=request.summary,
             status="partial" if result.partial else "ok",
             transaction_id=result.transaction_id,
             errors=[str(e) for e in result.errors],
             message="some parts were refused; see errors" if result.partial else None,
         )
+        return outcome, None
 
     def _record(self, request: PlannedRequest, result: UpdateResult) -> None:
         call = current_call()
