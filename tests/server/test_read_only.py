@@ -10,7 +10,8 @@ from hotelrunner_mcp.calendar_changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Session, connect, connect_stdio, stdio_env, upstream
+from .conftest import Session, connect, upstream
+from .support import connect_stdio, stdio_env
 
 DAY = str(property_today() + timedelta(days=5))
 CHANGE = {"room": "DLXTRP", "start_date": DAY, "end_date": DAY, "price": "180"}

@@ -1,0 +1,159 @@
+"""Upstream faults seen through the tools: each one is a clear, actionable tool error (never a crash,
+never a secret), reads are retried only where that is safe, and writes are never retried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.sandbox import RunningSandbox
+
+from .conftest import Session, connect, upstream
+from .support import assert_no_secrets, assert_tool_error
+
+DAY = str(property_today() + timedelta(days=4))
+CHANGE = [{"room": "DLXTRP", "start_date": DAY, "end_date": DAY, "price": "181"}]
+
+
+@pytest.fixture
+def fast_settings(roomy_settings: Settings) -> Settings:
+    """A short timeout so hangs cost about a second."""
+    return roomy_settings.with_overrides(timeout_seconds=0.5)
+
+
+async def failing(mcp: Session, sandbox: RunningSandbox, tool: str, **arguments: Any) -> str:
+    text = await mcp.error(tool, **arguments)
+    assert_tool_error(text, tool)
+    assert_no_secrets(text, sandbox)
+    return text
+
+
+async def apply(mcp: Session, changes: list[dict[str, Any]]) -> tuple[bool, str]:
+    """Preview then apply; (is_error, text) of the apply."""
+    plan_id = (await mcp.ok("update_calendar", changes=changes))["plan_id"]
+    result = await mcp.call("update_calendar", changes=changes, plan_id=plan_id)
+    return result.is_error, result.text
+
+
+# --------------------------------------------------------------------------- reads
+
+
+async def test_wrong_token_says_the_credentials_were_rejected(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(fast_settings.with_overrides(token="not-the-token")) as mcp:
+        text = await failing(mcp, sandbox, "get_rooms")
+
+    assert "rejected" in text and "HOTELRUNNER_TOKEN" in text
+    assert "not-the-token" not in text
+    assert len(upstream(sandbox)) == 1  # not retried
+
+
+async def test_429_is_respected_and_said(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("429", times=1)
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_rooms")
+
+    assert "429" in text and "too many requests" in text
+    assert len(upstream(sandbox)) == 1
+
+
+async def test_500_on_a_read_is_an_outage_message(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("500")
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_rooms")
+
+    assert "500" in text and "Nothing was" in text
+
+
+async def test_503_on_a_read_is_retried_once(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("503", times=1)
+    async with connect(fast_settings) as mcp:
+        rooms = await mcp.ok("get_rooms")
+
+    assert len(rooms["room_types"]) == 8
+    assert [r.status for r in upstream(sandbox)] == [503, 200]
+    assert rooms["quota_spent"] == 2  # each attempt is counted
+
+
+async def test_503_twice_on_a_read_gives_up_with_a_clear_message(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("503")
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_rooms")
+
+    assert "503" in text and "maintenance" in text
+    assert len(upstream(sandbox)) == 2
+
+
+async def test_a_hanging_read_times_out(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    fault = sandbox.control.add_fault("hang", delay=3)
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_rooms")
+
+    assert "no answer within 0.5 s" in text
+    assert fired(sandbox, fault) == 2  # a read may be retried once
+
+
+async def test_a_malformed_answer_is_named(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("malformed", times=1)
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_rooms")
+
+    assert "not what its API documents" in text
+
+
+async def test_reservation_reads_report_faults_too(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    sandbox.control.add_fault("500")
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_reservations", refresh=True)
+
+    assert "500" in text
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def fired(sandbox: RunningSandbox, fault: dict[str, object]) -> int:
+    return next(int(f["fired"]) for f in sandbox.control.faults() if f["id"] == fault["id"])  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "malformed"])
+async def test_a_failed_write_is_outcome_unknown_and_never_retried(kind: str, fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(fast_settings) as mcp:
+        await mcp.ok("get_rooms")
+        sandbox.control.add_fault(kind, paths=["/rooms/daily"])
+        is_error, text = await apply(mcp, CHANGE)
+
+    assert is_error
+    assert_tool_error(text, "update_calendar")
+    assert_no_secrets(text, sandbox)
+    assert "outcome unknown" in text and "Do not resend blindly" in text
+    assert len(upstream(sandbox, "PUT")) == 1
+
+
+async def test_a_hanging_write_is_outcome_unknown_and_never_retried(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(fast_settings) as mcp:
+        await mcp.ok("get_rooms")
+        fault = sandbox.control.add_fault("hang", delay=3, paths=["/rooms/daily"])
+        is_error, text = await apply(mcp, CHANGE)
+
+    assert is_error and "Outcome unknown" in text
+    assert fired(sandbox, fault) == 1
+
+
+async def test_try_again_on_a_write_says_not_applied(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(fast_settings) as mcp:
+        await mcp.ok("get_rooms")
+        sandbox.control.add_fault("try_again", times=1, paths=["/rooms/daily"])
+        is_error, text = await apply(mcp, CHANGE)
+        # the plan id is used up; a fresh preview and apply goes through
+        retried_error, _ = await apply(mcp, CHANGE)
+
+    assert is_error and "NOT applied" in text and "preview them again" in text
+    assert not retried_error
+    assert len(upstream(sandbox, "PUT")) == 2
+    assert sandbox.control.calendar("DLXTRP", DAY)["price"] == Decimal("181")
+
