@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from hotelrunner_mcp.sandbox.calendar import Calendar
+from hotelrunner_mcp.sandbox.inventory import Calendar
 from hotelrunner_mcp.sandbox.catalog import ALL_CHANNELS, CONNECTED_CHANNELS, CURRENCY, RATES, RATES_BY_CODE
 from hotelrunner_mcp.sandbox.errors import invalid, not_found
 from hotelrunner_mcp.sandbox.guests import Guest

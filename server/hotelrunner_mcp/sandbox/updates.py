@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from hotelrunner_mcp.sandbox.calendar import RESTRICTIONS
+from hotelrunner_mcp.sandbox.inventory import RESTRICTIONS
 from hotelrunner_mcp.sandbox.catalog import RATES_BY_CODE, ROOMS_BY_CODE, Rate, master_rate
 from hotelrunner_mcp.sandbox.errors import SandboxError, invalid, missing
 from hotelrunner_mcp.sandbox.params import Params, parse_date, parse_flag, parse_int, parse_price
