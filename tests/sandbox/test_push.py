@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx2
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -98,3 +99,32 @@ def test_push_gives_up_after_bounded_retries(sandbox: RunningSandbox) -> None:
 def test_push_refuses_an_unknown_reason(sandbox: RunningSandbox) -> None:
     with pytest.raises(ValueError, match="reason"):
         sandbox.control.push(sandbox.control.reservations()[0]["hr_number"], "http://127.0.0.1:9/", "new")
+
+
+def test_every_booking_change_is_pushed_once_a_callback_is_set(sandbox: RunningSandbox) -> None:
+    callback = Callback()
+    with serve(callback) as url:
+        sandbox.control.set_callback(url)
+        booking = sandbox.control.create_booking(channel="online")
+        sandbox.control.modify_booking(booking["hr_number"], nights=3)
+        with httpx2.Client(base_url=sandbox.base_url) as hr:
+            auth = {"token": sandbox.token, "hr_id": sandbox.hr_id}
+            fired = hr.put("/reservations/fire", params=auth, data={"hr_number": booking["hr_number"], "event": "confirm"})
+            assert fired.status_code == 200
+        other = sandbox.control.create_booking()
+        sandbox.control.cancel_booking(other["hr_number"])
+        for handle in sandbox.control.pushes():
+            handle.wait()
+    got = [(r["data"]["hr_number"], r["data"]["reason"], r["data"]["state"]) for r in callback.received]
+    assert got == [
+        (booking["hr_number"], "confirm", "reserved"),
+        (booking["hr_number"], "modify", "reserved"),
+        (booking["hr_number"], "confirm", "confirmed"),
+        (other["hr_number"], "confirm", "confirmed"),
+        (other["hr_number"], "cancel", "canceled"),
+    ]
+
+
+def test_no_push_without_a_callback(sandbox: RunningSandbox) -> None:
+    sandbox.control.create_booking()
+    assert sandbox.control.pushes() == []

@@ -41,6 +41,7 @@ class SandboxConfig:
     push_retries: int = 3  # extra attempts after a failed push delivery
     push_backoff_seconds: float = 0.05  # first retry delay; doubles per attempt
     push_timeout_seconds: float = 5.0
+    callback_url: str | None = None  # push every booking change there, as HotelRunner would
     faults: list[dict[str, Any]] = field(default_factory=list)  # add_fault kwargs, active at start and after reset
 
     def __post_init__(self) -> None:

@@ -195,6 +195,17 @@ class SandboxControl:
         return self._sb.state.cancel(hr_number, reason).to_json()
 
     # push -------------------------------------------------------------------------------
+    def set_callback(self, url: str | None, *, duplicates: int = 0) -> None:
+        """Push every later booking change (create/modify/cancel here, fire over HTTP) to `url`,
+        each `duplicates` extra times; None stops it. Handles are in `pushes()`."""
+        if duplicates < 0:
+            raise ValueError("duplicates must not be negative.")
+        self._sb.callback_url, self._sb.callback_duplicates = url, duplicates
+
+    def pushes(self) -> list[PushHandle]:
+        """Handles of the automatic pushes made since the last reset, oldest first."""
+        return list(self._sb.auto_pushes)
+
     def push(
         self,
         reservation_or_hr_number: str | dict[str, Any],
@@ -288,4 +299,6 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         route("/bookings/{hr_number}", "PATCH", lambda c, r, b: c.modify_booking(hr(r), **b)),
         route("/bookings/{hr_number}/cancel", "POST", lambda c, r, b: c.cancel_booking(hr(r), **b)),
         route("/push", "POST", _push),
+        route("/callback", "PUT", lambda c, r, b: c.set_callback(b.get("url"), duplicates=int(b.get("duplicates", 0)))),
+        route("/pushes", "GET", lambda c, r, b: [h.to_json() for h in c.pushes()]),
     ]

@@ -12,8 +12,9 @@ from hotelrunner_mcp.sandbox.config import SandboxConfig
 from hotelrunner_mcp.sandbox.control import SandboxControl, admin_routes
 from hotelrunner_mcp.sandbox.faults import Faults, make_fault
 from hotelrunner_mcp.sandbox.log import RequestLog
-from hotelrunner_mcp.sandbox.push import Pusher
+from hotelrunner_mcp.sandbox.push import PushHandle, Pusher
 from hotelrunner_mcp.sandbox.quota import Quota
+from hotelrunner_mcp.sandbox.reservation import Reservation
 from hotelrunner_mcp.sandbox.seed import populate
 from hotelrunner_mcp.sandbox.state import SandboxState
 
@@ -27,6 +28,9 @@ class Sandbox:
         self.faults = Faults(self.config.seed)
         self.add_configured_faults()
         self.pusher = Pusher(self.config.push_timeout_seconds)
+        self.callback_url = self.config.callback_url
+        self.callback_duplicates = 0
+        self.auto_pushes: list[PushHandle] = []
         self.state = self.fresh_state()
         self.control = SandboxControl(self)
         self.app = Starlette(routes=[*admin_routes(self), *hotelrunner_routes(self)])
@@ -38,14 +42,29 @@ class Sandbox:
     def fresh_state(self) -> SandboxState:
         state = SandboxState(self.config.seed, self.config.clock)
         populate(state)
+        state.listener = self.on_change
         return state
 
+    def on_change(self, reservation: Reservation, reason: str) -> None:
+        """Push a booking change to the callback URL, if one is set."""
+        if self.callback_url is None:
+            return
+        cfg = self.config
+        self.auto_pushes.append(
+            self.pusher.push(
+                self.callback_url, reservation.to_json(), reason, token=str(cfg.token), hr_id=str(cfg.hr_id),
+                duplicates=self.callback_duplicates, retries=cfg.push_retries, backoff=cfg.push_backoff_seconds,
+            )
+        )
+
     def reset(self) -> None:
-        """Fresh seed state, quota back to the configured limits, only the configured faults, empty log."""
+        """Fresh seed state; quota, faults and callback as configured; empty log and push list."""
         self.state = self.fresh_state()
         cfg = self.config
         self.quota.configure(per_minute=cfg.per_minute, per_day=cfg.per_day, minute_seconds=cfg.minute_seconds, day_seconds=cfg.day_seconds)
         self.quota.reset()
         self.faults.clear()
         self.add_configured_faults()
+        self.callback_url, self.callback_duplicates = cfg.callback_url, 0
+        self.auto_pushes.clear()
         self.log.clear()

@@ -6,9 +6,11 @@ the query and `data` (the reservation JSON plus `reason`) as a form field. A fai
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 PUSH_REASONS = ("modify", "cancel", "confirm")
 
@@ -54,9 +56,14 @@ class PushHandle:
 
 
 class Pusher:
+    """Delivers pushes one after another, in the order they were asked for, on one background
+    thread (a push being retried holds back the ones after it, as a delivery queue would)."""
+
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._threads: list[threading.Thread] = []
+        self._queue: queue.Queue[tuple[PushHandle, dict[str, str], str, int, float] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
         self._stop = threading.Event()
 
     def push(
@@ -77,39 +84,49 @@ class Pusher:
             raise ValueError("duplicates, retries and backoff must not be negative.")
         handle = PushHandle(url, reason, 1 + duplicates)
         data = json.dumps({**reservation, "reason": reason})
-        thread = threading.Thread(
-            target=self._run, args=(handle, {"token": token, "hr_id": hr_id}, data, retries, backoff),
-            name="sandbox-push", daemon=True,
-        )
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._stop.clear()
+                self._worker = threading.Thread(target=self._run, name="sandbox-push", daemon=True)
+                self._worker.start()
+            self._queue.put((handle, {"token": token, "hr_id": hr_id}, data, retries, backoff))
         return handle
 
-    def _run(self, handle: PushHandle, query: dict[str, str], data: str, retries: int, backoff: float) -> None:
+    def _run(self) -> None:
         import httpx2  # imported here: the sandbox starts faster without it
 
-        try:
-            with httpx2.Client(timeout=self.timeout) as client:
-                for delivery in range(handle.deliveries):
-                    for attempt in range(retries + 1):
-                        if self._stop.is_set():
-                            return
-                        status, error = None, None
-                        try:
-                            status = client.post(handle.url, params=query, data={"data": data}).status_code
-                        except httpx2.HTTPError as exc:
-                            error = type(exc).__name__
-                        handle.attempts.append(PushAttempt(delivery, attempt, status, error, time.time()))
-                        if status is not None and 200 <= status < 300:
-                            break
-                        if attempt < retries:
-                            self._stop.wait(backoff * 2**attempt)
-        finally:
-            handle._done.set()
+        with httpx2.Client(timeout=self.timeout) as client:
+            while (job := self._queue.get()) is not None:
+                handle, query, data, retries, backoff = job
+                try:
+                    self._deliver(client, handle, query, data, retries, backoff)
+                finally:
+                    handle._done.set()
+
+    def _deliver(self, client: Any, handle: PushHandle, query: dict[str, str], data: str, retries: int, backoff: float) -> None:
+        import httpx2
+
+        for delivery in range(handle.deliveries):
+            for attempt in range(retries + 1):
+                if self._stop.is_set():
+                    return
+                status, error = None, None
+                try:
+                    status = client.post(handle.url, params=query, data={"data": data}).status_code
+                except httpx2.HTTPError as exc:
+                    error = type(exc).__name__
+                handle.attempts.append(PushAttempt(delivery, attempt, status, error, time.time()))
+                if status is not None and 200 <= status < 300:
+                    break
+                if attempt < retries:
+                    self._stop.wait(backoff * 2**attempt)
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
-        self._stop.clear()
+        """Abandon pending pushes (their handles complete) and end the worker."""
+        with self._lock:
+            self._stop.set()
+            worker, self._worker = self._worker, None
+            if worker is not None:
+                self._queue.put(None)
+        if worker is not None:
+            worker.join(timeout)

@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=7, help="seed for data and credentials (default 7)")
     parser.add_argument("--per-minute", type=int, default=5, help="requests per minute per hr_id (default 5)")
     parser.add_argument("--per-day", type=int, default=250, help="requests per day per hr_id (default 250)")
+    parser.add_argument("--callback", metavar="URL", help="push every booking change to URL, as HotelRunner would")
     parser.add_argument(
         "--fault", action="append", default=[], type=parse_fault_spec, metavar="KIND[,times=N][,rate=P][,delay=S][,paths=/a|/b]",
         help=f"a fault active from the start (repeatable); KIND is one of {', '.join(FAULT_KINDS)}",
@@ -142,7 +143,7 @@ def parse_fault_spec(spec: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGINT/SIGTERM; print KEY=value lines a script can read."""
     args = build_parser().parse_args(argv)
-    config = SandboxConfig(seed=args.seed, per_minute=args.per_minute, per_day=args.per_day, faults=args.fault)
+    config = SandboxConfig(seed=args.seed, per_minute=args.per_minute, per_day=args.per_day, faults=args.fault, callback_url=args.callback)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -4,7 +4,11 @@ transactions updates create. HTTP handlers and the control API both call in here
 Reservations: `reserved` (awaiting the property's answer: requires_response, next_states
 confirm/cancel) → `confirmed` or `canceled` via fire; confirmed and canceled accept no event.
 Every new booking, modification or cancellation gets a fresh message_uid and is undelivered
-until that message_uid is acknowledged. Listings sort by completed_at ascending."""
+until that message_uid is acknowledged. Listings sort by completed_at ascending.
+
+After seeding, `listener` hears every change with the push reason HotelRunner would give:
+`confirm` for a new booking (the doc names only modify/cancel/confirm) and a confirm event,
+`modify` for a modification, `cancel` for a cancellation by the guest or by the property."""
 
 from __future__ import annotations
 
@@ -77,9 +81,14 @@ class SandboxState:
         self.price_floors: dict[str, Decimal] = {}
         self.channel_failures: dict[str, str] = {}
         self.channel_delays: dict[str, float] = {}  # seconds a channel's jobs stay in_progress
+        self.listener: Callable[[Reservation, str], None] | None = None  # told (reservation, push reason)
         self._next_transaction = 400_000_000 + self.rng.randint(0, 9_999_999)
         self._next_job = 1
         self._next_line = 1
+
+    def _notify(self, reservation: Reservation, reason: str) -> None:
+        if self.listener is not None:
+            self.listener(reservation, reason)
 
     def now(self) -> datetime:
         return self.clock().replace(microsecond=0)
@@ -261,6 +270,7 @@ class SandboxState:
             else:
                 reservation.state = "confirmed"
                 reservation.updated_at = self.now()
+            self._notify(reservation, event)
             return reservation
 
     # reservations: guests' side (seed and control) ---------------------------------------
@@ -335,6 +345,7 @@ class SandboxState:
                 reservation.paid_amount = reservation.total
             self.reservations[hr_number] = reservation
             self._hold(reservation, +1)
+            self._notify(reservation, "confirm")
             return reservation
 
     def _redeliver(self, reservation: Reservation, at: datetime | None = None) -> None:
@@ -376,6 +387,7 @@ class SandboxState:
                 reservation.note = note
             reservation.modified = reservation.modified_pending = True
             self._redeliver(reservation, at)
+            self._notify(reservation, "modify")
             return reservation
 
     def _cancel(self, reservation: Reservation, reason: str, *, new_message: bool) -> None:
@@ -393,5 +405,6 @@ class SandboxState:
         """The guest (or the channel) cancels: undelivered under a new message_uid."""
         with self.lock:
             self._cancel(self.get(hr_number), reason, new_message=True)
+            self._notify(self.reservations[hr_number], "cancel")
             return self.reservations[hr_number]
 
