@@ -236,14 +236,21 @@ def _lower(text: str | None) -> str | None:
     return text.strip().lower() if text else None
 
 
-def _decide(current: sqlite3.Row | None, incoming_updated: str | None, incoming_hash: str) -> UpsertResult:
-    """The ordering rule: newer updated_at wins; equal stamps with other content count as a correction."""
+def _decide(
+    current: sqlite3.Row | None, incoming_updated: str | None, incoming_hash: str, incoming_state: str | None
+) -> UpsertResult:
+    """The ordering rule: newer updated_at wins; equal stamps with other content count as a correction,
+    except that a cancellation is final: HotelRunner stamps to the second, so a booking canceled in the
+    same second it was made or confirmed must not come back when the earlier push arrives late."""
     if current is None:
         return "new"
     if current["content_hash"] == incoming_hash:
         return "unchanged"
     stored_updated = current["updated_at"]
     if stored_updated and (incoming_updated is None or incoming_updated < stored_updated):
+        return "stale"
+    reopened = current["state"] in CANCELED_STATES and incoming_state not in CANCELED_STATES
+    if reopened and incoming_updated == stored_updated:
         return "stale"
     return "updated"
 
@@ -300,7 +307,7 @@ class ReservationStore:
         digest = _content_hash(record)
         updated = utc_text(reservation.updated_at) if reservation.updated_at else None
         current = conn.execute("SELECT * FROM reservation WHERE hr_number = ?", (reservation.hr_number,)).fetchone()
-        result = _decide(current, updated, digest)
+        result = _decide(current, updated, digest, _lower(reservation.state))
         if result == "unchanged":  # same version; keep the latest delivery fields (message_uid) current
             conn.execute(
                 "UPDATE reservation SET last_seen_at = ?, last_source = ?, payload = ? WHERE hr_number = ?",
