@@ -65,18 +65,18 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
 
 
 async def _watch_changes(runtime: ToolRuntime, bus: InMemorySubscriptionBus) -> None:
-    """Tell subscribers when the mirror changes (a push stored by the webhook process, a sync, ...)."""
+    """Tell subscribers when the mirror changes (a push stored by the webhook process, a sync, ...).
+
+    The first look happens at start, before any client can listen, so a change arriving in the first
+    poll interval is announced too. The watcher opens the services itself when no call has yet."""
     seen: int | None = None
     while True:
-        await anyio.sleep(CHANGE_POLL_SECONDS)
-        services = runtime.opened
-        if services is None:
-            continue
         try:
-            latest = services.store.latest_change_id()
-        except Exception:  # a locked or broken mirror must not stop the server
+            latest = runtime.services().store.latest_change_id()
+        except Exception:  # a broken data folder or a locked mirror must not stop the server
             log.debug("could not read the mirror's latest change", exc_info=True)
-            continue
-        if seen is not None and latest != seen:
-            await bus.publish(ResourceUpdated(uri=resources.CHANGES_URI))
-        seen = latest
+        else:
+            if seen is not None and latest != seen:
+                await bus.publish(ResourceUpdated(uri=resources.CHANGES_URI))
+            seen = latest
+        await anyio.sleep(CHANGE_POLL_SECONDS)
