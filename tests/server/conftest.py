@@ -138,49 +138,73 @@ class Webhook:
         return httpx2.post(self.callback_url, params={"token": token, "hr_id": hr_id}, data={"data": data}, timeout=10)
 
 
+@contextmanager
+def run_webhook(settings: Settings) -> Iterator[Webhook]:
+    """`hotelrunner-mcp webhook` in-process: uvicorn on a free port, sharing the server's mirror."""
+    store, audit = open_webhook_services(settings)
+    with store, serving(create_webhook_app(settings, store, audit)) as base_url:
+        yield Webhook(base_url + WEBHOOK_PATH, settings.audit_file)
+
+
 @pytest.fixture
 def webhook(roomy_settings: Settings) -> Iterator[Webhook]:
-    """`hotelrunner-mcp webhook` in-process: uvicorn on a free port, sharing the server's mirror."""
-    store, audit = open_webhook_services(roomy_settings)
-    with store, serving(create_webhook_app(roomy_settings, store, audit)) as base_url:
-        yield Webhook(base_url + WEBHOOK_PATH, roomy_settings.audit_file)
+    """The push receiver on the `roomy_settings` data folder."""
+    with run_webhook(roomy_settings) as running:
+        yield running
 
 
-# --------------------------------------------------------------------------- the real server as a subprocess over stdio
+# --------------------------------------------------------------------------- a sandbox whose clock tests move
 
-import os  # noqa: E402  (appended section: imports kept with the helpers that use them)
-import sys  # noqa: E402
-from collections.abc import Mapping  # noqa: E402
-from typing import TextIO  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
-from mcp import StdioServerParameters  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
+from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox  # noqa: E402
+
+SEED_AGE = timedelta(days=3)
 
 
-def stdio_env(sandbox: RunningSandbox, data_dir: Path, **settings: str) -> dict[str, str]:
-    """Environment for `python -m hotelrunner_mcp serve` aimed at the sandbox. Passed whole (the stdio
-    client's default environment drops almost everything), so PATH and HOME are included."""
-    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "SYSTEMROOT") if name in os.environ}
-    env.update(
-        HOTELRUNNER_BASE_URL=sandbox.base_url,
-        HOTELRUNNER_TOKEN=sandbox.token,
-        HOTELRUNNER_HR_ID=sandbox.hr_id,
-        HOTELRUNNER_SANDBOX="true",
-        HOTELRUNNER_DATA_DIR=str(data_dir),
-        HOTELRUNNER_TIMEOUT_SECONDS="2",
-    )
-    env.update(settings)
-    return env
+class ShiftedClock:
+    """The wall clock moved by `offset`; `freeze()` stops it (several events in the same second)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.frozen or datetime.now(UTC) + self.offset
+
+    def freeze(self) -> None:
+        self.frozen = self()
+
+    def advance(self, **delta: float) -> None:
+        """Move on (a frozen clock stays frozen, at the later time)."""
+        self.offset += timedelta(**delta)
+        if self.frozen is not None:
+            self.frozen += timedelta(**delta)
 
 
-@asynccontextmanager
-async def connect_stdio(env: Mapping[str, str], *args: str, errlog: TextIO | None = None) -> AsyncIterator[Session]:
-    """A session with `python -m hotelrunner_mcp serve ARGS` started as a subprocess (cwd: a folder
-    without .env files); its stderr goes to `errlog` (default: the test's stderr)."""
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "hotelrunner_mcp", "serve", *args], env=dict(env), cwd=env["HOTELRUNNER_DATA_DIR"]
-    )
-    Path(env["HOTELRUNNER_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    transport = stdio_client(params, errlog=errlog or sys.stderr)
-    async with Client(transport, client_info=Implementation(name="pytest-stdio", version="1")) as client:
-        yield Session(client)
+@pytest.fixture(scope="session")
+def hotel_clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture(scope="session")
+def _hotel(hotel_clock: ShiftedClock) -> Iterator[RunningSandbox]:
+    with run_sandbox(SandboxConfig(seed=7, clock=hotel_clock, per_minute=1000, per_day=100_000)) as running:
+        yield running
+
+
+@pytest.fixture
+def hotel(_hotel: RunningSandbox, hotel_clock: ShiftedClock) -> RunningSandbox:
+    """A sandbox whose seed bookings were all made and last updated three days ago; its clock is the
+    wall clock again (tests may move or freeze it through `hotel_clock`)."""
+    hotel_clock.frozen, hotel_clock.offset = None, -SEED_AGE
+    _hotel.control.reset()
+    hotel_clock.offset = timedelta(0)
+    return _hotel
+
+
+@pytest.fixture
+def hotel_settings(hotel: RunningSandbox, tmp_path: Path) -> Settings:
+    """Server settings aimed at `hotel`, with a local quota no test waits for."""
+    base = Settings(data_dir=tmp_path / "data", timeout_seconds=5.0, per_minute=1000, per_day=100_000)
+    return settings_for(hotel, base)

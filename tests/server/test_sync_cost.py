@@ -1,63 +1,25 @@
 """What keeping the mirror fresh costs, seen through real MCP sessions: a sync after N changes at
 HotelRunner costs ceil(N / 50) requests, an idle one exactly 1, and callers arriving together share one.
 
-The sandbox here made its seed bookings three days ago (its clock is moved back while it seeds), so
-the only bookings HotelRunner reports as updated since the first sync are the changes a test makes.
+`hotel` (conftest) made its seed bookings three days ago, so the only bookings HotelRunner reports as
+updated since the first sync are the changes a test makes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import anyio
 import pytest
 
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from hotelrunner_mcp.sandbox_link import settings_for
+from hotelrunner_mcp.sandbox import RunningSandbox
 
 from .conftest import connect, upstream
 
 PAGE_SIZE = 50
-SEED_AGE = timedelta(days=3)
-
-
-class ShiftedClock:
-    """The wall clock, moved by `offset`: the sandbox seeds in the past, then lives in the present."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-@pytest.fixture(scope="module")
-def _clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
-@pytest.fixture(scope="module")
-def _hotel(_clock: ShiftedClock) -> Iterator[RunningSandbox]:
-    with run_sandbox(SandboxConfig(seed=7, clock=_clock, per_minute=1000, per_day=100_000)) as running:
-        yield running
-
-
-@pytest.fixture
-def hotel(_hotel: RunningSandbox, _clock: ShiftedClock) -> RunningSandbox:
-    """Fresh seed bookings, all made and last updated at least three days ago; now is now."""
-    _clock.offset = -SEED_AGE
-    _hotel.control.reset()
-    _clock.offset = timedelta(0)
-    return _hotel
-
-
-@pytest.fixture
-def hotel_settings(hotel: RunningSandbox, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
-    return settings_for(hotel, Settings(data_dir=tmp_path / "data", timeout_seconds=5.0, per_minute=1000, per_day=100_000))
 
 
 def listable(sandbox: RunningSandbox) -> list[dict[str, Any]]:
