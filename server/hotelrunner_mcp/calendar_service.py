@@ -163,7 +163,7 @@ class CalendarService:
     # ------------------------------------------------------------------ apply
 
     async def _apply(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> CalendarOutcome:
-        before = self._s.limiter.status().used_today
+        sent_before = _requests_sent()
         previews = self._change_previews(resolved, plan)
         results: list[RequestOutcome] = []
         stop_reason: str | None = None
@@ -189,7 +189,7 @@ class CalendarService:
             dates_touched=plan.date_count,
             requests=[r.summary for r in plan.requests],
             results=results,
-            quota_spent=max(status.used_today - before, 0),
+            quota_spent=_requests_sent() - sent_before,
             quota_left_today=status.left_today,
             next_step=_after_apply(done, len(results)),
         )
@@ -268,6 +268,12 @@ def _ledger_keys(rc: ResolvedChange) -> Iterator[LedgerKey]:
     for day in rc.dates:
         for field in rc.values:
             yield (rc.inv_code, ledger_rate(field, rc.rate_code), day, field, channels)
+
+
+def _requests_sent() -> int:
+    """Upstream requests the gate has counted for the current tool call (0 outside one)."""
+    call = current_call()
+    return call.upstream_requests if call is not None else 0
 
 
 def _plain(value: object) -> str:

@@ -100,12 +100,11 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
                 raise InvalidRequest(f"end_date ({end_date}) is before start_date ({start_date}); swap them.")
             if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
                 raise InvalidRequest(f"ask for at most {MAX_CALENDAR_DAYS} days at a time.")
-            before = services.limiter.status().used_today
             values = services.ledger.query(start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields)
             return CalendarLedgerAnswer(
                 values=[_value(v) for v in values],
                 note="Only values set through this server are known; anything set elsewhere is unknown.",
-                **runtime.answer_fields(services, before),
+                **runtime.answer_fields(services),
             )
 
 
@@ -124,7 +123,6 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         Cost: 1 request per transaction checked (at most 10 per call).
         """
         async with runtime.call(ctx, "check_channel_results", {"transaction_ids": transaction_ids}) as services:
-            before = services.limiter.status().used_today
             client = services.require_client()
             ids = transaction_ids or services.ledger.pending_transactions(limit=MAX_CHECKS)
             infos = []
@@ -142,7 +140,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             return ChannelResultsAnswer(
                 transactions=infos,
                 unchecked_left=len(services.ledger.pending_transactions(limit=100)),
-                **runtime.answer_fields(services, before),
+                **runtime.answer_fields(services),
             )
 
 
@@ -173,4 +171,4 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         arguments = {"changes": [c.model_dump(mode="json", exclude_none=True) for c in changes], "plan_id": plan_id}
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            return CalendarAnswer(**outcome.model_dump(), environment=runtime.answer_fields(services, 0)["environment"])
+            return CalendarAnswer(**outcome.model_dump(), environment=runtime.answer_fields(services)["environment"])

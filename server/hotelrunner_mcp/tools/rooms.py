@@ -79,11 +79,10 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         HotelRunner has no calendar read; use get_calendar for what this server has set.
         """
         async with runtime.call(ctx, "get_rooms", {"refresh": refresh}) as services:
-            before = services.limiter.status().used_today
             snapshot = await services.catalog.get(refresh=refresh)
             return RoomsAnswer(
                 room_types=room_types(snapshot),
                 fetched_at=snapshot.fetched_at,
                 from_cache=snapshot.cached,
-                **runtime.answer_fields(services, before),
+                **runtime.answer_fields(services),
             )

@@ -11,6 +11,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from ..audit import current_call
 from ..config import Settings
 from ..errors import HotelRunnerError
 from ..gate import quota_wait_notifier
@@ -71,12 +72,22 @@ class ToolRuntime:
             prefix = "[sandbox] " if self.settings.sandbox else ""
             raise ToolError(f"{prefix}{exc.message} (error: {exc.code})") from None
 
-    def answer_fields(self, services: Services, used_before: int) -> dict[str, Any]:
-        """environment, quota_spent and quota_left_today for an Answer."""
+    def answer_fields(self, services: Services, used_before: int | None = None) -> dict[str, Any]:
+        """environment, quota_spent and quota_left_today for an Answer.
+
+        quota_spent is what the gate counted for the current tool call, so another server process
+        spending at the same time does not show up in it. Outside a tool call it falls back to the
+        difference with `used_before` (the day's count before the work), or 0 without it.
+        """
         status = services.limiter.status()
+        call = current_call()
+        if call is not None:
+            spent = call.upstream_requests
+        else:
+            spent = max(status.used_today - used_before, 0) if used_before is not None else 0
         return {
             "environment": environment_label(self.settings),
-            "quota_spent": max(status.used_today - used_before, 0),
+            "quota_spent": spent,
             "quota_left_today": status.left_today,
         }
 
