@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -36,16 +36,19 @@ def stdio_env(sandbox: RunningSandbox, data_dir: Path, **settings: str) -> dict[
 
 
 @asynccontextmanager
-async def connect_stdio(env: Mapping[str, str], *args: str, errlog: TextIO | None = None) -> AsyncIterator[Session]:
+async def connect_stdio(
+    env: Mapping[str, str], *args: str, errlog: TextIO | None = None, **client_options: Any
+) -> AsyncIterator[Session]:
     """A session with `python -m hotelrunner_mcp serve ARGS` started as a subprocess (cwd: its data
-    folder, so no .env file is read); its stderr goes to `errlog` (default: the test's stderr)."""
+    folder, so no .env file is read); its stderr goes to `errlog` (default: the test's stderr).
+    `client_options` go to `mcp.Client` (e.g. logging_callback)."""
     data_dir = Path(env["HOTELRUNNER_DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "hotelrunner_mcp", "serve", *args], env=dict(env), cwd=str(data_dir)
     )
     transport = stdio_client(params, errlog=errlog or sys.stderr)
-    async with Client(transport, client_info=Implementation(name="pytest-stdio", version="1")) as client:
+    async with Client(transport, client_info=Implementation(name="pytest-stdio", version="1"), **client_options) as client:
         yield Session(client)
 
 
