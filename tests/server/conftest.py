@@ -208,3 +208,43 @@ def hotel_settings(hotel: RunningSandbox, tmp_path: Path) -> Settings:
     """Server settings aimed at `hotel`, with a local quota no test waits for."""
     base = Settings(data_dir=tmp_path / "data", timeout_seconds=5.0, per_minute=1000, per_day=100_000)
     return settings_for(hotel, base)
+
+
+# --------------------------------------------------------------------------- the real server as a subprocess over stdio
+
+import os  # noqa: E402  (appended section: imports kept with the helpers that use them)
+import sys  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
+from typing import TextIO  # noqa: E402
+
+from mcp import StdioServerParameters  # noqa: E402
+from mcp.client.stdio import stdio_client  # noqa: E402
+
+
+def stdio_env(sandbox: RunningSandbox, data_dir: Path, **settings: str) -> dict[str, str]:
+    """Environment for `python -m hotelrunner_mcp serve` aimed at the sandbox. Passed whole (the stdio
+    client's default environment drops almost everything), so PATH and HOME are included."""
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "SYSTEMROOT") if name in os.environ}
+    env.update(
+        HOTELRUNNER_BASE_URL=sandbox.base_url,
+        HOTELRUNNER_TOKEN=sandbox.token,
+        HOTELRUNNER_HR_ID=sandbox.hr_id,
+        HOTELRUNNER_SANDBOX="true",
+        HOTELRUNNER_DATA_DIR=str(data_dir),
+        HOTELRUNNER_TIMEOUT_SECONDS="2",
+    )
+    env.update(settings)
+    return env
+
+
+@asynccontextmanager
+async def connect_stdio(env: Mapping[str, str], *args: str, errlog: TextIO | None = None) -> AsyncIterator[Session]:
+    """A session with `python -m hotelrunner_mcp serve ARGS` started as a subprocess (cwd: a folder
+    without .env files); its stderr goes to `errlog` (default: the test's stderr)."""
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "hotelrunner_mcp", "serve", *args], env=dict(env), cwd=env["HOTELRUNNER_DATA_DIR"]
+    )
+    Path(env["HOTELRUNNER_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    transport = stdio_client(params, errlog=errlog or sys.stderr)
+    async with Client(transport, client_info=Implementation(name="pytest-stdio", version="1")) as client:
+        yield Session(client)
