@@ -1,0 +1,87 @@
+"""The calendar ledger through a real MCP session: get_calendar answers what update_calendar set (at no
+cost), a later preview shows the values it would replace, and check_channel_results records what each
+channel said, so "did Expedia take my price?" has an answer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.sandbox import RunningSandbox
+
+from .conftest import Session, connect, upstream
+
+SEASON_START = date.today() + timedelta(days=30)
+SEASON_END = SEASON_START + timedelta(days=20)
+CHANNELS = {"bookingcom", "expedia", "online"}
+
+
+def season(price: str, room: str = "DLXTRP", start: date = SEASON_START, end: date = SEASON_END) -> list[dict[str, Any]]:
+    return [{"room": room, "start_date": str(start), "end_date": str(end), "price": price}]
+
+
+async def preview_and_apply(mcp: Session, changes: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    preview = await mcp.ok("update_calendar", changes=changes)
+    assert not preview["applied"] and preview["plan_id"]
+    applied = await mcp.ok("update_calendar", changes=changes, plan_id=preview["plan_id"])
+    assert applied["applied"] and all(r["status"] == "ok" for r in applied["results"]), applied["results"]
+    return preview, applied
+
+
+async def test_get_calendar_returns_what_was_set_and_a_new_preview_shows_it_as_previous(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    days = (SEASON_END - SEASON_START).days + 1
+    async with connect(roomy_settings) as mcp:
+        first, applied = await preview_and_apply(mcp, season("185"))
+        assert first["changes"][0]["previous"] == [{"field": "price", "values": {}, "unknown_dates": days}]
+        [transaction] = [r["transaction_id"] for r in applied["results"]]
+        spent = len(upstream(sandbox))
+
+        ledger = await mcp.ok("get_calendar", start_date=SEASON_START - timedelta(days=2), end_date=SEASON_END + timedelta(days=2))
+        assert ledger["quota_spent"] == 0
+        assert [v["date"] for v in ledger["values"]] == [str(SEASON_START + timedelta(days=i)) for i in range(days)]
+        assert {(v["room"], v["rate_code"], v["field"], v["value"], v["transaction_id"]) for v in ledger["values"]} == {
+            ("DLXTRP", "DLXTRP-BAR", "price", "185.00", transaction)
+        }
+        assert all(v["channels"] == [] for v in ledger["values"])  # every channel of the rate
+        assert "unknown" in ledger["note"]
+        elsewhere = await mcp.ok("get_calendar", start_date=SEASON_START, end_date=SEASON_END, room="DBLSUP")
+        assert elsewhere["values"] == []  # never set here: unknown, not empty
+
+        widened = season("195", end=SEASON_END + timedelta(days=5))
+        again = await mcp.ok("update_calendar", changes=widened)
+        assert again["changes"][0]["previous"] == [{"field": "price", "values": {"185.00": days}, "unknown_dates": 5}]
+        assert len(upstream(sandbox)) == spent  # previews and ledger reads cost nothing
+
+    for day in (SEASON_START, SEASON_END):
+        snapshot = sandbox.control.calendar("DLXTRP", day, "DLXTRP-BAR")["channels"]
+        assert {channel: values["price"] for channel, values in snapshot.items()} == dict.fromkeys(CHANNELS, Decimal("185.00"))
+
+
+async def test_check_channel_results_records_an_expedia_refusal_that_get_calendar_then_shows(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    sandbox.control.set_channel_price_floor("expedia", "150")
+    async with connect(roomy_settings) as mcp:
+        await preview_and_apply(mcp, season("139", room="DBLSUP", end=SEASON_START + timedelta(days=2)))
+        before = await mcp.ok("get_calendar", start_date=SEASON_START, end_date=SEASON_START)
+        assert before["values"][0]["channel_results"] == {}  # not checked yet
+
+        checked = await mcp.ok("check_channel_results")
+        [transaction] = checked["transactions"]
+        assert (transaction["succeeded"], transaction["failed"], checked["quota_spent"]) == (2, 1, 1)
+        assert transaction["failures"][0].startswith("expedia: DBLSUP: ") and "150" in transaction["failures"][0]
+
+        after = await mcp.ok("get_calendar", start_date=SEASON_START, end_date=SEASON_START + timedelta(days=2))
+        for value in after["values"]:
+            results = value["channel_results"]
+            assert (results["bookingcom"], results["online"]) == ("succeeded", "succeeded")
+            assert results["expedia"].startswith("failed: ") and "minimum price 150" in results["expedia"]
+        nothing_left = await mcp.ok("check_channel_results")
+        assert (nothing_left["transactions"], nothing_left["quota_spent"]) == ([], 0)
+
+    expedia = sandbox.control.calendar("DBLSUP", SEASON_START, "DBLSUP-BAR")["channels"]["expedia"]
+    assert expedia["price"] != Decimal("139")  # HotelRunner's own view agrees: Expedia kept its price
