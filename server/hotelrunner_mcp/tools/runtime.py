@@ -63,9 +63,14 @@ class ToolRuntime:
 
     @asynccontextmanager
     async def call(self, ctx: Context, tool: str, arguments: dict[str, Any]) -> AsyncIterator[Services]:
-        """Audit the call, tell the client about quota waits, turn our errors into ToolErrors it can read."""
+        """Audit the call, tell the client about quota waits, turn our errors into ToolErrors it can read.
+
+        Without credentials every tool answers the setup error, even those that read only local data:
+        an empty answer from an unconfigured server would look like "nothing there".
+        """
         try:
             services = self.services()
+            services.require_client()
             with services.audit.tool_call(tool, client_name(ctx), arguments), quota_wait_notifier(_notifier(ctx, self.settings.per_minute)):
                 yield services
         except HotelRunnerError as exc:
