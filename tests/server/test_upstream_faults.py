@@ -54,10 +54,12 @@ async def test_wrong_token_says_the_credentials_were_rejected(fast_settings: Set
 
 async def test_429_is_respected_and_said(fast_settings: Settings, sandbox: RunningSandbox) -> None:
     sandbox.control.add_fault("429", times=1)
-    async with connect(fast_settings) as mcp:
+    async with connect(fast_settings.with_overrides(max_quota_wait_seconds=0.5)) as mcp:
         text = await failing(mcp, sandbox, "get_rooms")
+        paused = await failing(mcp, sandbox, "get_rooms", refresh=True)
 
     assert "429" in text and "too many requests" in text
+    assert "Nothing was sent" in paused  # the slow-down is respected locally, not tested upstream
     assert len(upstream(sandbox)) == 1
 
 
