@@ -167,6 +167,9 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         Cost: the preview 0 requests (1 if the room list must be refreshed); applying costs what the
         preview says — the changes are packed into the fewest requests (a whole season for several
         rooms usually costs 1–2). Later changes in the list override earlier ones on the same dates.
+        The apply answer gives each request's status and transaction id; if HotelRunner accepted none
+        of them, the call fails instead, saying whether the changes were NOT applied or their outcome
+        is unknown.
         """
         arguments = {"changes": [c.model_dump(mode="json", exclude_none=True) for c in changes], "plan_id": plan_id}
         async with runtime.call(ctx, "update_calendar", arguments) as services:
