@@ -77,7 +77,7 @@ async def test_a_season_for_three_rooms_costs_a_few_requests_and_lands(settings:
     assert preview["plan_id"] in preview["next_step"]
 
     sent = puts(sandbox)
-    assert applied["applied"] is True
+    assert applied["applied"] is True and applied["environment"].startswith("SANDBOX")
     assert len(sent) == preview["upstream_requests"] <= 6
     assert upstream(sandbox) == sent  # no read, no retry: only the planned writes
     assert applied["quota_spent"] == len(sent)

@@ -30,6 +30,7 @@ async def failing(mcp: Session, sandbox: RunningSandbox, tool: str, **arguments:
     text = await mcp.error(tool, **arguments)
     assert_tool_error(text, tool)
     assert_no_secrets(text, sandbox)
+    assert "[sandbox]" in text  # sandbox answers say so, errors too
     return text
 
 
