@@ -175,3 +175,40 @@ async def test_trusted_automation_may_apply_without_a_preview(settings: Settings
 
     assert applied["applied"] is True and applied["quota_spent"] == 1
     assert sandbox.control.calendar("DLXDBL", first_day())["price"] == Decimal("171")
+
+
+async def test_one_uniform_range_goes_as_a_single_range_request(settings: Settings, sandbox: RunningSandbox) -> None:
+    """200 dates of one value: one PUT /rooms/~ instead of three /rooms/daily calls of 90 dates."""
+    start, end = first_day(), first_day() + timedelta(days=199)
+    changes = [{"room": "PRESTE", "start_date": str(start), "end_date": str(end), "price": "420", "min_stay": 2}]
+    async with connect(settings) as mcp:
+        await warm_catalog(mcp, sandbox)
+        preview = await mcp.ok("update_calendar", changes=changes)
+        applied = await mcp.ok("update_calendar", changes=changes, plan_id=preview["plan_id"])
+
+    assert preview["upstream_requests"] == 1 and preview["requests"][0].startswith("PUT /rooms/~")
+    assert [(r.method, r.path) for r in upstream(sandbox)] == [("PUT", "/rooms/~")]
+    assert applied["results"][0]["status"] == "ok"
+    for day in (start, start + timedelta(days=100), end):
+        held = sandbox.control.calendar("PRESTE", day)
+        assert held["price"] == Decimal("420") and held["min_stay"] == 2
+    assert sandbox.control.calendar("PRESTE", end + timedelta(days=1))["price"] == Decimal("449")
+
+
+async def test_weekend_prices_for_a_season_land_only_on_weekends(settings: Settings, sandbox: RunningSandbox) -> None:
+    start, end = first_day(), first_day() + timedelta(days=59)
+    changes = [
+        {"room": "DLXKNG", "start_date": str(start), "end_date": str(end), "price": "300"},
+        {"room": "DLXKNG", "start_date": str(start), "end_date": str(end), "weekdays": ["fri", "sat"], "price": "360"},
+    ]
+    async with connect(settings) as mcp:
+        await warm_catalog(mcp, sandbox)
+        preview = await mcp.ok("update_calendar", changes=changes)
+        await mcp.ok("update_calendar", changes=changes, plan_id=preview["plan_id"])
+
+    assert preview["upstream_requests"] <= 2
+    assert len(upstream(sandbox, "PUT")) == preview["upstream_requests"]
+    for offset in range(60):
+        day = start + timedelta(days=offset)
+        expected = Decimal("360") if day.weekday() in (4, 5) else Decimal("300")
+        assert sandbox.control.calendar("DLXKNG", day)["price"] == expected, day
