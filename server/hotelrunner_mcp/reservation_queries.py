@@ -6,6 +6,7 @@ Dates follow the hotel convention: a stay occupies the nights checkin ≤ night 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -81,7 +82,7 @@ class ReservationQuery:
     - created: completed_at (booking time, UTC) on a date inside the range
     - updated_since: updated_at at or after this moment
     - guest: case- and accent-insensitive substring of the guest name or e-mail
-    - channel, state, inv_code: exact codes (case-insensitive for channel and state)
+    - channel, state, inv_code: codes, case-insensitive ("Booking.com" also finds channel "bookingcom")
     """
 
     arriving: DateRange | None = None
@@ -105,6 +106,11 @@ class ReservationQuery:
             raise InvalidRequest(f"limit must be at least 1, not {self.limit}")
         if self.guest is not None and not fold(self.guest).strip():
             raise InvalidRequest("guest search text is empty; give part of a name or e-mail, or leave it out")
+
+
+def channel_code(name: str) -> str:
+    """HotelRunner's code for a channel name as people write it: "Booking.com" -> "bookingcom"."""
+    return re.sub(r"[^a-z0-9_]", "", name.strip().lower())
 
 
 def _escape_like(text: str) -> str:
@@ -154,14 +160,14 @@ def where_clause(query: ReservationQuery) -> tuple[str, list[Any]]:
         clauses.append("r.guest_search LIKE ? ESCAPE '\\'")
         params.append(f"%{_escape_like(fold(query.guest).strip())}%")
     if query.channel:
-        clauses.append("r.channel = ?")
-        params.append(query.channel.strip().lower())
+        clauses.append("r.channel IN (?, ?)")
+        params += [query.channel.strip().lower(), channel_code(query.channel)]
     if query.state:
         clauses.append("r.state = ?")
         params.append(query.state.strip().lower())
     if query.inv_code:
         clauses.append(
-            "EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number AND rr.inv_code = ?)"
+            "EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number AND UPPER(rr.inv_code) = UPPER(?))"
         )
         params.append(query.inv_code.strip())
     return (" AND ".join(clauses) or "1"), params

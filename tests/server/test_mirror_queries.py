@@ -87,6 +87,10 @@ async def test_one_sync_then_every_question_is_free_and_matches_the_sandbox(
         assert await ask(mcp, guest="muller-ludenscheidt") == {guest_number}
         assert await ask(mcp, guest="MÜLLER") == {r["hr_number"] for r in truth if "müller" in str(r["guest"]).lower()}
         assert await ask(mcp, channel="expedia") == {r["hr_number"] for r in truth if r["channel"] == "expedia"}
+        on_booking_com = {r["hr_number"] for r in truth if r["channel"] == "bookingcom"}
+        assert await ask(mcp, channel="Booking.com") == on_booking_com  # the name people write finds the code
+        with_triple = {r["hr_number"] for r in truth if any(line["inv_code"] == "DLXTRP" for line in r["rooms"])}
+        assert with_triple and await ask(mcp, room="dlxtrp") == with_triple
         canceled = {r["hr_number"] for r in truth if r["state"] == "canceled"}
         assert canceled and await ask(mcp, state="canceled") == canceled
         arriving_on_booking = await ask(mcp, channel="bookingcom", state="confirmed", arriving_from=date.today())
@@ -159,3 +163,16 @@ async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(sandbox: Runn
     assert Decimal(totals["revenue"]) == revenue
     assert Decimal(totals["adr"]) == (revenue / sold).quantize(Decimal("0.01"))
     assert totals["occupancy_pct"] == round(100 * sold / (nights * sum(rooms.values())), 1)
+
+
+async def test_occupancy_of_one_room_type_forgives_case_and_refuses_an_unknown_type_for_free(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    start, end = date.today() + timedelta(days=7), date.today() + timedelta(days=20)
+    async with connect(roomy_settings) as mcp:
+        message = await mcp.error("get_occupancy", start=start, end=end, room="DLXT")
+        assert "DLXTRP" in message and upstream(sandbox) == []  # refused before any request
+        whole = await mcp.ok("get_occupancy", start=start, end=end)
+        one = await mcp.ok("get_occupancy", start=start, end=end, room="dlxtrp")
+    assert one["totals"] == whole["by_room"]["DLXTRP"] and set(one["by_room"]) == {"DLXTRP"}
+    assert {n["room"] for n in one["nights"]} == {"DLXTRP"} and len(one["nights"]) == (end - start).days + 1

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from ..errors import InvalidRequest
 from ..reservation_queries import NightOccupancy, validate_occupancy_range
 from .runtime import Answer, ToolRuntime
 
@@ -65,6 +66,17 @@ def _totals(cells: list[NightOccupancy]) -> Totals:
     )
 
 
+def _room_code(room: str, counts: dict[str, int]) -> str:
+    """The room type as the property names it (case slips forgiven); InvalidRequest, before any
+    request, when the property's room types are known and this is not one of them."""
+    known = {code.upper(): code for code in counts}
+    if not known:
+        return room.strip()
+    if room.strip().upper() not in known:
+        raise InvalidRequest(f"no room type {room!r} here; use one of {', '.join(sorted(counts))} (as get_rooms shows them).")
+    return known[room.strip().upper()]
+
+
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(
         title="Occupancy, revenue and ADR",
@@ -89,10 +101,12 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             validate_occupancy_range(start, end)
             before = services.limiter.status().used_today
             counts = dict(services.settings.room_counts)
+            if room is not None:
+                room = _room_code(room, counts)
             await services.sync.ensure_fresh()
             cells = services.store.occupancy(start, end, counts)
             if room is not None:
-                cells = [c for c in cells if c.inv_code == room]
+                cells = [c for c in cells if c.inv_code.upper() == room.upper()]
             by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
             for cell in cells:
                 by_room[cell.inv_code].append(cell)

@@ -153,12 +153,13 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         number), arrivals or departures between two dates, guests in house on a night, stays
         overlapping stay_from..stay_to, booking date window, updated since a time, guest name or
         e-mail (accents and case ignored), channel code (bookingcom, expedia, online), state, room
-        (inv_code). detail="full" returns the whole record (address, nightly prices, extras).
+        (inv_code, case ignored). detail="full" returns the whole record (address, nightly prices, extras).
 
         Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
         (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
-        changed reservations. refresh=true forces that sync. HotelRunner keeps about 30 days of
-        bookings; older ones are known only if this server saw them.
+        changed reservations. refresh=true forces that sync. A number the mirror does not know costs
+        1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
+        this server saw them.
         """
         arguments = {k: v for k, v in locals().items() if k != "ctx" and v is not None}
         async with runtime.call(ctx, "get_reservations", arguments) as services:
