@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import anyio
+
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
@@ -65,3 +67,18 @@ async def test_the_tool_is_announced_as_a_read_that_costs_quota(settings: Settin
     assert rooms.annotations.open_world_hint is True
     assert "request" in (rooms.description or "") and "quota" in (rooms.description or "")
     assert rooms.output_schema is not None and "room_types" in rooms.output_schema["properties"]
+
+
+async def test_concurrent_calls_share_one_fetch(settings: Settings, sandbox: RunningSandbox) -> None:
+    answers: list[dict[str, object]] = []
+    async with connect(settings) as mcp:
+
+        async def ask() -> None:
+            answers.append(await mcp.ok("get_rooms"))
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(3):
+                tasks.start_soon(ask)
+
+    assert len(upstream(sandbox, "GET", "/rooms")) == 1
+    assert sorted(a["quota_spent"] for a in answers) == [0, 0, 1]
