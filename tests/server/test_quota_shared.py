@@ -16,7 +16,7 @@ from .support import assert_tool_error, connect_stdio, stdio_env
 
 PER_MINUTE = 3
 WINDOW = 2.0  # seconds standing in for the minute
-ARRIVAL_JITTER = 0.05  # requests are counted when sent; they reach the sandbox a few ms later
+ARRIVAL_JITTER = 0.25  # counted when sent, logged on arrival: slack for a loaded machine (an unshared limit would put 6 in one instant)
 CALLS_PER_PROCESS = 5
 
 
