@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -218,9 +218,14 @@ class CalendarService:
         return outcome, None
 
     def _record(self, request: PlannedRequest, result: UpdateResult) -> None:
+        """Ledger what HotelRunner accepted: refused room entries are left out, and the whole request when
+        its errors cannot be matched to room entries (better unknown than wrong)."""
+        refused = refused_entries(request, result.errors)
+        if refused is None:
+            return
         call = current_call()
         self._s.ledger.record(
-            list(ledger_writes(request)),
+            list(ledger_writes(request, skip=refused)),
             transaction_id=result.transaction_id,
             tool_call_id=call.call_id if call else None,
             client=call.client if call else None,
@@ -235,8 +240,27 @@ def ledger_rate(field: str, rate_code: str | None) -> str | None:
     return None if field == "availability" else rate_code
 
 
-def ledger_writes(request: PlannedRequest) -> Iterator[LedgerWrite]:
-    """One LedgerWrite per (room, rate, date, field) a planned request sets."""
+def refused_entries(request: PlannedRequest, errors: Sequence[object]) -> set[int] | None:
+    """Positions of the /rooms/daily room entries a partial answer refused (by `index` or `inv_code`);
+    None when an error names neither, so nothing of the request can be trusted as applied."""
+    if not errors:
+        return set()
+    entries = request.payload if isinstance(request.payload, list) else [request.payload]
+    refused: set[int] = set()
+    for error in errors:
+        index = error.get("index") if isinstance(error, dict) else None
+        inv_code = error.get("inv_code") if isinstance(error, dict) else None
+        if isinstance(index, int) and 0 <= index < len(entries):
+            refused.add(index)
+        elif inv_code:
+            refused.update(i for i, entry in enumerate(entries) if entry.inv_code == inv_code)
+        else:
+            return None
+    return refused
+
+
+def ledger_writes(request: PlannedRequest, skip: Collection[int] = ()) -> Iterator[LedgerWrite]:
+    """One LedgerWrite per (room, rate, date, field) a planned request sets, leaving out entries in `skip`."""
     payload = request.payload
     if isinstance(payload, RangeUpdate):
         channels = tuple(payload.channel_codes or ())
@@ -244,8 +268,9 @@ def ledger_writes(request: PlannedRequest) -> Iterator[LedgerWrite]:
             for field, value in payload.set_fields().items():
                 yield LedgerWrite(payload.inv_code, ledger_rate(field, payload.rate_code), day, field, value, channels)
         return
-    for entry in payload:
-        yield from _daily_writes(entry)
+    for position, entry in enumerate(payload):
+        if position not in skip:
+            yield from _daily_writes(entry)
 
 
 def _daily_writes(entry: DailyRoomUpdate) -> Iterator[LedgerWrite]:
