@@ -145,6 +145,7 @@ class ReservationSync:
         overlap_seconds: float = 900.0,
         lease_ttl_seconds: float = 150.0,
         lease_poll_seconds: float = 0.2,
+        retry_after_seconds: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -160,6 +161,8 @@ class ReservationSync:
         self._clock = clock
         self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._inflight: _Inflight | None = None
+        self._retry_after = timedelta(seconds=retry_after_seconds)
+        self._failure: tuple[datetime, Exception] | None = None  # the last sync's error, until one succeeds
 
     # ------------------------------------------------------------------ public
 
@@ -177,9 +180,15 @@ class ReservationSync:
         )
 
     async def ensure_fresh(self) -> SyncReport | None:
-        """Sync only if the mirror is older than max_age_seconds (or was never synced)."""
+        """Sync only if the mirror is older than max_age_seconds (or was never synced).
+
+        Within retry_after_seconds of a failed sync, raises that failure again without a request, so a
+        burst of questions while HotelRunner is down does not spend the day's quota on failing syncs."""
         if self._inflight is None and not self.freshness.stale:
             return None
+        failure = self._failure
+        if self._inflight is None and failure is not None and self._clock() - failure[0] < self._retry_after:
+            raise failure[1]
         return await self._shared_sync(force=False)
 
     async def sync(self) -> SyncReport:
@@ -204,9 +213,12 @@ class ReservationSync:
         inflight = self._inflight = _Inflight()
         try:
             inflight.report = await self._sync_once_across_processes(force=force)
+            self._failure = None
             return inflight.report
         except BaseException as exc:
             inflight.error = exc
+            if isinstance(exc, Exception):
+                self._failure = (self._clock(), exc)
             raise
         finally:
             self._inflight = None

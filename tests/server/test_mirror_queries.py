@@ -176,3 +176,25 @@ async def test_occupancy_of_one_room_type_forgives_case_and_refuses_an_unknown_t
         one = await mcp.ok("get_occupancy", start=start, end=end, room="dlxtrp")
     assert one["totals"] == whole["by_room"]["DLXTRP"] and set(one["by_room"]) == {"DLXTRP"}
     assert {n["room"] for n in one["nights"]} == {"DLXTRP"} and len(one["nights"]) == (end - start).days + 1
+
+
+async def test_while_hotelrunner_is_down_questions_are_answered_from_the_mirror_and_say_so(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    next_week = date.today() + timedelta(days=7)
+    async with connect(roomy_settings.with_overrides(mirror_max_age_seconds=0)) as mcp:  # every question wants a sync
+        before = await mcp.ok("get_reservations", arriving_from=date.today(), arriving_to=next_week)
+        sandbox.control.add_fault("503", paths=["/reservations"])  # HotelRunner down from now on
+        sandbox.control.clear_requests()
+
+        during = await mcp.ok("get_reservations", arriving_from=date.today(), arriving_to=next_week)
+        occupancy = await mcp.ok("get_occupancy", start=date.today(), end=next_week)
+        guests = await mcp.ok("get_reservations", guest="a")
+        for answer in (during, occupancy, guests):
+            assert "the sync due now failed" in answer["freshness"] and "503" in answer["freshness"]
+        assert during["reservations"] == before["reservations"]
+        assert occupancy["totals"]["room_nights_sold"] > 0 and guests["matching"] > 0
+        # one failed sync (a read is retried once), not one per question
+        assert [r.status for r in upstream(sandbox)] == [503, 503]
+
+        assert "503" in await mcp.error("get_reservations", refresh=True)  # asked for fresh data: told it failed

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidRequest
 from ..reservation_queries import NightOccupancy, validate_occupancy_range
+from .reservations import freshen
 from .runtime import Answer, ToolRuntime
 
 _CENT = Decimal("0.01")
@@ -103,7 +104,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             counts = dict(services.settings.room_counts)
             if room is not None:
                 room = _room_code(room, counts)
-            await services.sync.ensure_fresh()
+            _, freshness = await freshen(services)
             cells = services.store.occupancy(start, end, counts)
             if room is not None:
                 cells = [c for c in cells if c.inv_code.upper() == room.upper()]
@@ -115,7 +116,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
             )
             return OccupancyAnswer(
-                freshness=services.sync.freshness.describe(),
+                freshness=freshness,
                 start=start,
                 end=end,
                 totals=_totals(cells),

@@ -11,7 +11,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..errors import InvalidRequest
+from ..errors import HotelRunnerError, InvalidRequest
 from ..models import Reservation
 from ..reservation_queries import DateRange, ReservationQuery
 from ..services import Services
@@ -114,6 +114,22 @@ def _sync_info(report: SyncReport | None) -> SyncInfo | None:
     return SyncInfo(mode=report.mode, requests=report.requests, new=report.new, updated=report.updated, shared=report.shared)
 
 
+async def freshen(services: Services, *, force: bool = False) -> tuple[SyncReport | None, str]:
+    """Sync the mirror if it is due (or `force`d) and say how fresh it is. When the due sync fails
+    (HotelRunner down, quota spent) after an earlier one succeeded, answer from the mirror anyway
+    and say so: pushes may still have kept it current. A forced or first sync's failure is raised."""
+    try:
+        report = await (services.sync.sync() if force else services.sync.ensure_fresh())
+    except HotelRunnerError as exc:
+        if force or services.sync.freshness.last_sync_at is None:
+            raise
+        return None, (
+            f"{services.sync.freshness.describe()}; the sync due now failed ({exc.message}), so this answer "
+            "may miss changes HotelRunner did not push"
+        )
+    return report, services.sync.freshness.describe()
+
+
 async def _lookup(services: Services, number: str) -> Reservation | None:
     """One upstream lookup by HotelRunner or channel number, stored in the mirror."""
     page = await services.require_client().get_reservations(reservation_number=number, undelivered=False)
@@ -164,7 +180,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         arguments = {k: v for k, v in locals().items() if k != "ctx" and v is not None}
         async with runtime.call(ctx, "get_reservations", arguments) as services:
             before = services.limiter.status().used_today
-            report = await (services.sync.sync() if refresh else services.sync.ensure_fresh())
+            report, freshness = await freshen(services, force=refresh)
             if number is not None:
                 found = services.store.get(number) or await _lookup(services, number)
                 matches = [found] if found else []
@@ -192,7 +208,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 else [summarize(r) for r in matches]
             )
             return ReservationsAnswer(
-                freshness=services.sync.freshness.describe(),
+                freshness=freshness,
                 sync=_sync_info(report),
                 matching=total,
                 reservations=records,
