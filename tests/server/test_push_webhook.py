@@ -67,6 +67,7 @@ async def test_new_modified_canceled_duplicate_and_late_pushes_leave_the_right_s
         assert (seen["guest"], seen["state"], seen["checkout"]) == ("Jürgen Weiß", "confirmed", str(CHECKIN + timedelta(days=2)))
         [new] = await changes_since(mcp, start)
         assert (new["hr_number"], new["kind"], new["source"]) == (number, "new", "push")
+        assert new["updated_at"] == booked["updated_at"]  # when HotelRunner changed it, not when we saw it
 
         first_version = sandbox.control.reservation(number)
         hotel_clock.advance(minutes=5)

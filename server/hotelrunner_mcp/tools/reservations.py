@@ -62,7 +62,8 @@ class ChangeInfo(BaseModel):
     hr_number: str
     kind: str
     source: str = Field(description="push (HotelRunner told us), sync or lookup")
-    seen_at: datetime
+    seen_at: datetime = Field(description="When this server saw the change")
+    updated_at: datetime | None = Field(description="When HotelRunner says the reservation last changed")
     state: str | None
     guest: str | None
     checkin: date | None
@@ -225,6 +226,9 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         """New, modified, confirmed and canceled reservations the mirror saw since a time or a change id
         (from a previous answer), oldest first, with what changed (e.g. "state: reserved → canceled").
 
+        `since` compares with when this server saw each change (seen_at). The first sync reports every
+        booking it finds as new (source "sync"); updated_at says when HotelRunner really changed it.
+
         Cost: 0 requests. Pushes from HotelRunner arrive here for free; call get_reservations with
         refresh=true first if the webhook is not set up and you need the very latest.
         """
@@ -238,7 +242,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 changes=[
                     ChangeInfo(
                         change_id=e.id, hr_number=e.hr_number, kind=e.kind, source=e.source, seen_at=e.seen_at,
-                        state=e.state, guest=e.guest, checkin=e.checkin_date, checkout=e.checkout_date, changes=e.changes,
+                        updated_at=e.updated_at, state=e.state, guest=e.guest, checkin=e.checkin_date, checkout=e.checkout_date, changes=e.changes,
                     )
                     for e in events
                 ],
