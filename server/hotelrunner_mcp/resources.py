@@ -14,6 +14,7 @@ from .tools.runtime import ToolRuntime, environment_label
 SETUP_STATUS_URI = "hotelrunner://setup-status"
 GUIDE_URI = "hotelrunner://guide"
 CHANGES_URI = "hotelrunner://reservations/changes"
+LATEST_CHANGES = 50
 
 CREDENTIAL_HELP = (
     "In the HotelRunner panel open Custom Apps → your app (HR-v1) → the 'Identifiants' (credentials) tab, "
@@ -104,8 +105,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     )
     def read_changes() -> str:
         store = runtime.services().store
-        latest = store.latest_change_id()
-        events = store.changes_since(max(latest - 50, 0), limit=50)
+        events = store.latest_changes(LATEST_CHANGES)
+        latest = events[-1].id if events else 0
         return json.dumps(
             {"latest_change_id": latest, "changes": [e.__dict__ for e in events]}, indent=2, default=str
         )

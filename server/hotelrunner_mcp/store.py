@@ -465,6 +465,16 @@ class ReservationStore:
             ).fetchall()
         return [_change_event(row) for row in rows]
 
+    def latest_changes(self, limit: int) -> list[ChangeEvent]:
+        """The `limit` most recent new/updated versions, oldest first."""
+        with self._locked() as conn:
+            rows = conn.execute(
+                "SELECT * FROM (SELECT * FROM reservation_version WHERE result != 'stale' ORDER BY id DESC LIMIT ?)"
+                " ORDER BY id",
+                (limit,),
+            ).fetchall()
+        return [_change_event(row) for row in rows]
+
     def last_change(self) -> ChangeEvent | None:
         """The latest new/updated version, with where it came from (push, sync, lookup…)."""
         with self._locked() as conn:

@@ -89,6 +89,12 @@ async def test_new_modified_canceled_duplicate_and_late_pushes_leave_the_right_s
         assert (now["state"], now["checkout"]) == ("canceled", str(CHECKIN + timedelta(days=4)))
         assert await changes_since(mcp, canceled["change_id"]) == []
         assert (await mcp.ok("get_reservations", guest="weiss", state="canceled"))["matching"] == 1
+
+        another = sandbox.control.create_booking(inv_code="SUITE", checkin=CHECKIN, nights=1)
+        push(sandbox, webhook, str(another["hr_number"]), "confirm")
+        latest = json.loads(await mcp.resource(CHANGES_URI))
+        assert len(latest["changes"]) == 50  # the 50 latest, though an ignored late push sits among them
+        assert [c["hr_number"] for c in latest["changes"][-2:]] == [number, another["hr_number"]]
     assert upstream(sandbox) == []
 
 
