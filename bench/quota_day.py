@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def webhook_process(env: dict[str, str], log: Path) -> Iterator[str]:
 
 
 def listable(sandbox: RunningSandbox) -> list[dict[str, Any]]:
-    oldest = date.today() - timedelta(days=LOOKBACK_DAYS)
+    oldest = datetime.now(UTC).date() - timedelta(days=LOOKBACK_DAYS)
     return [r for r in sandbox.control.reservations() if date.fromisoformat(str(r["completed_at"])[:10]) >= oldest]
 
 
@@ -145,7 +145,7 @@ def summer_changes(today: date) -> list[dict[str, Any]]:
 
 
 async def play_day(agent: Agent, sandbox: RunningSandbox, callback_url: str, tally: Tally) -> dict[str, Any]:
-    today = date.today()
+    today = datetime.now(UTC).date()
     pages = math.ceil(len(listable(sandbox)) / NAIVE_PAGE_SIZE)  # what reading every booking costs naively
     facts: dict[str, Any] = {"listing pages (naive)": pages}
 

@@ -155,7 +155,7 @@ def webhook(roomy_settings: Settings) -> Iterator[Webhook]:
 
 # --------------------------------------------------------------------------- a sandbox whose clock tests move
 
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
 from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox  # noqa: E402
 
@@ -209,3 +209,8 @@ def hotel_settings(hotel: RunningSandbox, tmp_path: Path) -> Settings:
     base = Settings(data_dir=tmp_path / "data", timeout_seconds=5.0, per_minute=1000, per_day=100_000)
     return settings_for(hotel, base)
 
+
+
+def utc_today() -> date:
+    """Today as the sandbox sees it (UTC), whatever the machine's time zone."""
+    return datetime.now(UTC).date()

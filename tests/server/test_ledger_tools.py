@@ -11,9 +11,9 @@ from typing import Any
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Session, connect, upstream
+from .conftest import Session, connect, upstream, utc_today
 
-SEASON_START = date.today() + timedelta(days=30)
+SEASON_START = utc_today() + timedelta(days=30)
 SEASON_END = SEASON_START + timedelta(days=20)
 CHANNELS = {"bookingcom", "expedia", "online"}
 

@@ -15,14 +15,14 @@ from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 from hotelrunner_mcp.sandbox_link import sandbox_room_counts
 
-from .conftest import Session, connect, upstream
+from .conftest import Session, connect, upstream, utc_today
 
 LOOKBACK_DAYS = 30  # HotelRunner lists bookings made in the last 30 days
 
 
 def booked(sandbox: RunningSandbox) -> list[dict[str, Any]]:
     """Every booking HotelRunner can list (made in the look-back window), as the sandbox holds it."""
-    oldest = date.today() - timedelta(days=LOOKBACK_DAYS)
+    oldest = utc_today() - timedelta(days=LOOKBACK_DAYS)
     return [r for r in sandbox.control.reservations() if date.fromisoformat(str(r["completed_at"])[:10]) >= oldest]
 
 
@@ -52,7 +52,7 @@ def busiest(days: list[date]) -> date:
 def guest_number(sandbox: RunningSandbox) -> str:
     """A booking by a guest with an accented name, made before the first sync."""
     made = sandbox.control.create_booking(
-        inv_code="FAMSTE", checkin=date.today() + timedelta(days=150), nights=3, guest_name="Jürgen Müller-Lüdenscheidt"
+        inv_code="FAMSTE", checkin=utc_today() + timedelta(days=150), nights=3, guest_name="Jürgen Müller-Lüdenscheidt"
     )
     return str(made["hr_number"])
 
@@ -75,10 +75,10 @@ async def test_one_sync_then_every_question_is_free_and_matches_the_sandbox(
         assert await ask(mcp, departing_from=departure, departing_to=departure) == {
             r["hr_number"] for r in truth if day(r["checkout_date"]) == departure
         }
-        night = date.today() + timedelta(days=10)
+        night = utc_today() + timedelta(days=10)
         in_house = {r["hr_number"] for r in truth if day(r["checkin_date"]) <= night < day(r["checkout_date"])}
         assert in_house and await ask(mcp, in_house_on=night) == in_house
-        week_start, week_end = date.today() + timedelta(days=7), date.today() + timedelta(days=13)
+        week_start, week_end = utc_today() + timedelta(days=7), utc_today() + timedelta(days=13)
         overlapping = {
             r["hr_number"] for r in truth if day(r["checkin_date"]) <= week_end and day(r["checkout_date"]) > week_start
         }
@@ -93,11 +93,11 @@ async def test_one_sync_then_every_question_is_free_and_matches_the_sandbox(
         assert with_triple and await ask(mcp, room="dlxtrp") == with_triple
         canceled = {r["hr_number"] for r in truth if r["state"] == "canceled"}
         assert canceled and await ask(mcp, state="canceled") == canceled
-        arriving_on_booking = await ask(mcp, channel="bookingcom", state="confirmed", arriving_from=date.today())
+        arriving_on_booking = await ask(mcp, channel="bookingcom", state="confirmed", arriving_from=utc_today())
         assert arriving_on_booking == {
             r["hr_number"]
             for r in truth
-            if r["channel"] == "bookingcom" and r["state"] == "confirmed" and day(r["checkin_date"]) >= date.today()
+            if r["channel"] == "bookingcom" and r["state"] == "confirmed" and day(r["checkin_date"]) >= utc_today()
         }
 
         on_booking = next(r for r in truth if r["channel"] == "bookingcom")
@@ -114,14 +114,14 @@ async def test_limit_and_sort_show_the_first_arrivals_and_count_them_all(
     sandbox: RunningSandbox, roomy_settings: Settings
 ) -> None:
     upcoming = sorted(
-        (r for r in booked(sandbox) if day(r["checkin_date"]) >= date.today()),
+        (r for r in booked(sandbox) if day(r["checkin_date"]) >= utc_today()),
         key=lambda r: (r["checkin_date"], r["hr_number"]),
     )
     async with connect(roomy_settings) as mcp:
-        answer = await mcp.ok("get_reservations", arriving_from=date.today(), limit=5)
+        answer = await mcp.ok("get_reservations", arriving_from=utc_today(), limit=5)
         assert answer["matching"] == len(upcoming)
         assert [r["hr_number"] for r in answer["reservations"]] == [r["hr_number"] for r in upcoming[:5]]
-        latest = await mcp.ok("get_reservations", arriving_from=date.today(), sort="checkin", descending=True, limit=1)
+        latest = await mcp.ok("get_reservations", arriving_from=utc_today(), sort="checkin", descending=True, limit=1)
         assert latest["reservations"][0]["checkin"] == upcoming[-1]["checkin_date"]
         assert latest["quota_spent"] == 0
 
@@ -142,7 +142,7 @@ def expected_occupancy(truth: list[dict[str, Any]], start: date, end: date) -> d
 
 
 async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(sandbox: RunningSandbox, roomy_settings: Settings) -> None:
-    start, end = date.today() + timedelta(days=7), date.today() + timedelta(days=36)
+    start, end = utc_today() + timedelta(days=7), utc_today() + timedelta(days=36)
     expected = expected_occupancy(booked(sandbox), start, end)
     rooms = sandbox_room_counts()
     async with connect(roomy_settings) as mcp:
@@ -168,7 +168,7 @@ async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(sandbox: Runn
 async def test_occupancy_of_one_room_type_forgives_case_and_refuses_an_unknown_type_for_free(
     sandbox: RunningSandbox, roomy_settings: Settings
 ) -> None:
-    start, end = date.today() + timedelta(days=7), date.today() + timedelta(days=20)
+    start, end = utc_today() + timedelta(days=7), utc_today() + timedelta(days=20)
     async with connect(roomy_settings) as mcp:
         message = await mcp.error("get_occupancy", start=start, end=end, room="DLXT")
         assert "DLXTRP" in message and upstream(sandbox) == []  # refused before any request
@@ -181,14 +181,14 @@ async def test_occupancy_of_one_room_type_forgives_case_and_refuses_an_unknown_t
 async def test_while_hotelrunner_is_down_questions_are_answered_from_the_mirror_and_say_so(
     sandbox: RunningSandbox, roomy_settings: Settings
 ) -> None:
-    next_week = date.today() + timedelta(days=7)
+    next_week = utc_today() + timedelta(days=7)
     async with connect(roomy_settings.with_overrides(mirror_max_age_seconds=0)) as mcp:  # every question wants a sync
-        before = await mcp.ok("get_reservations", arriving_from=date.today(), arriving_to=next_week)
+        before = await mcp.ok("get_reservations", arriving_from=utc_today(), arriving_to=next_week)
         sandbox.control.add_fault("503", paths=["/reservations"])  # HotelRunner down from now on
         sandbox.control.clear_requests()
 
-        during = await mcp.ok("get_reservations", arriving_from=date.today(), arriving_to=next_week)
-        occupancy = await mcp.ok("get_occupancy", start=date.today(), end=next_week)
+        during = await mcp.ok("get_reservations", arriving_from=utc_today(), arriving_to=next_week)
+        occupancy = await mcp.ok("get_occupancy", start=utc_today(), end=next_week)
         guests = await mcp.ok("get_reservations", guest="a")
         for answer in (during, occupancy, guests):
             assert "the sync due now failed" in answer["freshness"] and "503" in answer["freshness"]

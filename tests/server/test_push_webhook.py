@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -19,9 +19,9 @@ from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.resources import CHANGES_URI
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Session, ShiftedClock, Webhook, connect, run_webhook, upstream
+from .conftest import Session, ShiftedClock, Webhook, connect, run_webhook, upstream, utc_today
 
-CHECKIN = date.today() + timedelta(days=150)  # past the seed bookings: always a free room
+CHECKIN = utc_today() + timedelta(days=150)  # past the seed bookings: always a free room
 
 
 def push(sandbox: RunningSandbox, webhook: Webhook, what: str | dict[str, Any], reason: str, duplicates: int = 0) -> None:

@@ -4,15 +4,15 @@ and answers the same questions from disk, with no new backfill."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Webhook, connect, upstream
+from .conftest import Webhook, connect, upstream, utc_today
 from .support import connect_stdio, stdio_env
 
-START = date.today() + timedelta(days=45)
+START = utc_today() + timedelta(days=45)
 END = START + timedelta(days=6)
 CHANGES = [{"room": "PRESTE", "start_date": str(START), "end_date": str(END), "price": "520"}]
 
@@ -20,7 +20,7 @@ CHANGES = [{"room": "PRESTE", "start_date": str(START), "end_date": str(END), "p
 async def test_a_new_server_process_answers_from_the_mirror_and_ledger_it_finds(
     sandbox: RunningSandbox, roomy_settings: Settings, webhook: Webhook
 ) -> None:
-    booked = sandbox.control.create_booking(inv_code="FAMSTE", checkin=date.today() + timedelta(days=150), guest_name="Zoë Ørsted")
+    booked = sandbox.control.create_booking(inv_code="FAMSTE", checkin=utc_today() + timedelta(days=150), guest_name="Zoë Ørsted")
     async with connect(roomy_settings) as mcp:
         synced = await mcp.ok("get_reservations", limit=1)
         preview = await mcp.ok("update_calendar", changes=CHANGES)

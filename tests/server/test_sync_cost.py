@@ -17,14 +17,14 @@ import pytest
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import connect, upstream
+from .conftest import connect, upstream, utc_today
 
 PAGE_SIZE = 50
 
 
 def listable(sandbox: RunningSandbox) -> list[dict[str, Any]]:
     """Every booking HotelRunner lists (made in the last 30 days), canceled ones included."""
-    oldest = date.today() - timedelta(days=30)
+    oldest = utc_today() - timedelta(days=30)
     return [r for r in sandbox.control.reservations() if date.fromisoformat(str(r["completed_at"])[:10]) >= oldest]
 
 
@@ -40,7 +40,7 @@ def make_changes(sandbox: RunningSandbox, n: int) -> dict[str, list[str]]:
     created = []
     codes = ["DLXTRP", "DBLSUP", "FAMSTE", "DLXDBL", "EXESTE", "SUITE"]
     for i in range(n - len(modified) - len(canceled)):
-        checkin = date.today() + timedelta(days=140 + i // len(codes))
+        checkin = utc_today() + timedelta(days=140 + i // len(codes))
         created.append(str(sandbox.control.create_booking(inv_code=codes[i % len(codes)], checkin=checkin, nights=1)["hr_number"]))
     return {"modified": modified, "canceled": canceled, "created": created}
 
@@ -85,7 +85,7 @@ async def test_with_no_freshness_margin_every_question_pays_for_the_days_changes
         await mcp.ok("get_reservations", limit=1)
         hotel.control.clear_requests()
         make_changes(hotel, 70)
-        start = date.today() + timedelta(days=140)
+        start = utc_today() + timedelta(days=140)
         occupancy = await mcp.ok("get_occupancy", start=start, end=start + timedelta(days=10))
         assert occupancy["quota_spent"] == len(upstream(hotel)) == 2
         assert occupancy["totals"]["room_nights_sold"] == 70 - 14 - 7  # the new one-night bookings
