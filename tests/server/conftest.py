@@ -210,7 +210,6 @@ def hotel_settings(hotel: RunningSandbox, tmp_path: Path) -> Settings:
     return settings_for(hotel, base)
 
 
-
 def utc_today() -> date:
     """Today as the sandbox sees it (UTC), whatever the machine's time zone."""
     return datetime.now(UTC).date()
