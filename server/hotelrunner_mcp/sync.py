@@ -75,6 +75,7 @@ class SyncReport:
     started_at: datetime
     took_seconds: float
     shared: bool = False
+    complete: bool = True  # False: stopped at the caller's page limit; the cursor did not move
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -179,7 +180,7 @@ class ReservationSync:
             last_push_at=self._store.last_seen("push"),
         )
 
-    async def ensure_fresh(self) -> SyncReport | None:
+    async def ensure_fresh(self, max_pages: int | None = None) -> SyncReport | None:
         """Sync only if the mirror is older than max_age_seconds (or was never synced).
 
         Within retry_after_seconds of a failed sync, raises that failure again without a request, so a
@@ -189,11 +190,14 @@ class ReservationSync:
         failure = self._failure
         if self._inflight is None and failure is not None and self._clock() - failure[0] < self._retry_after:
             raise failure[1]
-        return await self._shared_sync(force=False)
+        return await self._shared_sync(force=False, max_pages=max_pages)
 
-    async def sync(self) -> SyncReport:
-        """Pull what changed since the last sync. Concurrent callers share one sync and one report."""
-        return await self._shared_sync(force=True)
+    async def sync(self, max_pages: int | None = None) -> SyncReport:
+        """Pull what changed since the last sync. Concurrent callers share one sync and one report.
+
+        With `max_pages`, stop after that many pages: what was fetched is stored, but the sync counts as
+        incomplete (`complete=False`) and the cursor stays, so the next sync covers the rest."""
+        return await self._shared_sync(force=True, max_pages=max_pages)
 
     # ------------------------------------------------------------------ internals
 
@@ -202,7 +206,7 @@ class ReservationSync:
             return None
         return max((self._clock() - state.last_sync_at).total_seconds(), 0.0)
 
-    async def _shared_sync(self, *, force: bool) -> SyncReport:
+    async def _shared_sync(self, *, force: bool, max_pages: int | None) -> SyncReport:
         while (inflight := self._inflight) is not None:
             await inflight.done.wait()
             if inflight.report is not None:
@@ -212,7 +216,7 @@ class ReservationSync:
             # the sync we waited for was cancelled: run our own
         inflight = self._inflight = _Inflight()
         try:
-            inflight.report = await self._sync_once_across_processes(force=force)
+            inflight.report = await self._sync_once_across_processes(force=force, max_pages=max_pages)
             self._failure = None
             return inflight.report
         except BaseException as exc:
@@ -224,7 +228,7 @@ class ReservationSync:
             self._inflight = None
             inflight.done.set()
 
-    async def _sync_once_across_processes(self, *, force: bool) -> SyncReport:
+    async def _sync_once_across_processes(self, *, force: bool, max_pages: int | None) -> SyncReport:
         """Hold the lease while syncing. Reuse instead the sync another process finished while we
         waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
         before = self._store.sync_state().last_sync_at
@@ -239,11 +243,11 @@ class ReservationSync:
             if state.last_report and ((waited and state.last_sync_at != before) or (not force and fresh_enough)):
                 logger.info("reusing the reservation sync another process just finished")
                 return replace(SyncReport.from_dict(state.last_report), shared=True)
-            return await self._run()
+            return await self._run(max_pages)
         finally:
             self._store.release_lease(LEASE_NAME, self._owner)
 
-    async def _run(self) -> SyncReport:
+    async def _run(self, max_pages: int | None = None) -> SyncReport:
         state = self._store.sync_state()
         started_at = self._clock()
         started = time.monotonic()
@@ -255,6 +259,7 @@ class ReservationSync:
         counts = UpsertCounts()
         requests = fetched = 0
         page_number = 1
+        complete = True
         while True:
             if not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):  # renew before a slow page
                 logger.warning("the sync lease expired and another process took it; both syncs are harmless")
@@ -266,13 +271,19 @@ class ReservationSync:
             counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
             if not page.reservations or page_number >= page.pages:
                 break
+            if max_pages is not None and page_number >= max_pages:
+                complete = False
+                break
             page_number += 1
         since = params.get("from_last_update_date", params["from_date"])
         report = SyncReport(
             mode=mode, since=since.isoformat(), requests=requests, pages=page_number, fetched=fetched,
             new=counts.new, updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
-            started_at=started_at, took_seconds=round(time.monotonic() - started, 3),
+            started_at=started_at, took_seconds=round(time.monotonic() - started, 3), complete=complete,
         )
+        if not complete:
+            logger.info("reservation sync stopped at its page limit (%d pages); the cursor stays", page_number)
+            return report
         cursor = started_at - self._overlap
         self._store.set_sync_state(last_sync_at=started_at, cursor=cursor, report=report.as_dict())
         logger.info("reservation sync (%s): %d request(s), %d fetched", mode, requests, fetched)

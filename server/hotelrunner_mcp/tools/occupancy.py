@@ -100,7 +100,6 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         arguments = {"start": start, "end": end, "room": room}
         async with runtime.call(ctx, "get_occupancy", arguments) as services:
             validate_occupancy_range(start, end)
-            before = services.limiter.status().used_today
             counts = dict(services.settings.room_counts)
             if room is not None:
                 room = _room_code(room, counts)
@@ -131,5 +130,5 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 if include_nights
                 else [],
                 note=note,
-                **runtime.answer_fields(services, before),
+                **runtime.answer_fields(services),
             )

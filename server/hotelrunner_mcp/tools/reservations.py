@@ -48,6 +48,7 @@ class SyncInfo(BaseModel):
     new: int
     updated: int
     shared: bool = Field(description="True: another caller's sync was reused")
+    complete: bool = Field(description="False: stopped at max_sync_requests; more changes are waiting")
 
 
 class ReservationsAnswer(Answer):
@@ -112,15 +113,19 @@ def _range(name: str, start: date | None, end: date | None) -> DateRange | None:
 def _sync_info(report: SyncReport | None) -> SyncInfo | None:
     if report is None:
         return None
-    return SyncInfo(mode=report.mode, requests=report.requests, new=report.new, updated=report.updated, shared=report.shared)
+    return SyncInfo(mode=report.mode, requests=report.requests, new=report.new, updated=report.updated, shared=report.shared,
+                    complete=report.complete)
 
 
-async def freshen(services: Services, *, force: bool = False) -> tuple[SyncReport | None, str]:
+async def freshen(
+    services: Services, *, force: bool = False, max_requests: int | None = None
+) -> tuple[SyncReport | None, str]:
     """Sync the mirror if it is due (or `force`d) and say how fresh it is. When the due sync fails
     (HotelRunner down, quota spent) after an earlier one succeeded, answer from the mirror anyway
     and say so: pushes may still have kept it current. A forced or first sync's failure is raised."""
     try:
-        report = await (services.sync.sync() if force else services.sync.ensure_fresh())
+        sync = services.sync
+        report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests))
     except HotelRunnerError as exc:
         if force or services.sync.freshness.last_sync_at is None:
             raise
@@ -128,7 +133,13 @@ async def freshen(services: Services, *, force: bool = False) -> tuple[SyncRepor
             f"{services.sync.freshness.describe()}; the sync due now failed ({exc.message}), so this answer "
             "may miss changes HotelRunner did not push"
         )
-    return report, services.sync.freshness.describe()
+    freshness = services.sync.freshness.describe()
+    if report is not None and not report.complete:
+        freshness += (
+            f"; PARTIAL: the sync stopped at max_sync_requests={max_requests} and more changes are waiting, "
+            "so this answer may miss some: ask again with a higher max_sync_requests"
+        )
+    return report, freshness
 
 
 async def _lookup(services: Services, number: str) -> Reservation | None:
@@ -163,6 +174,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
         detail: Literal["summary", "full"] = "summary",
         refresh: bool = False,
+        max_sync_requests: Annotated[int, Field(ge=1, le=50)] = 10,
     ) -> ReservationsAnswer:
         """Find reservations of every state and channel (not only undelivered ones).
 
@@ -174,14 +186,14 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
 
         Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
         (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
-        changed reservations. refresh=true forces that sync. A number the mirror does not know costs
+        changed reservations, at most max_sync_requests (the answer says when it stopped short).
+        refresh=true forces that sync. A number the mirror does not know costs
         1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
         this server saw them.
         """
-        arguments = {k: v for k, v in locals().items() if k != "ctx" and v is not None}
+        arguments = {k: v for k, v in locals().items() if k not in ("ctx", "runtime") and v is not None}
         async with runtime.call(ctx, "get_reservations", arguments) as services:
-            before = services.limiter.status().used_today
-            report, freshness = await freshen(services, force=refresh)
+            report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
             if number is not None:
                 found = services.store.get(number) or await _lookup(services, number)
                 matches = [found] if found else []
@@ -213,7 +225,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 sync=_sync_info(report),
                 matching=total,
                 reservations=records,
-                **runtime.answer_fields(services, before),
+                **runtime.answer_fields(services),
             )
 
     @server.tool(title="What changed in reservations", annotations=READ_ONLY)
@@ -235,7 +247,6 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         async with runtime.call(ctx, "get_reservation_changes", {"since": since, "since_change_id": since_change_id}) as services:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
-            before = services.limiter.status().used_today
             events = services.store.changes_since(since_change_id if since_change_id is not None else since, limit=limit)  # type: ignore[arg-type]
             return ChangesAnswer(
                 freshness=services.sync.freshness.describe(),
@@ -247,5 +258,5 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                     for e in events
                 ],
                 latest_change_id=services.store.latest_change_id(),
-                **runtime.answer_fields(services, before),
+                **runtime.answer_fields(services),
             )

@@ -77,19 +77,15 @@ class ToolRuntime:
             prefix = "[sandbox] " if self.settings.sandbox else ""
             raise ToolError(f"{prefix}{exc.message} (error: {exc.code})") from None
 
-    def answer_fields(self, services: Services, used_before: int | None = None) -> dict[str, Any]:
+    def answer_fields(self, services: Services) -> dict[str, Any]:
         """environment, quota_spent and quota_left_today for an Answer.
 
         quota_spent is what the gate counted for the current tool call, so another server process
-        spending at the same time does not show up in it. Outside a tool call it falls back to the
-        difference with `used_before` (the day's count before the work), or 0 without it.
+        spending at the same time does not show up in it.
         """
         status = services.limiter.status()
         call = current_call()
-        if call is not None:
-            spent = call.upstream_requests
-        else:
-            spent = max(status.used_today - used_before, 0) if used_before is not None else 0
+        spent = call.upstream_requests if call is not None else 0
         return {
             "environment": environment_label(self.settings),
             "quota_spent": spent,

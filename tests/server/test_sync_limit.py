@@ -1,0 +1,34 @@
+"""The agent bounds what a question may spend on syncing: `max_sync_requests` stops the sync short,
+the answer says so, and the next question picks up the rest."""
+
+from __future__ import annotations
+
+from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.sandbox import RunningSandbox
+
+from .conftest import connect, upstream
+
+
+async def test_a_sync_stops_at_the_agents_limit_and_says_the_answer_is_partial(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
+    async with connect(settings) as mcp:
+        short = await mcp.ok("get_reservations", max_sync_requests=1, limit=200)
+        assert short["quota_spent"] == 1
+        assert short["sync"]["complete"] is False
+        assert "PARTIAL" in short["freshness"] and "max_sync_requests" in short["freshness"]
+        assert 0 < short["matching"] <= 50
+        assert len(upstream(sandbox, "GET", "/reservations")) == 1
+
+        full = await mcp.ok("get_reservations", limit=200)  # the mirror is still due: the sync runs again
+        assert full["sync"]["complete"] is True
+        assert "PARTIAL" not in full["freshness"]
+        assert full["matching"] > short["matching"]
+        assert full["quota_spent"] == full["sync"]["requests"] >= 2
+
+
+async def test_the_limit_is_checked_before_anything_is_spent(settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(settings) as mcp:
+        message = await mcp.error("get_reservations", max_sync_requests=0)
+        assert "max_sync_requests" in message
+    assert upstream(sandbox) == []
