@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 OnWait = Callable[[float], Awaitable[None]]
 
 _wait_notifier: ContextVar[OnWait | None] = ContextVar("hotelrunner_quota_wait_notifier", default=None)
+_patience: ContextVar[float | None] = ContextVar("hotelrunner_quota_patience", default=None)
 
 
 @contextmanager
@@ -39,6 +40,18 @@ def quota_wait_notifier(callback: OnWait | None) -> Iterator[None]:
         yield
     finally:
         _wait_notifier.reset(token)
+
+
+@contextmanager
+def quota_patience(max_wait_seconds: float | None) -> Iterator[None]:
+    """Within this block, a request waits at most this long for its per-minute slot (0: not at all),
+    else QuotaWaitTooLong is raised and nothing is counted. For work that can be skipped, such as a
+    routine mirror refresh. None keeps the limiter's own bound."""
+    token = _patience.set(max_wait_seconds)
+    try:
+        yield
+    finally:
+        _patience.reset(token)
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,7 @@ class Gate:
         else:
             self.audit.ensure_writable()
         try:
-            ticket = await self.limiter.acquire(call.label, on_wait or _wait_notifier.get())
+            ticket = await self.limiter.acquire(call.label, on_wait or _wait_notifier.get(), _patience.get())
         except HotelRunnerError as exc:
             self._record_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
             raise

@@ -119,12 +119,19 @@ class QuotaLimiter:
 
     # ------------------------------------------------------------------ public API
 
-    async def acquire(self, label: str, on_wait: Callable[[float], Awaitable[None]] | None = None) -> QuotaTicket:
+    async def acquire(
+        self,
+        label: str,
+        on_wait: Callable[[float], Awaitable[None]] | None = None,
+        max_wait_seconds: float | None = None,
+    ) -> QuotaTicket:
         """Count one request and return its ticket; wait (bounded) while the minute window is full.
 
         Raises QuotaExhausted at once when the day window is full (nothing counted), QuotaWaitTooLong
-        when the slot would come later than `max_wait_seconds`, RecordingUnavailable if the ledger fails.
+        when the slot would come later than `max_wait_seconds` (this call's, else the limiter's),
+        RecordingUnavailable if the ledger fails.
         """
+        patience = self.max_wait_seconds if max_wait_seconds is None else min(max_wait_seconds, self.max_wait_seconds)
         started = self._clock()
         announced_until = 0.0
         while True:
@@ -132,7 +139,7 @@ class QuotaLimiter:
             if ticket is not None:
                 return ticket
             now = self._clock()
-            if now + wait - started > self.max_wait_seconds:
+            if now + wait - started > patience:
                 raise QuotaWaitTooLong(self._too_long_message(now + wait))
             if on_wait is not None and now + wait > announced_until + 1.0:
                 announced_until = now + wait

@@ -3,6 +3,8 @@ the answer says so, and the next question picks up the rest."""
 
 from __future__ import annotations
 
+import anyio
+
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
@@ -32,3 +34,19 @@ async def test_the_limit_is_checked_before_anything_is_spent(settings: Settings,
         message = await mcp.error("get_reservations", max_sync_requests=0)
         assert "max_sync_requests" in message
     assert upstream(sandbox) == []
+
+
+async def test_a_routine_refresh_never_makes_a_question_wait_for_the_minute_quota(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
+    """With the minute's slots spent, a due (not forced) sync is skipped at once and the mirror answers."""
+    settings = settings.with_overrides(per_minute=2, max_quota_wait_seconds=60.0, mirror_max_age_seconds=0.0)
+    async with connect(settings) as mcp:
+        first = await mcp.ok("get_reservations", limit=1)
+        assert first["quota_spent"] == 2  # the backfill took both slots of this minute
+        with anyio.fail_after(20):  # waiting for the next minute would take about 60 s
+            second = await mcp.ok("get_reservations", limit=1)
+        assert second["quota_spent"] == 0
+        assert second["matching"] == first["matching"]
+        assert "failed" in second["freshness"] and "minute" in second["freshness"]
+    assert len(upstream(sandbox, "GET", "/reservations")) == 2

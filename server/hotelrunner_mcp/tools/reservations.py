@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -12,6 +12,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..errors import HotelRunnerError, InvalidRequest
+from ..gate import quota_patience
 from ..models import Reservation
 from ..reservation_queries import DateRange, ReservationQuery
 from ..services import Services
@@ -123,9 +124,11 @@ async def freshen(
     """Sync the mirror if it is due (or `force`d) and say how fresh it is. When the due sync fails
     (HotelRunner down, quota spent) after an earlier one succeeded, answer from the mirror anyway
     and say so: pushes may still have kept it current. A forced or first sync's failure is raised."""
+    sync = services.sync
+    routine = not force and sync.freshness.last_sync_at is not None
     try:
-        sync = services.sync
-        report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests))
+        with quota_patience(0 if routine else None):  # a routine refresh never makes a question wait
+            report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests))
     except HotelRunnerError as exc:
         if force or services.sync.freshness.last_sync_at is None:
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -98,7 +99,9 @@ def _notifier(ctx: Context, per_minute: int) -> Callable[[float], Any]:
         message = f"HotelRunner allows {per_minute} requests a minute: waiting {seconds:.0f} s for the next slot"
         try:
             await ctx.report_progress(0, None, message)
-            await ctx.info(message)
+            with warnings.catch_warnings():  # log notices are deprecated (SEP-2577) but older clients read them
+                warnings.simplefilter("ignore", DeprecationWarning)
+                await ctx.info(message)
         except Exception:  # a client that cannot take notices must not break the call
             log.debug("could not tell the client about a quota wait", exc_info=True)
 
