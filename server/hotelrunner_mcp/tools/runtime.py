@@ -10,6 +10,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPDeprecationWarning
 from pydantic import BaseModel, Field
 
 from ..audit import current_call
@@ -100,7 +101,7 @@ def _notifier(ctx: Context, per_minute: int) -> Callable[[float], Any]:
         try:
             await ctx.report_progress(0, None, message)
             with warnings.catch_warnings():  # log notices are deprecated (SEP-2577) but older clients read them
-                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
                 await ctx.info(message)
         except Exception:  # a client that cannot take notices must not break the call
             log.debug("could not tell the client about a quota wait", exc_info=True)
