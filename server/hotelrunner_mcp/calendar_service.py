@@ -14,7 +14,7 @@ from .audit import current_call
 from .calendar_changes import CalendarChange, ResolvedChange, fingerprint, property_today, validate_changes
 from .calendar_plan import CalendarPlan, PlannedRequest, compile_plan
 from .errors import HotelRunnerError, OutcomeUnknown, QuotaExhausted, ReadOnlyMode
-from .ledger import LedgerKey, LedgerWrite
+from .ledger import LedgerKey, LedgerValue, LedgerWrite
 from .models import DailyRoomUpdate, RangeUpdate, UpdateResult
 from .services import Services
 
@@ -36,7 +36,9 @@ class PreviousValues(BaseModel):
     """What the ledger says this server last set for one field of a change, over its dates."""
 
     field: str
-    values: dict[str, int] = Field(description="Each previous value we set, with on how many dates")
+    values: dict[str, int] = Field(
+        description="Each previous value we set (with the channels that refused it, if checked), and on how many dates"
+    )
     unknown_dates: int = Field(description="Dates where the ledger knows no value (set elsewhere or never)")
 
 
@@ -140,7 +142,7 @@ class CalendarService:
                 if found is None:
                     unknown[field] += 1
                 else:
-                    by_field.setdefault(field, Counter())[_plain(found.value)] += 1
+                    by_field.setdefault(field, Counter())[_previous_label(found)] += 1
             fields = dict.fromkeys([*rc.values])
             previous = [
                 PreviousValues(field=f, values=dict(by_field.get(f, {})), unknown_dates=unknown[f]) for f in fields
@@ -299,6 +301,12 @@ def _requests_sent() -> int:
     """Upstream requests the gate has counted for the current tool call (0 outside one)."""
     call = current_call()
     return call.upstream_requests if call is not None else 0
+
+
+def _previous_label(found: LedgerValue) -> str:
+    """The value we set, and which channels refused it when that is known (e.g. "95.00 (refused by expedia)")."""
+    refused = sorted({r.channel_code for r in found.channel_results if r.state == "failed"})
+    return _plain(found.value) + (f" (refused by {', '.join(refused)})" if refused else "")
 
 
 def _plain(value: object) -> str:

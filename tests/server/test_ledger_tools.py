@@ -83,5 +83,8 @@ async def test_check_channel_results_records_an_expedia_refusal_that_get_calenda
         nothing_left = await mcp.ok("check_channel_results")
         assert (nothing_left["transactions"], nothing_left["quota_spent"]) == ([], 0)
 
+        undo = await mcp.ok("update_calendar", changes=season("149", room="DBLSUP", end=SEASON_START + timedelta(days=2)))
+        assert undo["changes"][0]["previous"][0]["values"] == {"139.00 (refused by expedia)": 3}
+
     expedia = sandbox.control.calendar("DBLSUP", SEASON_START, "DBLSUP-BAR")["channels"]["expedia"]
     assert expedia["price"] != Decimal("139")  # HotelRunner's own view agrees: Expedia kept its price
