@@ -199,3 +199,17 @@ def test_no_booking_without_a_free_room(hr: HR) -> None:
         control.create_booking(inv_code="FAMSTE", checkin=checkin, nights=1)
     with pytest.raises(SandboxError, match="No FAMSTE room left"):
         control.create_booking(inv_code="FAMSTE", checkin=checkin, nights=1)
+
+
+def test_seeded_amounts_add_up(hr) -> None:
+    """Every seeded booking's total is its parts, and nobody paid more than the total."""
+    from decimal import Decimal
+
+    first = hr.reservations(undelivered="false", per_page=50, from_date="2000-01-01")
+    listed = [r for page in range(1, first["pages"] + 1)
+              for r in hr.reservations(undelivered="false", per_page=50, from_date="2000-01-01", page=page)["reservations"]]
+    assert len(listed) == first["count"] >= 80
+    for r in listed:
+        parts = sum(Decimal(str(r[k])) for k in ("sub_total", "extras_total", "adjustments_total", "tax_total"))
+        assert Decimal(str(r["total"])) == parts, r["hr_number"]
+        assert Decimal(str(r["paid_amount"])) <= Decimal(str(r["total"])), r["hr_number"]

@@ -77,6 +77,8 @@ def populate(state: SandboxState, count: int = SEED_BOOKINGS) -> None:
             continue
         if channel == "online" and rng.random() < 0.3:
             reservation.adjustments_total = -(reservation.sub_total * Decimal("0.05")).quantize(Decimal("0.01"))
+            if reservation.paid_amount:  # prepaid: the guest paid the discounted total
+                reservation.paid_amount = reservation.total
         last_event = completed_at
         roll = rng.random()
         if roll < 0.12:
