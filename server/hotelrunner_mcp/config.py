@@ -7,10 +7,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import RecordingUnavailable
+
 DEFAULT_BASE_URL = "https://app.hotelrunner.com/api/v2/apps"
 ENV_FILES = (".env", ".env.local")  # later files win
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+def prepare_data_dir(path: Path) -> None:
+    """Create the data folder private to this user (0700), or raise RecordingUnavailable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not os.access(path, os.W_OK):
+            raise PermissionError(f"{path} is not writable")
+    except OSError as exc:
+        raise RecordingUnavailable(
+            f"the data folder {path} cannot be written ({exc.strerror or exc}); set HOTELRUNNER_DATA_DIR "
+            "to a folder this user can write. Nothing was sent."
+        ) from None
 
 
 class ConfigError(ValueError):

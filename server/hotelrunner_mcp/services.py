@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .audit import AuditLog
 from .catalog import RoomCatalog
 from .client import HotelRunnerClient
-from .config import Settings
-from .errors import NotConfigured, RecordingUnavailable
+from .config import Settings, prepare_data_dir
+from .errors import NotConfigured
 from .gate import Gate
 from .ledger import CalendarLedger
 from .plans import PlanStore, plans_db_path
@@ -19,19 +18,6 @@ from .redact import Redactor
 from .sqlite_db import mirror_db_path
 from .store import ReservationStore
 from .sync import ReservationSync
-
-
-def prepare_data_dir(path: Path) -> None:
-    """Create the data folder private to this user (0700), or raise RecordingUnavailable."""
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not os.access(path, os.W_OK):
-            raise PermissionError(f"{path} is not writable")
-    except OSError as exc:
-        raise RecordingUnavailable(
-            f"the data folder {path} cannot be written ({exc.strerror or exc}); set HOTELRUNNER_DATA_DIR "
-            "to a folder this user can write. Nothing was sent."
-        ) from None
 
 
 @dataclass

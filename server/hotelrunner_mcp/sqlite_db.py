@@ -7,6 +7,7 @@ explicit, short `immediate()` transaction.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -29,7 +30,9 @@ def connect(db_path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3
     another thread than the one that opened it, but never from two threads at once.
     """
     db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not db_path.exists():  # guests' names and e-mails live here: readable by this user only
+        os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
     conn = sqlite3.connect(
         str(db_path),
         timeout=busy_timeout_ms / 1000,
