@@ -14,8 +14,8 @@ from .audit import current_call
 from .calendar_changes import CalendarChange, ResolvedChange, fingerprint, property_today, validate_changes
 from .calendar_plan import CalendarPlan, PlannedRequest, compile_plan
 from .errors import HotelRunnerError, OutcomeUnknown, QuotaExhausted, ReadOnlyMode
-from .ledger import LedgerKey, LedgerValue, LedgerWrite
-from .models import DailyRoomUpdate, RangeUpdate, UpdateResult
+from .ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite
+from .models import DailyRoomUpdate, RangeUpdate, Transaction, UpdateResult
 from .services import Services
 
 
@@ -70,8 +70,6 @@ class CalendarOutcome(BaseModel):
     dates_touched: int
     requests: list[str] = Field(description="Each upstream request in plain words")
     results: list[RequestOutcome] = Field(default_factory=list)
-    quota_spent: int = 0
-    quota_left_today: int
     next_step: str
 
 
@@ -94,14 +92,13 @@ class CalendarService:
                 "this server runs read-only (HOTELRUNNER_READ_ONLY=true): calendar changes are refused. "
                 "Ask the owner to turn read-only off to change prices or availability."
             )
-        self._s.require_client()
         resolved, plan = await self.plan(changes)
         digest = fingerprint(changes)
         if plan_id is None and not self._s.settings.apply_without_preview:
             return self._preview(resolved, plan, digest)
         self._check_quota(plan)
-        if plan_id is not None or not self._s.settings.apply_without_preview:
-            self._s.plans.redeem(plan_id or "", digest)
+        if plan_id is not None:
+            self._s.plans.redeem(plan_id, digest)
         return await self._apply(resolved, plan)
 
     # ------------------------------------------------------------------ preview
@@ -125,7 +122,6 @@ class CalendarService:
             naive_requests=plan.naive_request_count,
             dates_touched=plan.date_count,
             requests=[r.summary for r in plan.requests],
-            quota_left_today=left,
             next_step=step,
         )
 
@@ -162,10 +158,28 @@ class CalendarService:
                 next_free_at=status.next_free_at,
             )
 
+    # ------------------------------------------------------------------ channel results
+
+    async def check_channel_results(self, transaction_ids: Sequence[str], *, limit: int) -> list[tuple[str, Transaction]]:
+        """GET /infos/transaction_details for these ids (or the latest unchecked ones), recorded in the ledger."""
+        client = self._s.require_client()
+        checked = []
+        for transaction_id in transaction_ids or self._s.ledger.pending_transactions(limit=limit):
+            transaction = await client.get_transaction(transaction_id)
+            self._s.ledger.record_transaction_result(
+                transaction_id,
+                [
+                    ChannelResult(d.channel_code or "?", d.state, d.error_message, d.inv_code)
+                    for d in transaction.details
+                    if d.state in CHANNEL_STATES
+                ],
+            )
+            checked.append((transaction_id, transaction))
+        return checked
+
     # ------------------------------------------------------------------ apply
 
     async def _apply(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> CalendarOutcome:
-        sent_before = _requests_sent()
         previews = self._change_previews(resolved, plan)
         results: list[RequestOutcome] = []
         stop_reason: str | None = None
@@ -179,7 +193,6 @@ class CalendarService:
             first_error = first_error or error
             if outcome.status in ("outcome_unknown", "failed"):
                 stop_reason = "not sent because an earlier request failed; preview again to retry what is left"
-        status = self._s.limiter.status()
         done = sum(r.status in ("ok", "partial") for r in results)
         if done == 0 and first_error is not None:
             raise NothingApplied(first_error, sum(r.status == "skipped" for r in results))
@@ -191,8 +204,6 @@ class CalendarService:
             dates_touched=plan.date_count,
             requests=[r.summary for r in plan.requests],
             results=results,
-            quota_spent=_requests_sent() - sent_before,
-            quota_left_today=status.left_today,
             next_step=_after_apply(done, len(results)),
         )
 
@@ -295,12 +306,6 @@ def _ledger_keys(rc: ResolvedChange) -> Iterator[LedgerKey]:
     for day in rc.dates:
         for field in rc.values:
             yield (rc.inv_code, ledger_rate(field, rc.rate_code), day, field, channels)
-
-
-def _requests_sent() -> int:
-    """Upstream requests the gate has counted for the current tool call (0 outside one)."""
-    call = current_call()
-    return call.upstream_requests if call is not None else 0
 
 
 def _previous_label(found: LedgerValue) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 from .errors import RecordingUnavailable
 
 DEFAULT_BASE_URL = "https://app.hotelrunner.com/api/v2/apps"
+SANDBOX_LABEL = "SANDBOX: test data from the embedded HotelRunner sandbox, not the real property"
+LIVE_LABEL = "live HotelRunner"
 ENV_FILES = (".env", ".env.local")  # later files win
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -84,6 +86,11 @@ class Settings:
     @property
     def configured(self) -> bool:
         return bool(self.token and self.hr_id)
+
+    @property
+    def environment(self) -> str:
+        """What every answer says about where its data comes from."""
+        return SANDBOX_LABEL if self.sandbox else LIVE_LABEL
 
     @property
     def audit_file(self) -> Path:

@@ -34,7 +34,7 @@ _patience: ContextVar[float | None] = ContextVar("hotelrunner_quota_patience", d
 @contextmanager
 def quota_wait_notifier(callback: OnWait | None) -> Iterator[None]:
     """Within this block, a request that must wait for its per-minute slot calls `callback(seconds)` first
-    (a tool uses it to tell its MCP client). An explicit `on_wait` given to `Gate.send` wins."""
+    (a tool uses it to tell its MCP client)."""
     token = _wait_notifier.set(callback)
     try:
         yield
@@ -78,9 +78,7 @@ class Gate:
         self._redactor = redactor
         self.last_success_at: datetime | None = None
 
-    async def send(
-        self, call: UpstreamCall, attempt: Callable[[], Awaitable[httpx2.Response]], on_wait: OnWait | None = None
-    ) -> httpx2.Response:
+    async def send(self, call: UpstreamCall, attempt: Callable[[], Awaitable[httpx2.Response]]) -> httpx2.Response:
         """Record, count, then run `attempt` (exactly one HTTP request) and record its outcome.
 
         Raises RecordingUnavailable (nothing sent) if the audit log or the quota ledger cannot be written,
@@ -92,7 +90,7 @@ class Gate:
         else:
             self.audit.ensure_writable()
         try:
-            ticket = await self.limiter.acquire(call.label, on_wait or _wait_notifier.get(), _patience.get())
+            ticket = await self.limiter.acquire(call.label, _wait_notifier.get(), _patience.get())
         except HotelRunnerError as exc:
             self._record_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
             raise

@@ -140,7 +140,7 @@ class QuotaLimiter:
                 return ticket
             now = self._clock()
             if now + wait - started > patience:
-                raise QuotaWaitTooLong(self._too_long_message(now + wait))
+                raise QuotaWaitTooLong(self._too_long_message(now + wait, patience))
             if on_wait is not None and now + wait > announced_until + 1.0:
                 announced_until = now + wait
                 await on_wait(wait)
@@ -271,10 +271,10 @@ class QuotaLimiter:
             next_free_at=next_free,
         )
 
-    def _too_long_message(self, free_at: float) -> str:
+    def _too_long_message(self, free_at: float, patience: float) -> str:
         return (
             f"The HotelRunner per-minute quota ({self.per_minute} requests) or a slow-down asked by HotelRunner "
-            f"keeps the next slot until {iso_utc(free_at)}, longer than the {self.max_wait_seconds:g} s this call "
+            f"keeps the next slot until {iso_utc(free_at)}, longer than the {patience:g} s this call "
             "may wait. Nothing was sent; try again after that time."
         )
 

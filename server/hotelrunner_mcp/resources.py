@@ -9,7 +9,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from .errors import HotelRunnerError
-from .tools.runtime import ToolRuntime, environment_label
+from .tools.runtime import ToolRuntime
 
 SETUP_STATUS_URI = "hotelrunner://setup-status"
 GUIDE_URI = "hotelrunner://guide"
@@ -32,7 +32,7 @@ def setup_status(runtime: ToolRuntime) -> dict[str, Any]:
     s = runtime.settings
     status: dict[str, Any] = {
         "ready": s.configured,
-        "environment": environment_label(s),
+        "environment": s.environment,
         "credentials": {
             "HOTELRUNNER_TOKEN": "set" if s.token else "missing",
             "HOTELRUNNER_HR_ID": "set" if s.hr_id else "missing",

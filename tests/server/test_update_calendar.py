@@ -212,3 +212,20 @@ async def test_weekend_prices_for_a_season_land_only_on_weekends(settings: Setti
         day = start + timedelta(days=offset)
         expected = Decimal("360") if day.weekday() in (4, 5) else Decimal("300")
         assert sandbox.control.calendar("DLXKNG", day)["price"] == expected, day
+
+
+async def test_every_answer_counts_what_it_spent_including_the_room_list(settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(settings) as mcp:
+        cold = await mcp.ok("update_calendar", changes=season())
+        assert cold["quota_spent"] == 1 == len(upstream(sandbox))  # the room list, fetched for validation
+        applied = await mcp.ok("update_calendar", changes=season(), plan_id=cold["plan_id"])
+        assert applied["quota_spent"] == 2 == len(upstream(sandbox, "PUT"))
+        assert applied["quota_left_today"] == cold["quota_left_today"] - 2
+        assert applied["environment"].startswith("SANDBOX")
+
+
+async def test_an_unknown_calendar_field_is_refused_by_name(settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(settings) as mcp:
+        message = await mcp.error("get_calendar", start_date=str(first_day()), end_date=str(first_day()), fields=["bogus"])
+    assert "fields" in message and "price" in message
+    assert "Error executing tool get_calendar" not in message or len(message) > 40

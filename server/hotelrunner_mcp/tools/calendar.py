@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..calendar_changes import CalendarChange
+from ..calendar_changes import MAX_CHANGES, CalendarChange
 from ..calendar_service import CalendarOutcome, CalendarService
 from ..errors import InvalidRequest
-from ..ledger import ChannelResult, LedgerValue
+from ..ledger import LedgerValue
 from ..models import Transaction
-from .runtime import Answer, ToolRuntime
+from .runtime import READS_LOCAL, READS_UPSTREAM, WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
-READ_ONLY_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 MAX_CALENDAR_DAYS = 366
 MAX_CHECKS = 10
+CalendarField = Literal["price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay"]
 
 
-class CalendarAnswer(CalendarOutcome):
-    environment: str
+class CalendarAnswer(CalendarOutcome, Answer):
+    """A preview or an applied plan, with the fields every answer carries."""
 
 
 class CalendarValue(BaseModel):
@@ -79,14 +78,14 @@ def _transaction_info(transaction_id: str, t: Transaction) -> TransactionInfo:
 def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
     """Tools that exist in read-only mode too."""
 
-    @server.tool(title="What this server set in the calendar", annotations=READ_ONLY_LOCAL)
+    @server.tool(title="What this server set in the calendar", annotations=READS_LOCAL)
     async def get_calendar(
         ctx: Context,
         start_date: date,
         end_date: date,
         room: str | None = None,
         rate_code: str | None = None,
-        fields: list[str] | None = None,
+        fields: list[CalendarField] | None = None,
     ) -> CalendarLedgerAnswer:
         """Prices, availability and restrictions THIS server has set for these dates (latest value per
         room, rate, date, field and channels), with the transaction and what each channel said.
@@ -94,8 +93,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         HotelRunner has no calendar read: values set in the HotelRunner panel or by other tools are
         unknown here, so a date missing from the answer means "unknown", not "empty". Cost: 0 requests.
         """
-        arguments = {"start_date": start_date, "end_date": end_date, "room": room, "rate_code": rate_code}
-        async with runtime.call(ctx, "get_calendar", arguments) as services:
+        async with runtime.call(ctx, "get_calendar", tool_arguments(locals())) as services:
             if end_date < start_date:
                 raise InvalidRequest(f"end_date ({end_date}) is before start_date ({start_date}); swap them.")
             if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
@@ -107,11 +105,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
                 **runtime.answer_fields(services),
             )
 
-
-    @server.tool(
-        title="Did the channels take my changes?",
-        annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
-    )
+    @server.tool(title="Did the channels take my changes?", annotations=READS_UPSTREAM)
     async def check_channel_results(
         ctx: Context,
         transaction_ids: Annotated[list[str] | None, Field(max_length=MAX_CHECKS)] = None,
@@ -122,38 +116,22 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         Without transaction_ids, checks the most recent updates not yet confirmed by every channel.
         Cost: 1 request per transaction checked (at most 10 per call).
         """
-        async with runtime.call(ctx, "check_channel_results", {"transaction_ids": transaction_ids}) as services:
-            client = services.require_client()
-            ids = transaction_ids or services.ledger.pending_transactions(limit=MAX_CHECKS)
-            infos = []
-            for transaction_id in ids:
-                transaction = await client.get_transaction(transaction_id)
-                services.ledger.record_transaction_result(
-                    transaction_id,
-                    [
-                        ChannelResult(d.channel_code or "?", d.state or "in_progress", d.error_message, d.inv_code)
-                        for d in transaction.details
-                        if d.state in ("failed", "succeeded", "in_progress")
-                    ],
-                )
-                infos.append(_transaction_info(transaction_id, transaction))
+        async with runtime.call(ctx, "check_channel_results", tool_arguments(locals())) as services:
+            checked = await CalendarService(services).check_channel_results(transaction_ids or [], limit=MAX_CHECKS)
             return ChannelResultsAnswer(
-                transactions=infos,
+                transactions=[_transaction_info(tid, transaction) for tid, transaction in checked],
                 unchecked_left=len(services.ledger.pending_transactions(limit=100)),
                 **runtime.answer_fields(services),
             )
 
 
 def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
-    """Tools that change HotelRunner or spend quota on write follow-ups; absent in read-only mode."""
+    """Tools that change HotelRunner; not registered in read-only mode."""
 
-    @server.tool(
-        title="Change prices, availability, restrictions",
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True),
-    )
+    @server.tool(title="Change prices, availability, restrictions", annotations=WRITES_UPSTREAM)
     async def update_calendar(
         ctx: Context,
-        changes: Annotated[list[CalendarChange], Field(min_length=1, max_length=5000)],
+        changes: Annotated[list[CalendarChange], Field(min_length=1, max_length=MAX_CHANGES)],
         plan_id: str | None = None,
     ) -> CalendarAnswer:
         """Change prices, availability, stop-sell, CTA/CTD, min/max stay for room types over date ranges,
@@ -174,4 +152,4 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         arguments = {"changes": [c.model_dump(mode="json", exclude_none=True) for c in changes], "plan_id": plan_id}
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            return CalendarAnswer(**outcome.model_dump(), environment=runtime.answer_fields(services)["environment"])
+            return CalendarAnswer(**outcome.model_dump(), **runtime.answer_fields(services))

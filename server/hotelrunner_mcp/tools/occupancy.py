@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Annotated
 from decimal import Decimal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidRequest
 from ..reservation_queries import NightOccupancy, validate_occupancy_range
-from .reservations import freshen
-from .runtime import Answer, ToolRuntime
+from ..reservation_service import freshen
+from .runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 _CENT = Decimal("0.01")
 
@@ -81,7 +81,7 @@ def _room_code(room: str, counts: dict[str, int]) -> str:
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(
         title="Occupancy, revenue and ADR",
-        annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+        annotations=READS_UPSTREAM,
     )
     async def get_occupancy(
         ctx: Context,
@@ -89,21 +89,21 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         end: date,
         room: str | None = None,
         include_nights: bool = True,
+        max_sync_requests: Annotated[int, Field(ge=1, le=50)] = 10,
     ) -> OccupancyAnswer:
         """How full the property is: per night and room type, rooms sold against rooms available,
         revenue and average daily rate (ADR), plus totals per room type and overall. Canceled
         bookings are excluded. Nights are start..end inclusive (at most 366).
 
         Cost: 0 requests when the reservation mirror is fresh; otherwise one sync first (about 1
-        request per 50 changed reservations).
+        request per 50 changed reservations, at most max_sync_requests).
         """
-        arguments = {"start": start, "end": end, "room": room}
-        async with runtime.call(ctx, "get_occupancy", arguments) as services:
+        async with runtime.call(ctx, "get_occupancy", tool_arguments(locals())) as services:
             validate_occupancy_range(start, end)
             counts = dict(services.settings.room_counts)
             if room is not None:
                 room = _room_code(room, counts)
-            _, freshness = await freshen(services)
+            _, freshness = await freshen(services, max_requests=max_sync_requests)
             cells = services.store.occupancy(start, end, counts)
             if room is not None:
                 cells = [c for c in cells if c.inv_code.upper() == room.upper()]

@@ -8,18 +8,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..errors import HotelRunnerError, InvalidRequest
-from ..gate import quota_patience
+from ..errors import InvalidRequest
 from ..models import Reservation
 from ..reservation_queries import DateRange, ReservationQuery
-from ..services import Services
+from ..reservation_service import freshen, lookup
 from ..sync import SyncReport
-from .runtime import Answer, ToolRuntime
+from .runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 MAX_LIMIT = 200
 
 
@@ -118,43 +115,8 @@ def _sync_info(report: SyncReport | None) -> SyncInfo | None:
                     complete=report.complete)
 
 
-async def freshen(
-    services: Services, *, force: bool = False, max_requests: int | None = None
-) -> tuple[SyncReport | None, str]:
-    """Sync the mirror if it is due (or `force`d) and say how fresh it is. When the due sync fails
-    (HotelRunner down, quota spent) after an earlier one succeeded, answer from the mirror anyway
-    and say so: pushes may still have kept it current. A forced or first sync's failure is raised."""
-    sync = services.sync
-    routine = not force and sync.freshness.last_sync_at is not None
-    try:
-        with quota_patience(0 if routine else None):  # a routine refresh never makes a question wait
-            report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests))
-    except HotelRunnerError as exc:
-        if force or services.sync.freshness.last_sync_at is None:
-            raise
-        return None, (
-            f"{services.sync.freshness.describe()}; the sync due now failed ({exc.message}), so this answer "
-            "may miss changes HotelRunner did not push"
-        )
-    freshness = services.sync.freshness.describe()
-    if report is not None and not report.complete:
-        freshness += (
-            f"; PARTIAL: the sync stopped at max_sync_requests={max_requests} and more changes are waiting, "
-            "so this answer may miss some: ask again with a higher max_sync_requests"
-        )
-    return report, freshness
-
-
-async def _lookup(services: Services, number: str) -> Reservation | None:
-    """One upstream lookup by HotelRunner or channel number, stored in the mirror."""
-    page = await services.require_client().get_reservations(reservation_number=number, undelivered=False)
-    for found in page.reservations:
-        services.store.upsert(found, source="lookup")
-    return services.store.get(number)
-
-
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
-    @server.tool(title="Find reservations", annotations=READ_ONLY)
+    @server.tool(title="Find reservations", annotations=READS_UPSTREAM)
     async def get_reservations(
         ctx: Context,
         number: str | None = None,
@@ -194,11 +156,10 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
         this server saw them.
         """
-        arguments = {k: v for k, v in locals().items() if k not in ("ctx", "runtime") and v is not None}
-        async with runtime.call(ctx, "get_reservations", arguments) as services:
+        async with runtime.call(ctx, "get_reservations", tool_arguments(locals())) as services:
             report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
             if number is not None:
-                found = services.store.get(number) or await _lookup(services, number)
+                found = services.store.get(number) or await lookup(services, number)
                 matches = [found] if found else []
                 total = len(matches)
             else:
@@ -231,7 +192,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 **runtime.answer_fields(services),
             )
 
-    @server.tool(title="What changed in reservations", annotations=READ_ONLY)
+    @server.tool(title="What changed in reservations", annotations=READS_LOCAL)
     async def get_reservation_changes(
         ctx: Context,
         since: datetime | None = None,
@@ -247,7 +208,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         Cost: 0 requests. Pushes from HotelRunner arrive here for free; call get_reservations with
         refresh=true first if the webhook is not set up and you need the very latest.
         """
-        async with runtime.call(ctx, "get_reservation_changes", {"since": since, "since_change_id": since_change_id}) as services:
+        async with runtime.call(ctx, "get_reservation_changes", tool_arguments(locals())) as services:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
             events = services.store.changes_since(since_change_id if since_change_id is not None else since, limit=limit)  # type: ignore[arg-type]

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..catalog import RoomSnapshot
 from ..models import Room
-from .runtime import Answer, ToolRuntime
+from .runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 
 class RateInfo(BaseModel):
@@ -68,17 +67,17 @@ def _type_name(rates: list[Room]) -> str | None:
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(
         title="Room types and rates",
-        annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+        annotations=READS_UPSTREAM,
     )
     async def get_rooms(ctx: Context, refresh: bool = False) -> RoomsAnswer:
         """List the property's room types and rates: inv_code and rate_code (what update_calendar takes),
         channels, currency, capacity, and which fields the API may change on each rate.
 
-        Cost: 1 request of the 250/day quota, or 0 when the list is remembered from the last
+        Cost: 1 request of the daily quota, or 0 when the list is remembered from the last
         few minutes (refresh=true forces a new fetch). Prices and availability are not part of it:
         HotelRunner has no calendar read; use get_calendar for what this server has set.
         """
-        async with runtime.call(ctx, "get_rooms", {"refresh": refresh}) as services:
+        async with runtime.call(ctx, "get_rooms", tool_arguments(locals())) as services:
             snapshot = await services.catalog.get(refresh=refresh)
             return RoomsAnswer(
                 room_types=room_types(snapshot),

@@ -11,6 +11,7 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..audit import current_call
@@ -21,12 +22,14 @@ from ..services import Services
 
 log = logging.getLogger(__name__)
 
-SANDBOX_LABEL = "SANDBOX: test data from the embedded HotelRunner sandbox, not the real property"
-LIVE_LABEL = "live HotelRunner"
+READS_UPSTREAM = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+READS_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+WRITES_UPSTREAM = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
 
 
-def environment_label(settings: Settings) -> str:
-    return SANDBOX_LABEL if settings.sandbox else LIVE_LABEL
+def tool_arguments(values: dict[str, Any]) -> dict[str, Any]:
+    """A tool's arguments for the audit log, from its `locals()` at the top of its body."""
+    return {k: v for k, v in values.items() if k not in ("ctx", "runtime") and v is not None}
 
 
 class Answer(BaseModel):
@@ -34,7 +37,7 @@ class Answer(BaseModel):
 
     environment: str = Field(description="Where the data comes from: live HotelRunner or the sandbox")
     quota_spent: int = Field(0, description="Upstream requests this call spent")
-    quota_left_today: int = Field(description="Requests left in the rolling 24 h quota (250 a day)")
+    quota_left_today: int = Field(description="Requests left in the rolling 24 h quota")
 
 
 def client_name(ctx: Context) -> str | None:
@@ -89,7 +92,7 @@ class ToolRuntime:
         call = current_call()
         spent = call.upstream_requests if call is not None else 0
         return {
-            "environment": environment_label(self.settings),
+            "environment": self.settings.environment,
             "quota_spent": spent,
             "quota_left_today": status.left_today,
         }
