@@ -37,3 +37,11 @@ def test_refused_room_entries_are_left_out_of_the_ledger() -> None:
 def test_an_error_naming_no_room_means_nothing_is_trusted() -> None:
     assert refused_entries(_daily("DLXDBL"), ["something failed"]) is None
     assert refused_entries(_daily("DLXDBL"), []) == set()
+
+
+def test_a_refused_range_update_is_left_out_too() -> None:
+    update = RangeUpdate(inv_code="SUITE", rate_code="SUITE-BAR", start_date=DAY, end_date=DAY, price=200)
+    request = PlannedRequest(kind="range", payload=update, summary="t", date_count=1)
+    refused = refused_entries(request, [{"inv_code": "SUITE", "message": "no"}])
+    assert refused == {0}
+    assert list(ledger_writes(request, skip=refused)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from datetime import date, timedelta
@@ -13,23 +14,32 @@ from pydantic import BaseModel, Field
 from .audit import current_call
 from .calendar_changes import CalendarChange, ResolvedChange, fingerprint, property_today, validate_changes
 from .calendar_plan import CalendarPlan, PlannedRequest, compile_plan
-from .errors import HotelRunnerError, OutcomeUnknown, QuotaExhausted, ReadOnlyMode
+from .errors import HotelRunnerError, QuotaExhausted, ReadOnlyMode
 from .ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite
 from .models import DailyRoomUpdate, RangeUpdate, Transaction, UpdateResult
 from .services import Services
 
+log = logging.getLogger(__name__)
+
 
 class NothingApplied(HotelRunnerError):
-    """Applying a plan failed before any of its requests was accepted: the first failure, said plainly."""
+    """HotelRunner accepted none of a plan's requests: every request's fate, worst first in the code."""
 
-    def __init__(self, first: HotelRunnerError, not_sent: int) -> None:
-        others = f" The plan's other {not_sent} request(s) were not sent." if not_sent else ""
-        super().__init__(
-            f"{first.message}{others} This plan id is used up: to send these changes again, preview them again "
-            "and apply with the new plan id."
-        )
-        self.code = first.code
-        self.cause = first
+    def __init__(self, results: Sequence[RequestOutcome], *, sent: int, plan_kept: bool) -> None:
+        lines = "\n".join(f"- {r.status}: {r.request}" + (f" — {r.message}" if r.message else "") for r in results)
+        unknown = any(r.status == "outcome_unknown" for r in results)
+        if unknown:
+            verdict = "Some changes MAY have been applied (outcome unknown): check before resending anything."
+        else:
+            verdict = "Nothing was applied."
+        if plan_kept:
+            plan = "Nothing was sent, so the plan id is still valid: apply it again later."
+        else:
+            plan = "This plan id is used up: preview the changes again and apply with the new plan id."
+        super().__init__(f"HotelRunner accepted none of the {len(results)} request(s) ({sent} sent). {verdict} "
+                         f"{plan}\n{lines}")
+        self.code = "outcome_unknown" if unknown else next((r.error_code for r in results if r.error_code), "failed")
+        self.sent = sent
 
 
 class PreviousValues(BaseModel):
@@ -55,6 +65,7 @@ class RequestOutcome(BaseModel):
     status: Literal["ok", "partial", "not_applied", "outcome_unknown", "failed", "skipped"]
     transaction_id: str | None = None
     message: str | None = None
+    error_code: str | None = None
     errors: list[str] = Field(default_factory=list)
 
 
@@ -92,14 +103,21 @@ class CalendarService:
                 "this server runs read-only (HOTELRUNNER_READ_ONLY=true): calendar changes are refused. "
                 "Ask the owner to turn read-only off to change prices or availability."
             )
-        resolved, plan = await self.plan(changes)
         digest = fingerprint(changes)
+        if plan_id is not None:
+            self._s.plans.check(plan_id, digest)  # a bad plan id costs nothing, not even the room list
+        resolved, plan = await self.plan(changes)
         if plan_id is None and not self._s.settings.apply_without_preview:
             return self._preview(resolved, plan, digest)
         self._check_quota(plan)
         if plan_id is not None:
             self._s.plans.redeem(plan_id, digest)
-        return await self._apply(resolved, plan)
+        try:
+            return await self._apply(resolved, plan)
+        except NothingApplied as failure:
+            if plan_id is not None and failure.sent == 0:
+                self._s.plans.release(plan_id)
+            raise
 
     # ------------------------------------------------------------------ preview
 
@@ -181,21 +199,20 @@ class CalendarService:
 
     async def _apply(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> CalendarOutcome:
         previews = self._change_previews(resolved, plan)
+        sent_before = _requests_sent()
         results: list[RequestOutcome] = []
-        stop_reason: str | None = None
-        first_error: HotelRunnerError | None = None
         for request in plan.requests:
-            if stop_reason is not None:
-                results.append(RequestOutcome(request=request.summary, status="skipped", message=stop_reason))
+            if results and results[-1].status in ("outcome_unknown", "failed", "skipped"):
+                results.append(RequestOutcome(
+                    request=request.summary, status="skipped",
+                    message="not sent because an earlier request failed; preview again to retry what is left",
+                ))
                 continue
-            outcome, error = await self._send(request)
-            results.append(outcome)
-            first_error = first_error or error
-            if outcome.status in ("outcome_unknown", "failed"):
-                stop_reason = "not sent because an earlier request failed; preview again to retry what is left"
+            results.append(await self._send(request))
         done = sum(r.status in ("ok", "partial") for r in results)
-        if done == 0 and first_error is not None:
-            raise NothingApplied(first_error, sum(r.status == "skipped" for r in results))
+        if done == 0:
+            sent = _requests_sent() - sent_before
+            raise NothingApplied(results, sent=sent, plan_kept=sent == 0)
         return CalendarOutcome(
             applied=True,
             changes=previews,
@@ -207,28 +224,31 @@ class CalendarService:
             next_step=_after_apply(done, len(results)),
         )
 
-    async def _send(self, request: PlannedRequest) -> tuple[RequestOutcome, HotelRunnerError | None]:
-        """Send one planned request; its outcome, and the error when HotelRunner did not accept it."""
+    async def _send(self, request: PlannedRequest) -> RequestOutcome:
+        """Send one planned request and say what became of it; ledger what HotelRunner accepted."""
         client = self._s.require_client()
         try:
             if isinstance(request.payload, RangeUpdate):
                 result = await client.update_range(request.payload)
             else:
                 result = await client.update_daily(request.payload)
-        except OutcomeUnknown as exc:
-            return RequestOutcome(request=request.summary, status="outcome_unknown", message=exc.message), exc
         except HotelRunnerError as exc:
-            status = "not_applied" if exc.code == "not_applied" else "failed"
-            return RequestOutcome(request=request.summary, status=status, message=exc.message), exc
-        self._record(request, result)
-        outcome = RequestOutcome(
+            status = {"outcome_unknown": "outcome_unknown", "not_applied": "not_applied"}.get(exc.code, "failed")
+            return RequestOutcome(request=request.summary, status=status, message=exc.message, error_code=exc.code)
+        message = "some parts were refused; see errors" if result.partial else None
+        try:
+            self._record(request, result)
+        except Exception as exc:  # HotelRunner took it: say so, even if our own bookkeeping failed
+            log.exception("ledger write failed after an accepted calendar update")
+            message = (f"applied by HotelRunner, but this server could not record it in its ledger "
+                       f"({type(exc).__name__}): get_calendar will not show these values")
+        return RequestOutcome(
             request=request.summary,
             status="partial" if result.partial else "ok",
             transaction_id=result.transaction_id,
             errors=[str(e) for e in result.errors],
-            message="some parts were refused; see errors" if result.partial else None,
+            message=message,
         )
-        return outcome, None
 
     def _record(self, request: PlannedRequest, result: UpdateResult) -> None:
         """Ledger what HotelRunner accepted: refused room entries are left out, and the whole request when
@@ -276,6 +296,8 @@ def ledger_writes(request: PlannedRequest, skip: Collection[int] = ()) -> Iterat
     """One LedgerWrite per (room, rate, date, field) a planned request sets, leaving out entries in `skip`."""
     payload = request.payload
     if isinstance(payload, RangeUpdate):
+        if 0 in skip:
+            return
         channels = tuple(payload.channel_codes or ())
         for day in _range_days(payload):
             for field, value in payload.set_fields().items():
@@ -306,6 +328,12 @@ def _ledger_keys(rc: ResolvedChange) -> Iterator[LedgerKey]:
     for day in rc.dates:
         for field in rc.values:
             yield (rc.inv_code, ledger_rate(field, rc.rate_code), day, field, channels)
+
+
+def _requests_sent() -> int:
+    """Upstream requests the gate has counted for the current tool call (0 outside one)."""
+    call = current_call()
+    return call.upstream_requests if call is not None else 0
 
 
 def _previous_label(found: LedgerValue) -> str:

@@ -105,6 +105,18 @@ class PlanStore:
             summary=json.loads(row["summary"]) if row["summary"] is not None else None,
         )
 
+    def check(self, plan_id: str, fingerprint: str) -> None:
+        """Raise `InvalidRequest` now if `redeem` would refuse; uses nothing (so bad ids cost no request)."""
+        now = self._clock()
+        plan = self.get(plan_id)
+        if plan is None or plan.used_at is not None or plan.fingerprint != fingerprint or plan.expires_at <= now:
+            raise InvalidRequest(self._refusal(plan_id, fingerprint, now))
+
+    def release(self, plan_id: str) -> None:
+        """Make a redeemed plan usable again (its apply sent nothing), until it expires as before."""
+        with self._lock, immediate(self._conn) as conn:
+            conn.execute("UPDATE plans SET used_at = NULL WHERE plan_id = ?", (plan_id,))
+
     def redeem(self, plan_id: str, fingerprint: str) -> None:
         """Use the plan once for exactly these changes, or raise `InvalidRequest` saying why not."""
         now = self._clock()

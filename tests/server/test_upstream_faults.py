@@ -3,7 +3,7 @@ never a secret), reads are retried only where that is safe, and writes are never
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -155,8 +155,79 @@ async def test_try_again_on_a_write_says_not_applied(fast_settings: Settings, sa
         # the plan id is used up; a fresh preview and apply goes through
         retried_error, _ = await apply(mcp, CHANGE)
 
-    assert is_error and "NOT applied" in text and "preview them again" in text
+    assert is_error and "NOT applied" in text and "preview the changes again" in text
     assert not retried_error
     assert len(upstream(sandbox, "PUT")) == 2
     assert sandbox.control.calendar("DLXTRP", DAY)["price"] == Decimal("181")
 
+
+
+TWO_REQUESTS = [  # one room, 100 dates with two prices: two /rooms/daily calls
+    {"room": "DLXTRP", "start_date": DAY, "end_date": str(date.fromisoformat(DAY) + timedelta(days=49)), "price": "181"},
+    {"room": "DLXTRP", "start_date": str(date.fromisoformat(DAY) + timedelta(days=50)),
+     "end_date": str(date.fromisoformat(DAY) + timedelta(days=99)), "price": "191"},
+]
+
+
+async def test_when_nothing_is_accepted_a_later_unknown_outcome_is_not_hidden(
+    fast_settings: Settings, sandbox: RunningSandbox
+) -> None:
+    async with connect(fast_settings) as mcp:
+        preview = await mcp.ok("update_calendar", changes=TWO_REQUESTS)
+        assert preview["upstream_requests"] == 2
+        sandbox.control.add_fault("try_again", times=1, paths=["/rooms/daily"])
+        sandbox.control.add_fault("500", times=1, paths=["/rooms/daily"])
+        text = await mcp.error("update_calendar", changes=TWO_REQUESTS, plan_id=preview["plan_id"])
+    assert "MAY have been applied" in text and "outcome_unknown" in text and "not_applied" in text
+    assert len(upstream(sandbox, "PUT", "/rooms/daily")) == 2
+
+
+async def test_a_bad_plan_id_costs_nothing_not_even_the_room_list(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(fast_settings) as mcp:
+        text = await mcp.error("update_calendar", changes=CHANGE, plan_id="no-such-plan")
+    assert "unknown plan id" in text
+    assert upstream(sandbox) == []
+
+
+async def test_a_plan_whose_apply_sent_nothing_stays_valid(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(fast_settings.with_overrides(per_minute=1, max_quota_wait_seconds=0.0)) as mcp:
+        preview = await mcp.ok("update_calendar", changes=CHANGE)  # the room list takes the minute's only slot
+        text = await mcp.error("update_calendar", changes=CHANGE, plan_id=preview["plan_id"])
+        assert "still valid" in text and "0 sent" in text
+        assert upstream(sandbox, "PUT") == []
+
+
+async def test_a_broken_ledger_after_an_accepted_write_is_reported_not_hidden(
+    fast_settings: Settings, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HotelRunner took the price but this server could not record it: the agent is told it was applied."""
+    import sqlite3
+
+    from hotelrunner_mcp.ledger import CalendarLedger
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    async with connect(fast_settings) as mcp:
+        preview = await mcp.ok("update_calendar", changes=CHANGE)
+        monkeypatch.setattr(CalendarLedger, "record", locked)
+        applied = await mcp.ok("update_calendar", changes=CHANGE, plan_id=preview["plan_id"])
+    [result] = applied["results"]
+    assert result["status"] == "ok" and result["transaction_id"]
+    assert "could not record it" in result["message"]
+    assert len(upstream(sandbox, "PUT")) == 1
+
+
+async def test_an_unexpected_failure_says_what_was_already_spent(
+    fast_settings: Settings, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotelrunner_mcp.store import ReservationStore
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ReservationStore, "upsert_many", broken)
+    async with connect(fast_settings) as mcp:
+        text = await failing(mcp, sandbox, "get_reservations")
+    assert "failed inside this server (OSError) after 1 upstream request(s)" in text
+    assert "internal_error" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,10 +15,11 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..audit import current_call
+from ..audit import ToolCallContext, current_call
 from ..config import Settings
 from ..errors import HotelRunnerError
 from ..gate import quota_wait_notifier
+from ..redact import Redactor
 from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -73,14 +75,26 @@ class ToolRuntime:
         Without credentials every tool answers the setup error, even those that read only local data:
         an empty answer from an unconfigured server would look like "nothing there".
         """
+        prefix = "[sandbox] " if self.settings.sandbox else ""
+        call: ToolCallContext | None = None
         try:
             services = self.services()
             services.require_client()
-            with services.audit.tool_call(tool, client_name(ctx), arguments), quota_wait_notifier(_notifier(ctx, self.settings.per_minute)):
+            notifier = quota_wait_notifier(_notifier(ctx, self.settings.per_minute))
+            with services.audit.tool_call(tool, client_name(ctx), arguments) as call, notifier:
                 yield services
         except HotelRunnerError as exc:
-            prefix = "[sandbox] " if self.settings.sandbox else ""
             raise ToolError(f"{prefix}{exc.message} (error: {exc.code})") from None
+        except Exception as exc:  # a bug or a broken disk: still tell the agent what was already spent
+            detail = "".join(traceback.format_exception(exc))
+            log.error("%s failed unexpectedly:\n%s", tool, Redactor([self.settings.token, self.settings.hr_id]).text(detail))
+            sent = call.upstream_requests if call else 0
+            where = f"; the audit log ({self.settings.audit_file}) has it as call {call.call_id}" if call else ""
+            raise ToolError(
+                f"{prefix}{tool} failed inside this server ({type(exc).__name__}) after {sent} upstream request(s)"
+                f"{where}. If a calendar change was being applied, check get_calendar and check_channel_results "
+                "before retrying. (error: internal_error)"
+            ) from None
 
     def answer_fields(self, services: Services) -> dict[str, Any]:
         """environment, quota_spent and quota_left_today for an Answer.
