@@ -50,3 +50,31 @@ async def test_a_routine_refresh_never_makes_a_question_wait_for_the_minute_quot
         assert second["matching"] == first["matching"]
         assert "failed" in second["freshness"] and "minute" in second["freshness"]
     assert len(upstream(sandbox, "GET", "/reservations")) == 2
+
+
+async def test_refresh_with_a_number_asks_hotelrunner_for_that_booking_even_when_it_is_old(
+    hotel: RunningSandbox, hotel_clock, hotel_settings: Settings
+) -> None:
+    """Syncs only list bookings made in the last 30 days; a lookup by number has no such window."""
+    from datetime import timedelta
+
+    hotel_clock.offset = -timedelta(days=45)
+    booking = hotel.control.create_booking(inv_code="SUITE", checkin=str((hotel_clock() + timedelta(days=60)).date()))
+    hotel_clock.offset = timedelta(0)
+    number = str(booking["hr_number"])
+    async with connect(hotel_settings) as mcp:
+        first = await mcp.ok("get_reservations", number=number)
+        assert [r["state"] for r in first["reservations"]] == ["confirmed"]
+        hotel.control.cancel_booking(number)
+        before = len(upstream(hotel))
+        fresh = await mcp.ok("get_reservations", number=number, refresh=True)
+    assert [r["state"] for r in fresh["reservations"]] == ["canceled"]
+    assert fresh["quota_spent"] == 1 == len(upstream(hotel)) - before
+    assert "looked up at HotelRunner" in fresh["freshness"]
+
+
+async def test_bad_filters_are_refused_before_the_first_sync(settings: Settings, sandbox: RunningSandbox) -> None:
+    async with connect(settings) as mcp:
+        message = await mcp.error("get_reservations", arriving_from="2026-12-10", arriving_to="2026-12-01")
+    assert "swap" in message
+    assert upstream(sandbox) == []

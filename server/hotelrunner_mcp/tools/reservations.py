@@ -152,31 +152,37 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
         (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
         changed reservations, at most max_sync_requests (the answer says when it stopped short).
-        refresh=true forces that sync. A number the mirror does not know costs
+        refresh=true forces that sync; with a number, refresh=true asks HotelRunner for that one booking
+        (1 request), the way to be sure about a booking made more than 30 days ago. A number the mirror does not know costs
         1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
         this server saw them.
         """
         async with runtime.call(ctx, "get_reservations", tool_arguments(locals())) as services:
-            report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
+            query = ReservationQuery(  # built first: bad filters are refused before any request
+                arriving=_range("arriving", arriving_from, arriving_to),
+                departing=_range("departing", departing_from, departing_to),
+                in_house_on=in_house_on,
+                overlapping=_range("stay", stay_from, stay_to),
+                created=_range("booked", booked_from, booked_to),
+                updated_since=updated_since,
+                guest=guest,
+                channel=channel,
+                state=state,
+                inv_code=room,
+                sort=sort,
+                descending=descending,
+            )
+            if number is not None and refresh:
+                # the exact record from HotelRunner: syncs only see bookings made in the last 30 days
+                report, freshness = None, f"{number} looked up at HotelRunner just now"
+                found = await lookup(services, number)
+            else:
+                report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
+                found = None if number is None else services.store.get(number) or await lookup(services, number)
             if number is not None:
-                found = services.store.get(number) or await lookup(services, number)
                 matches = [found] if found else []
                 total = len(matches)
             else:
-                query = ReservationQuery(
-                    arriving=_range("arriving", arriving_from, arriving_to),
-                    departing=_range("departing", departing_from, departing_to),
-                    in_house_on=in_house_on,
-                    overlapping=_range("stay", stay_from, stay_to),
-                    created=_range("booked", booked_from, booked_to),
-                    updated_since=updated_since,
-                    guest=guest,
-                    channel=channel,
-                    state=state,
-                    inv_code=room,
-                    sort=sort,
-                    descending=descending,
-                )
                 total = services.store.count(query)
                 matches = services.store.find(replace(query, limit=limit))
             records: list[ReservationSummary] | list[dict[str, Any]] = (
