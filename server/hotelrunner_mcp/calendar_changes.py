@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -34,6 +34,8 @@ FIELD_FLAG = {  # which Room flag allows the API to change each field
     "max_stay": "restrictions_update",
 }
 MAX_PRICE = Decimal(1_000_000)
+MAX_STAY_NIGHTS = 365
+MAX_AVAILABILITY_UNKNOWN_COUNT = 100  # a sanity bound when the room type's size is not configured
 MAX_CHANGES = 5000  # keeps one call's work bounded (8 rooms x 365 single-night changes is 2920)
 ALL_CHANNELS = "*"  # cell channel for a rate whose channel list is unknown: "every channel"
 Value = int | Decimal | bool
@@ -136,8 +138,10 @@ def validate_changes(
     today: date,
     max_days_ahead: int = 730,
     max_span_days: int = 366,
+    room_counts: Mapping[str, int] | None = None,
 ) -> list[ResolvedChange]:
-    """Check every change against the rooms and `today` (the property's local date).
+    """Check every change against the rooms, their sizes (`room_counts`, inv_code → rooms; availability
+    may not exceed it) and `today` (the property's local date).
 
     Raises `CalendarValidationError` (an `InvalidRequest`) listing every problem found.
     """
@@ -148,7 +152,7 @@ def validate_changes(
             [f"changes: {len(changes)} changes, at most {MAX_CHANGES} per call; use date ranges and weekdays, or split the call"]
         )
     problems: list[str] = []
-    checker = _Checker(rooms, today=today, max_days_ahead=max_days_ahead, max_span_days=max_span_days)
+    checker = _Checker(rooms, today=today, max_days_ahead=max_days_ahead, max_span_days=max_span_days, room_counts=room_counts)
     resolved: list[ResolvedChange] = []
     for index, change in enumerate(changes):
         found, change_problems = checker.check(index, change)
@@ -165,13 +169,32 @@ def validate_changes(
 class _Checker:
     """Validates one change at a time against the rooms; collects problems instead of stopping."""
 
-    def __init__(self, rooms: Sequence[RoomRate], *, today: date, max_days_ahead: int, max_span_days: int) -> None:
+    def __init__(
+        self, rooms: Sequence[RoomRate], *, today: date, max_days_ahead: int, max_span_days: int,
+        room_counts: Mapping[str, int] | None,
+    ) -> None:
+        self.room_counts = {code.upper(): count for code, count in (room_counts or {}).items()}
         self.rates_by_room: dict[str, list[RoomRate]] = {}
         for rate in rooms:
             self.rates_by_room.setdefault(rate.inv_code, []).append(rate)
         self.today = today
         self.last_day = today + timedelta(days=max_days_ahead)
         self.max_span_days = max_span_days
+
+    def _availability_problems(self, where: str, change: CalendarChange) -> list[str]:
+        rooms = change.availability
+        if rooms is None:
+            return []
+        if rooms < 0:
+            return [f"{where}.availability: must be 0 or more, got {rooms}; use 0 to sell none"]
+        size = self.room_counts.get(change.room.strip().upper())
+        if size is not None and rooms > size:
+            return [f"{where}.availability: {change.room} has {size} room(s) (HOTELRUNNER_ROOM_COUNTS), so {rooms} "
+                    "would oversell on every channel; give at most that number"]
+        if size is None and rooms > MAX_AVAILABILITY_UNKNOWN_COUNT:
+            return [f"{where}.availability: {rooms} rooms is not plausible (at most {MAX_AVAILABILITY_UNKNOWN_COUNT}); "
+                    "set HOTELRUNNER_ROOM_COUNTS so the server knows each room type's size"]
+        return []
 
     def check(self, index: int, change: CalendarChange) -> tuple[ResolvedChange | None, list[str]]:
         where = f"changes[{index}]"
@@ -193,8 +216,7 @@ class _Checker:
 
     # ---- values
 
-    @staticmethod
-    def _value_problems(where: str, change: CalendarChange) -> list[str]:
+    def _value_problems(self, where: str, change: CalendarChange) -> list[str]:
         problems: list[str] = []
         price = change.price
         if price is not None:
@@ -204,12 +226,11 @@ class _Checker:
                 problems.append(f"{where}.price: {price} is not a plausible nightly price (must be below {MAX_PRICE})")
             elif price != round(price, 2):
                 problems.append(f"{where}.price: at most 2 decimals, got {price}; round it, e.g. {round(price, 2)}")
-        if change.availability is not None and change.availability < 0:
-            problems.append(f"{where}.availability: must be 0 or more, got {change.availability}; use 0 to sell none")
+        problems.extend(self._availability_problems(where, change))
         for name in ("min_stay", "max_stay"):
             nights = getattr(change, name)
-            if nights is not None and nights < 1:
-                problems.append(f"{where}.{name}: must be at least 1 night, got {nights}")
+            if nights is not None and not 1 <= nights <= MAX_STAY_NIGHTS:
+                problems.append(f"{where}.{name}: must be 1 to {MAX_STAY_NIGHTS} nights, got {nights}")
         if change.min_stay is not None and change.max_stay is not None and change.min_stay > change.max_stay:
             problems.append(
                 f"{where}.min_stay: {change.min_stay} is above max_stay {change.max_stay}; "

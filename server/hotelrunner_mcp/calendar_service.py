@@ -93,7 +93,9 @@ class CalendarService:
 
     async def plan(self, changes: Sequence[CalendarChange]) -> tuple[list[ResolvedChange], CalendarPlan]:
         rooms = (await self._s.catalog.get()).rooms
-        resolved = validate_changes(changes, rooms, today=self._today or property_today())
+        resolved = validate_changes(
+            changes, rooms, today=self._today or property_today(), room_counts=self._s.settings.room_counts
+        )
         return resolved, compile_plan(resolved)
 
     async def run(self, changes: Sequence[CalendarChange], plan_id: str | None) -> CalendarOutcome:

@@ -31,6 +31,8 @@ CASES = {
     "price zero": (change(price="0"), ["price", "greater than 0"]),
     "price negative": (change(price="-20"), ["price", "greater than 0"]),
     "availability below zero": (change(price=None, availability=-1), ["availability", "0 or more"]),
+    "availability above the room type's size": (change(price=None, availability=4), ["DLXTRP has 3 room(s)", "oversell"]),
+    "an implausible minimum stay": (change(price=None, min_stay=10000), ["min_stay", "1 to 365 nights"]),
     "unknown room": (change(room="NOPE"), ["unknown room 'NOPE'", "DLXTRP"]),
     "room in the wrong case": (change(room="dlxtrp"), ["did you mean 'DLXTRP'"]),
     "non-refundable rate price": (change(rate_code="DLXTRP-NR"), ["DLXTRP-NR", "does not accept price", "DLXTRP-BAR"]),
