@@ -122,3 +122,22 @@ def test_concurrent_processes_never_interleave_or_lose_lines(tmp_path: Path) -> 
     for n in range(4):
         assert [r["seq"] for r in records if r["writer"] == str(n)] == list(range(300))
     assert TOKEN not in path.read_text()
+
+
+def test_a_numeric_hr_id_is_masked_where_it_stands_alone_and_lines_stay_json(tmp_path) -> None:
+    """Prices, transaction ids and reservation numbers that contain the hr_id's digits stay readable."""
+    from hotelrunner_mcp.audit import AuditLog, read_audit
+    from hotelrunner_mcp.redact import Redactor
+
+    class Url:
+        def __str__(self) -> str:
+            return "https://hr.example/rooms?token=SECRET-TOKEN-1&hr_id=4242"
+
+    log = AuditLog(tmp_path / "audit.jsonl", Redactor(["SECRET-TOKEN-1", "4242"]))
+    log.write("probe", transaction_id="424242", price=4242.5, note="property 4242 booked", url=Url(), count=4242)
+    [line] = read_audit(tmp_path / "audit.jsonl")
+    text = (tmp_path / "audit.jsonl").read_text()
+    assert "SECRET-TOKEN-1" not in text and "hr_id=4242" not in text
+    assert line["transaction_id"] == "424242" and line["price"] == 4242.5
+    assert line["note"] == "property *** booked"
+    assert "token=***" in line["url"]

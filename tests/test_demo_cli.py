@@ -51,3 +51,14 @@ def test_bad_setting_is_named(tmp_path: Path) -> None:
     done = _run("check", env={"HOTELRUNNER_QUOTA_PER_DAY": "lots", "HOTELRUNNER_DATA_DIR": str(tmp_path)})
     assert done.returncode == 2
     assert "HOTELRUNNER_QUOTA_PER_DAY" in done.stderr
+
+
+def test_a_base_url_that_would_leak_the_token_is_refused(tmp_path: Path) -> None:
+    for url, why in (
+        ("http://hotelrunner.example/api/v2/apps", "https"),
+        ("https://app.hotelrunner.com/api/v2/apps?token=abc", "query"),
+        ("https://app.hotelrunner.com:99999/api", "not a valid URL"),
+    ):
+        done = _run("check", env={"HOTELRUNNER_BASE_URL": url, "HOTELRUNNER_DATA_DIR": str(tmp_path)})
+        assert done.returncode == 2 and "HOTELRUNNER_BASE_URL" in done.stderr and why in done.stderr, done.stderr
+        assert "abc" not in done.stderr

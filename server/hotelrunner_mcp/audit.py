@@ -65,8 +65,13 @@ class AuditLog:
         if call is not None:
             record.update(tool=call.tool, call_id=call.call_id, client=call.client)
         record.update(fields)
-        line = json.dumps(self._redactor.value(record), ensure_ascii=False, default=str, separators=(",", ":"))
-        self._append((self._redactor.text(line) + "\n").encode("utf-8"))
+        line = json.dumps(
+            self._redactor.value(record),  # strings redacted here, other objects as they become text:
+            ensure_ascii=False,
+            default=lambda obj: self._redactor.text(str(obj)),
+            separators=(",", ":"),
+        )
+        self._append((line + "\n").encode("utf-8"))
 
     def ensure_writable(self) -> None:
         """Raise RecordingUnavailable now if a line could not be appended (checked before a read is sent)."""

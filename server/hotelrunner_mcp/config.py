@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import RecordingUnavailable
 
@@ -140,7 +141,7 @@ class Settings:
         return cls(
             token=reader.text("HOTELRUNNER_TOKEN"),
             hr_id=reader.text("HOTELRUNNER_HR_ID"),
-            base_url=(reader.text("HOTELRUNNER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            base_url=reader.base_url("HOTELRUNNER_BASE_URL"),
             data_dir=data_dir or default_data_dir(),
             audit_path=reader.path("HOTELRUNNER_AUDIT_LOG"),
             per_minute=reader.integer("HOTELRUNNER_QUOTA_PER_MINUTE", 5),
@@ -193,6 +194,22 @@ class _Reader:
         if parsed < minimum:
             raise ConfigError(f"{name}={value!r} must be at least {minimum:g}")
         return parsed
+
+    def base_url(self, name: str) -> str:
+        """An http(s) URL with a host and no query; plain http only to this machine (the sandbox)."""
+        value = (self.text(name) or DEFAULT_BASE_URL).rstrip("/")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ConfigError(f"{name} is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{name} must be an https:// URL such as {DEFAULT_BASE_URL}")
+        if parts.query or parts.username or parts.password:
+            raise ConfigError(f"{name} must not carry credentials or a query; use HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID")
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(f"{name} must use https:// (the token travels in the URL); plain http only for 127.0.0.1")
+        return value
 
     def counts(self, name: str) -> dict[str, int]:
         """`INV:3,INV2:1` (or `=`) into {"INV": 3, "INV2": 1}."""

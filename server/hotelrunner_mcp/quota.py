@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TypeVar
 
 import anyio
@@ -42,8 +43,10 @@ def quota_db_path(data_dir: Path) -> Path:
 
 
 def quota_key(hr_id: str | None, base_url: str) -> str:
-    """A stable, non-secret id for one property on one HotelRunner endpoint."""
-    return hashlib.sha256(f"{hr_id or ''}\n{base_url}".encode()).hexdigest()[:16]
+    """A stable, non-secret id for one property at one HotelRunner host: /api/v1 and /api/v2 spellings of
+    the same host share one quota, as HotelRunner counts it per app and property."""
+    host = (urlsplit(base_url).hostname or base_url).lower()
+    return hashlib.sha256(f"{hr_id or ''}\n{host}".encode()).hexdigest()[:16]
 
 
 def iso_utc(timestamp: float | None) -> str | None:

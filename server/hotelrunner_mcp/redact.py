@@ -15,14 +15,19 @@ class Redactor:
     """Masks known secret values and any `token=`/`hr_id=` query pair, whatever its value."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        # Longest first so a secret containing another is masked whole; ignore trivial values.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        # Longest first so a secret containing another is masked whole; ignore trivial values. A numeric
+        # secret (hr_id is a number) is masked only where it stands alone, so prices, transaction ids and
+        # reservation numbers that happen to contain its digits stay readable.
+        ordered = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        self._patterns = [
+            re.compile(rf"(?<!\d){re.escape(s)}(?!\d)" if s.isdigit() else re.escape(s)) for s in ordered
+        ]
 
     def text(self, value: str) -> str:
         """Return `value` with every secret and secret query pair masked."""
         value = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={MASK}", value)
-        for secret in self._secrets:
-            value = value.replace(secret, MASK)
+        for pattern in self._patterns:
+            value = pattern.sub(MASK, value)
         return value
 
     def params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:

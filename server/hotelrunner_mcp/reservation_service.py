@@ -19,7 +19,7 @@ async def freshen(
     routine = not force and sync.freshness.last_sync_at is not None
     try:
         with quota_patience(0 if routine else None):  # a routine refresh never makes a question wait
-            report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests))
+            report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests, wait=not routine))
     except HotelRunnerError as exc:
         if force or services.sync.freshness.last_sync_at is None:
             raise

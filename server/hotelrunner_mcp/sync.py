@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 import anyio
 
+from .errors import HotelRunnerError
 from .models import ReservationPage
 from .store import ReservationStore, SyncState, UpsertCounts
 
@@ -53,6 +54,12 @@ class ReservationSource(Protocol):
         page: int | None = None,
         undelivered: bool | None = None,
     ) -> ReservationPage: ...
+
+
+class SyncBusy(HotelRunnerError):
+    """A routine sync found another process syncing and did not wait for it."""
+
+    code = "sync_busy"
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ class ReservationSync:
             last_push_at=self._store.last_seen("push"),
         )
 
-    async def ensure_fresh(self, max_pages: int | None = None) -> SyncReport | None:
+    async def ensure_fresh(self, max_pages: int | None = None, *, wait: bool = True) -> SyncReport | None:
         """Sync only if the mirror is older than max_age_seconds (or was never synced).
 
         Within retry_after_seconds of a failed sync, raises that failure again without a request, so a
@@ -190,14 +197,14 @@ class ReservationSync:
         failure = self._failure
         if self._inflight is None and failure is not None and self._clock() - failure[0] < self._retry_after:
             raise failure[1]
-        return await self._shared_sync(force=False, max_pages=max_pages)
+        return await self._shared_sync(force=False, max_pages=max_pages, wait=wait)
 
     async def sync(self, max_pages: int | None = None) -> SyncReport:
         """Pull what changed since the last sync. Concurrent callers share one sync and one report.
 
         With `max_pages`, stop after that many pages: what was fetched is stored, but the sync counts as
         incomplete (`complete=False`) and the cursor stays, so the next sync covers the rest."""
-        return await self._shared_sync(force=True, max_pages=max_pages)
+        return await self._shared_sync(force=True, max_pages=max_pages, wait=True)
 
     # ------------------------------------------------------------------ internals
 
@@ -206,7 +213,7 @@ class ReservationSync:
             return None
         return max((self._clock() - state.last_sync_at).total_seconds(), 0.0)
 
-    async def _shared_sync(self, *, force: bool, max_pages: int | None) -> SyncReport:
+    async def _shared_sync(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
         while (inflight := self._inflight) is not None:
             await inflight.done.wait()
             if inflight.report is not None:
@@ -216,24 +223,26 @@ class ReservationSync:
             # the sync we waited for was cancelled: run our own
         inflight = self._inflight = _Inflight()
         try:
-            inflight.report = await self._sync_once_across_processes(force=force, max_pages=max_pages)
+            inflight.report = await self._sync_once_across_processes(force=force, max_pages=max_pages, wait=wait)
             self._failure = None
             return inflight.report
         except BaseException as exc:
             inflight.error = exc
-            if isinstance(exc, Exception):
+            if isinstance(exc, Exception) and not isinstance(exc, SyncBusy):
                 self._failure = (self._clock(), exc)
             raise
         finally:
             self._inflight = None
             inflight.done.set()
 
-    async def _sync_once_across_processes(self, *, force: bool, max_pages: int | None) -> SyncReport:
+    async def _sync_once_across_processes(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
         """Hold the lease while syncing. Reuse instead the sync another process finished while we
         waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
         before = self._store.sync_state().last_sync_at
         waited = False
         while not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):
+            if not wait:
+                raise SyncBusy("another server process is syncing the reservation mirror right now")
             waited = True
             await anyio.sleep(self._lease_poll)
         try:

@@ -78,3 +78,19 @@ async def test_bad_filters_are_refused_before_the_first_sync(settings: Settings,
         message = await mcp.error("get_reservations", arriving_from="2026-12-10", arriving_to="2026-12-01")
     assert "swap" in message
     assert upstream(sandbox) == []
+
+
+async def test_a_routine_refresh_does_not_wait_for_another_process_sync(settings: Settings, sandbox: RunningSandbox) -> None:
+    from hotelrunner_mcp.sqlite_db import mirror_db_path
+    from hotelrunner_mcp.store import ReservationStore
+    from hotelrunner_mcp.sync import LEASE_NAME
+
+    settings = settings.with_overrides(mirror_max_age_seconds=0.0)
+    async with connect(settings) as mcp:
+        first = await mcp.ok("get_reservations", limit=1)
+        with ReservationStore(mirror_db_path(settings.data_dir)) as other_process:
+            assert other_process.acquire_lease(LEASE_NAME, "another-server", 120.0)
+            with anyio.fail_after(20):  # waiting for that lease would take two minutes
+                second = await mcp.ok("get_reservations", limit=1)
+    assert second["matching"] == first["matching"] and second["quota_spent"] == 0
+    assert "another server process is syncing" in second["freshness"]
