@@ -18,7 +18,6 @@ The day is compressed into seconds; spread over ten hours, each question moment 
 from __future__ import annotations
 
 import math
-import os
 import socket
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from hotelrunner_mcp.sandbox_link import sandbox_room_counts
+from hotelrunner_mcp.sandbox_link import server_env
 
 DAILY_QUOTA = 250
 NAIVE_PAGE_SIZE = 10  # HotelRunner's default per_page
@@ -85,19 +84,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def server_env(sandbox: RunningSandbox, data_dir: Path) -> dict[str, str]:
-    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "SYSTEMROOT") if name in os.environ}
-    env.update(
-        HOTELRUNNER_BASE_URL=sandbox.base_url,
-        HOTELRUNNER_TOKEN=sandbox.token,
-        HOTELRUNNER_HR_ID=sandbox.hr_id,
-        HOTELRUNNER_SANDBOX="true",
-        HOTELRUNNER_DATA_DIR=str(data_dir),
-        HOTELRUNNER_ROOM_COUNTS=",".join(f"{code}:{rooms}" for code, rooms in sandbox_room_counts().items()),
-    )
-    return env
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
+from loopback import serving
 
 from hotelrunner_mcp.audit import AuditLog, read_audit
 from hotelrunner_mcp.config import Settings
@@ -26,29 +25,6 @@ from hotelrunner_mcp.webhook import DEFAULT_PATH, create_webhook_app
 
 TOKEN = "tok-SECRET-7f3a9c"
 HR_ID = "hr-424242"
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run `app` with uvicorn on a free 127.0.0.1 port in a thread; stop it on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:  # readiness wait, not an assertion
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 class Receiver:

@@ -7,7 +7,6 @@ previewed and applied in one call, what the ledger remembers, then the quota and
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -21,7 +20,7 @@ from mcp.client.stdio import stdio_client
 from .audit import read_audit
 from .calendar_changes import property_today
 from .sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from .sandbox_link import sandbox_room_counts
+from .sandbox_link import server_env
 
 SEASON_ROOMS = ("DLXDBL", "DBLSUP", "SUITE")
 SEASON_PRICES = {"DLXDBL": 165, "DBLSUP": 155, "SUITE": 185}  # first month; +5 € each following month
@@ -48,20 +47,6 @@ class DemoSession:
             raise RuntimeError(f"{tool} failed: {text}")
         assert result.structured_content is not None
         return result.structured_content
-
-
-def server_env(sandbox: RunningSandbox, data_dir: Path) -> dict[str, str]:
-    """What a user would put in Claude Desktop's `env` to point the server at this sandbox."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")}
-    return {
-        **keep,
-        "HOTELRUNNER_BASE_URL": sandbox.base_url,
-        "HOTELRUNNER_TOKEN": sandbox.token,
-        "HOTELRUNNER_HR_ID": sandbox.hr_id,
-        "HOTELRUNNER_SANDBOX": "true",
-        "HOTELRUNNER_DATA_DIR": str(data_dir),
-        "HOTELRUNNER_ROOM_COUNTS": ",".join(f"{k}:{v}" for k, v in sandbox_room_counts().items()),
-    }
 
 
 def season_changes(today: date) -> list[dict[str, Any]]:

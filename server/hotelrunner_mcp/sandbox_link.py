@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from .config import Settings
 from .sandbox import RunningSandbox, SandboxConfig, run_sandbox
@@ -13,6 +15,22 @@ from .sandbox.catalog import ROOM_TYPES
 def sandbox_room_counts() -> dict[str, int]:
     """Physical rooms per room type of the sandbox's Villa Thaifa (12 rooms in 8 types)."""
     return {room.inv_code: room.rooms for room in ROOM_TYPES}
+
+
+def server_env(sandbox: RunningSandbox, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment a user would give `hotelrunner-mcp serve` (or `webhook`) to use this sandbox:
+    what Claude Desktop's `env` would hold, plus PATH and HOME (stdio clients pass little else)."""
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR") if name in os.environ}
+    env.update(
+        HOTELRUNNER_BASE_URL=sandbox.base_url,
+        HOTELRUNNER_TOKEN=sandbox.token,
+        HOTELRUNNER_HR_ID=sandbox.hr_id,
+        HOTELRUNNER_SANDBOX="true",
+        HOTELRUNNER_DATA_DIR=str(data_dir),
+        HOTELRUNNER_ROOM_COUNTS=",".join(f"{code}:{rooms}" for code, rooms in sandbox_room_counts().items()),
+    )
+    env.update(settings)
+    return env
 
 
 def settings_for(sandbox: RunningSandbox, base: Settings) -> Settings:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
+from loopback import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -40,19 +38,8 @@ class Callback:
 
 @contextmanager
 def serve(callback: Callback) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", callback.endpoint, methods=["POST"])]), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
+    with serving(Starlette(routes=[Route("/hook", callback.endpoint, methods=["POST"])])) as root:
+        yield f"{root}/hook"
 
 
 def test_push_delivers_reservation_with_reason_and_credentials(sandbox: RunningSandbox) -> None:

@@ -3,20 +3,26 @@ the sandbox over loopback HTTP. `settings` has a private data folder per test.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from loopback import serving
 from mcp import Client
 from mcp.types import Implementation
 
 from hotelrunner_mcp.app import build_server
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.sandbox import LoggedRequest, RunningSandbox
+from hotelrunner_mcp.sandbox import LoggedRequest, RunningSandbox, SandboxConfig, run_sandbox
 from hotelrunner_mcp.sandbox_link import settings_for
+from hotelrunner_mcp.webhook import DEFAULT_PATH as WEBHOOK_PATH
+from hotelrunner_mcp.webhook import create_webhook_app
+from hotelrunner_mcp.webhook import open_services as open_webhook_services
 
 
 @pytest.fixture
@@ -70,7 +76,6 @@ async def connect(settings: Settings) -> AsyncIterator[Session]:
         yield Session(client)
 
 
-
 # --------------------------------------------------------------------------- upstream request counting
 
 
@@ -90,40 +95,6 @@ def roomy_settings(settings: Settings) -> Settings:
 
 
 # --------------------------------------------------------------------------- the push receiver (issue 4)
-
-import socket  # noqa: E402  (appended section: imports kept with the fixtures that use them)
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-
-import httpx2  # noqa: E402
-import uvicorn  # noqa: E402
-
-from hotelrunner_mcp.webhook import DEFAULT_PATH as WEBHOOK_PATH  # noqa: E402
-from hotelrunner_mcp.webhook import create_webhook_app  # noqa: E402
-from hotelrunner_mcp.webhook import open_services as open_webhook_services  # noqa: E402
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run an ASGI `app` with uvicorn on a free 127.0.0.1 port in a thread; stop it on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:  # readiness wait, not an assertion
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @dataclass
@@ -155,9 +126,6 @@ def webhook(roomy_settings: Settings) -> Iterator[Webhook]:
 
 # --------------------------------------------------------------------------- a sandbox whose clock tests move
 
-from datetime import UTC, date, datetime, timedelta  # noqa: E402
-
-from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox  # noqa: E402
 
 SEED_AGE = timedelta(days=3)
 

@@ -3,7 +3,6 @@ that no secret leaks and that errors are ones an agent can read."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -15,24 +14,14 @@ from mcp.client.stdio import stdio_client
 from mcp.types import Implementation
 
 from hotelrunner_mcp.sandbox import RunningSandbox
+from hotelrunner_mcp.sandbox_link import server_env
 
 from .conftest import Session
 
 
 def stdio_env(sandbox: RunningSandbox, data_dir: Path, **settings: str) -> dict[str, str]:
-    """Environment for `python -m hotelrunner_mcp serve` aimed at the sandbox. Passed whole (the stdio
-    client's default environment drops almost everything), so PATH and HOME are included."""
-    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "SYSTEMROOT") if name in os.environ}
-    env.update(
-        HOTELRUNNER_BASE_URL=sandbox.base_url,
-        HOTELRUNNER_TOKEN=sandbox.token,
-        HOTELRUNNER_HR_ID=sandbox.hr_id,
-        HOTELRUNNER_SANDBOX="true",
-        HOTELRUNNER_DATA_DIR=str(data_dir),
-        HOTELRUNNER_TIMEOUT_SECONDS="2",
-    )
-    env.update(settings)
-    return env
+    """Environment for `python -m hotelrunner_mcp serve` aimed at the sandbox, with a short timeout."""
+    return server_env(sandbox, data_dir, **{"HOTELRUNNER_TIMEOUT_SECONDS": "2", **settings})
 
 
 @asynccontextmanager
