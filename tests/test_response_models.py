@@ -63,3 +63,10 @@ def test_update_results_and_infos() -> None:
         {"allocation_group": "DLXTRP", "channel_code": "bookingcom", "state": "failed", "error_message": "too low"}]})
     assert transaction.counts.failed == 1 and transaction.details[0].inv_code == "DLXTRP"
     assert ConnectedChannel.model_validate({"code": "expedia", "succeeded": 3}).succeeded == 3
+
+
+def test_non_refundable_is_read_from_a_code_part_not_any_letters() -> None:
+    from hotelrunner_mcp.models import is_non_refundable
+
+    assert is_non_refundable("DLXTRP-NR") and is_non_refundable("dlx_nr") and is_non_refundable("NR")
+    assert not is_non_refundable("DINNER") and not is_non_refundable("BAR") and not is_non_refundable(None)

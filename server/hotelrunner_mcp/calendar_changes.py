@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InvalidRequest
+from .models import is_non_refundable
 
 PROPERTY_TIMEZONE = "Africa/Casablanca"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -361,7 +362,7 @@ def _any_update(rate: RoomRate) -> bool:
 
 
 def _is_nr(rate: RoomRate) -> bool:
-    return "NR" in (rate.rate_code or "").upper()
+    return is_non_refundable(rate.rate_code)
 
 
 def _looks_derived(rate: RoomRate) -> bool:

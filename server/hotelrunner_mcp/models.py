@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -172,8 +173,16 @@ class Room(_Answer):
 
     @property
     def non_refundable(self) -> bool:
-        """HotelRunner's convention: `NR` in a rate code marks a non-refundable rate."""
-        return "NR" in (self.rate_code or "").upper()
+        return is_non_refundable(self.rate_code)
+
+
+NON_REFUNDABLE_MARKS = frozenset({"NR", "NRF", "NONREF", "NONREFUNDABLE"})
+
+
+def is_non_refundable(rate_code: str | None) -> bool:
+    """HotelRunner's convention: an `NR` part in a rate code (DLX-NR, DLX_NR) marks a non-refundable rate;
+    a code that merely contains the letters (DINNER) does not."""
+    return any(part in NON_REFUNDABLE_MARKS for part in re.split(r"[^A-Z0-9]+", (rate_code or "").upper()))
 
 
 class Address(_Answer):

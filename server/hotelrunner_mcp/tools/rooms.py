@@ -38,12 +38,11 @@ class RoomsAnswer(Answer):
 
 def rate_info(room: Room) -> RateInfo:
     flags = {"price": room.price_update, "availability": room.availability_update, "restrictions": room.restrictions_update}
-    code = (room.rate_code or "").upper()
     return RateInfo(
         rate_code=room.rate_code,
         name=room.name,
         is_master=bool(room.is_master),
-        non_refundable="NR" in code.replace("-", "_").split("_") or code.endswith("NR"),
+        non_refundable=room.non_refundable,
         currency=room.sales_currency,
         channels=list(room.channel_codes),
         can_update=[name for name, allowed in flags.items() if allowed is not False],
