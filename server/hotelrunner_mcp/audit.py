@@ -73,6 +73,14 @@ class AuditLog:
         )
         self._append((line + "\n").encode("utf-8"))
 
+    def write_quietly(self, event: str, **fields: Any) -> None:
+        """`write`, for lines about what already happened: if the file fails, warn on stderr instead of
+        raising, so a logging fault cannot hide an outcome (the request left, the push was answered)."""
+        try:
+            self.write(event, **fields)
+        except RecordingUnavailable as exc:
+            logger.warning("audit line %r lost: %s", event, exc)
+
     def ensure_writable(self) -> None:
         """Raise RecordingUnavailable now if a line could not be appended (checked before a read is sent)."""
         self._append(b"")
@@ -97,13 +105,10 @@ class AuditLog:
         finally:
             _current_call.reset(token)
             duration_ms = round((time.monotonic() - started) * 1000, 1)
-            try:
-                self.write(
-                    "tool_call", phase="end", tool=tool, call_id=call.call_id, client=client,
-                    duration_ms=duration_ms, upstream_requests=call.upstream_requests, **outcome, **call.result,
-                )
-            except RecordingUnavailable as exc:
-                logger.warning("%s", exc)
+            self.write_quietly(
+                "tool_call", phase="end", tool=tool, call_id=call.call_id, client=client,
+                duration_ms=duration_ms, upstream_requests=call.upstream_requests, **outcome, **call.result,
+            )
 
     def _append(self, data: bytes) -> None:
         try:

@@ -8,7 +8,6 @@ that is the client's job. It only tells the limiter about a 429.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +23,6 @@ from .errors import HotelRunnerError
 from .quota import QuotaLimiter, QuotaTicket
 from .redact import Redactor
 
-logger = logging.getLogger(__name__)
 OnWait = Callable[[float], Awaitable[None]]
 
 _wait_notifier: ContextVar[OnWait | None] = ContextVar("hotelrunner_quota_wait_notifier", default=None)
@@ -92,7 +90,7 @@ class Gate:
         try:
             ticket = await self.limiter.acquire(call.label, _wait_notifier.get(), _patience.get())
         except HotelRunnerError as exc:
-            self._record_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
+            self.audit.write_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
             raise
         if (tool_call := current_call()) is not None:
             tool_call.upstream_requests += 1
@@ -100,7 +98,7 @@ class Gate:
         try:
             response = await attempt()
         except BaseException as exc:
-            self._record_quietly(
+            self.audit.write_quietly(
                 "upstream", **described, sent=True, duration_ms=_ms_since(started), quota_left=ticket.left_today,
                 error_code=getattr(exc, "code", type(exc).__name__), error=self._redactor.text(str(exc))[:500],
             )
@@ -117,7 +115,7 @@ class Gate:
             self.limiter.note_rate_limited(_retry_after(response))
         elif response.is_success:
             self.last_success_at = datetime.now(timezone.utc)
-        self._record_quietly(
+        self.audit.write_quietly(
             "upstream", **described, sent=True, status=response.status_code, duration_ms=duration_ms,
             transaction_id=_transaction_id(response), quota_left=ticket.left_today,
         )
@@ -129,13 +127,6 @@ class Gate:
         if call.json is not None:
             described["body"] = self._redactor.value(call.json)
         return described
-
-    def _record_quietly(self, event: str, **fields: Any) -> None:
-        """Outcome lines: the request already left, so a failing log must not hide what happened upstream."""
-        try:
-            self.audit.write(event, **fields)
-        except HotelRunnerError:
-            logger.warning("audit outcome line lost for %s %s", fields.get("method"), fields.get("path"))
 
 
 def _ms_since(started: float) -> float:

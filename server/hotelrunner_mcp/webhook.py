@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from hotelrunner_mcp.audit import AuditLog
 from hotelrunner_mcp.config import Settings, prepare_data_dir
-from hotelrunner_mcp.errors import NotConfigured, RecordingUnavailable
+from hotelrunner_mcp.errors import NotConfigured
 from hotelrunner_mcp.models import Reservation
 from hotelrunner_mcp.redact import Redactor
 from hotelrunner_mcp.sqlite_db import mirror_db_path
@@ -185,8 +185,7 @@ def webhook_routes(
             log.error("push could not be stored: %s", exc)
             unavailable = PushRefused(503, "storage_unavailable", "the push could not be stored; send it again later")
             return _refuse(audit, unavailable, client, cause=type(exc).__name__)
-        _audit(
-            audit,
+        audit.write_quietly(
             "webhook.push",
             status=200,
             client=client,
@@ -213,18 +212,10 @@ def _store_all(store: ReservationStore, reservations: Sequence[Reservation]) -> 
 
 def _refuse(audit: AuditLog, refused: PushRefused, client: str | None, **extra: Any) -> JSONResponse:
     """Audit and log a refused push, then answer it."""
-    _audit(audit, "webhook.refused", status=refused.status, error=refused.code, message=refused.message,
+    audit.write_quietly("webhook.refused", status=refused.status, error=refused.code, message=refused.message,
            client=client, **extra)
     log.warning("push refused (%d %s) from %s: %s", refused.status, refused.code, client, refused.message)
     return refused.response()
-
-
-def _audit(audit: AuditLog, event: str, **fields: Any) -> None:
-    """Write an audit line; if the file cannot be written, say so on stderr (the answer is already decided)."""
-    try:
-        audit.write(event, **fields)
-    except RecordingUnavailable as exc:
-        log.error("%s", exc)
 
 
 async def _health(request: Request) -> JSONResponse:
