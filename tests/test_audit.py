@@ -53,13 +53,13 @@ def test_tool_call_frames_upstream_lines_with_its_context(tmp_path: Path) -> Non
     with log.tool_call("list_rooms", "claude-code", {"refresh": True}) as call:
         assert current_call() is call
         log.write("upstream", method="GET", path="/rooms")
-        call.result["rooms"] = 8
+        call.upstream_requests += 1  # what the gate does for each request it counts
     assert current_call() is None
     start, upstream, end = read_audit(tmp_path / "a.jsonl")
     assert (start["phase"], start["arguments"]) == ("start", {"refresh": True})
     assert upstream["tool"] == "list_rooms" and upstream["call_id"] == start["call_id"] == end["call_id"]
     assert upstream["client"] == "claude-code"
-    assert (end["phase"], end["status"], end["rooms"]) == ("end", "ok", 8)
+    assert (end["phase"], end["status"], end["upstream_requests"]) == ("end", "ok", 1)
     assert end["duration_ms"] >= 0
 
 

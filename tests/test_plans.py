@@ -71,6 +71,7 @@ def test_a_plan_still_applies_just_before_it_expires(store: PlanStore, clock: Cl
     plan = store.issue(PREVIEWED)
     clock.now += TTL - 1
     store.redeem(plan.plan_id, PREVIEWED)
+    assert store.get(plan.plan_id).used_at == clock.now
 
 
 def test_other_changes_cannot_use_the_plan_and_do_not_spend_it(store: PlanStore) -> None:

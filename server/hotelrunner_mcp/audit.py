@@ -36,7 +36,6 @@ class ToolCallContext:
     client: str | None
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     upstream_requests: int = 0  # counted by the gate: what this call spent of the quota
-    result: dict[str, Any] = field(default_factory=dict)  # extra fields for the closing line
 
 
 _current_call: ContextVar[ToolCallContext | None] = ContextVar("hotelrunner_audit_call", default=None)
@@ -107,7 +106,7 @@ class AuditLog:
             duration_ms = round((time.monotonic() - started) * 1000, 1)
             self.write_quietly(
                 "tool_call", phase="end", tool=tool, call_id=call.call_id, client=client,
-                duration_ms=duration_ms, upstream_requests=call.upstream_requests, **outcome, **call.result,
+                duration_ms=duration_ms, upstream_requests=call.upstream_requests, **outcome,
             )
 
     def _append(self, data: bytes) -> None:
