@@ -56,6 +56,9 @@ class ChangePreview(BaseModel):
     index: int
     description: str
     previous: list[PreviousValues]
+    warnings: list[str] = Field(
+        default_factory=list, description="Things to double-check with the user before applying (e.g. a price jump)"
+    )
 
 
 class RequestOutcome(BaseModel):
@@ -152,18 +155,22 @@ class CalendarService:
         for rc, description in zip(resolved, plan.descriptions, strict=True):
             by_field: dict[str, Counter[str]] = {}
             unknown: Counter[str] = Counter()
+            old_prices: set[Decimal] = set()
             for key in keys[rc.index]:
                 field = key[3]
                 found = known.get(key)
                 if found is None:
                     unknown[field] += 1
-                else:
-                    by_field.setdefault(field, Counter())[_previous_label(found)] += 1
+                    continue
+                by_field.setdefault(field, Counter())[_previous_label(found)] += 1
+                if field == "price" and isinstance(found.value, Decimal):
+                    old_prices.add(found.value)
             fields = dict.fromkeys([*rc.values])
             previous = [
                 PreviousValues(field=f, values=dict(by_field.get(f, {})), unknown_dates=unknown[f]) for f in fields
             ]
-            previews.append(ChangePreview(index=rc.index, description=description, previous=previous))
+            warnings = price_jump_warnings(rc.values.get("price"), old_prices)
+            previews.append(ChangePreview(index=rc.index, description=description, previous=previous, warnings=warnings))
         return previews
 
     def _check_quota(self, plan: CalendarPlan) -> None:
@@ -330,6 +337,25 @@ def _ledger_keys(rc: ResolvedChange) -> Iterator[LedgerKey]:
     for day in rc.dates:
         for field in rc.values:
             yield (rc.inv_code, ledger_rate(field, rc.rate_code), day, field, channels)
+
+
+PRICE_JUMP = Decimal("0.4")  # a new price 40 % away from the one we set before is worth a second look
+
+
+def price_jump_warnings(new: object, old_prices: set[Decimal]) -> list[str]:
+    """A warning when a new price is far from a price this server set before on the same dates: the
+    cheapest way to catch a typo (18 for 180) before Booking.com sells at it."""
+    if not isinstance(new, Decimal) or not old_prices:
+        return []
+    far = sorted(old for old in old_prices if old > 0 and abs(new - old) / old > PRICE_JUMP)
+    if not far:
+        return []
+    change = (new - far[0]) / far[0]
+    direction = "below" if change < 0 else "above"
+    return [
+        f"price {new:.2f} is {abs(change):.0%} {direction} the {far[0]:.2f} set before on some of these dates; "
+        "confirm it is not a typo before applying"
+    ]
 
 
 def _requests_sent() -> int:

@@ -88,3 +88,16 @@ async def test_check_channel_results_records_an_expedia_refusal_that_get_calenda
 
     expedia = sandbox.control.calendar("DBLSUP", SEASON_START, "DBLSUP-BAR")["channels"]["expedia"]
     assert expedia["price"] != Decimal("139")  # HotelRunner's own view agrees: Expedia kept its price
+
+
+async def test_a_price_far_from_the_last_one_set_is_flagged_in_the_preview(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    async with connect(roomy_settings) as mcp:
+        await preview_and_apply(mcp, season("180", room="SUITE", end=SEASON_START + timedelta(days=3)))
+        typo = await mcp.ok("update_calendar", changes=season("18", room="SUITE", end=SEASON_START + timedelta(days=3)))
+        nudge = await mcp.ok("update_calendar", changes=season("190", room="SUITE", end=SEASON_START + timedelta(days=3)))
+    assert typo["changes"][0]["warnings"] == [
+        "price 18.00 is 90% below the 180.00 set before on some of these dates; confirm it is not a typo before applying"
+    ]
+    assert nudge["changes"][0]["warnings"] == []
