@@ -11,7 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 
-from . import __version__, resources
+from . import __version__, prompts, resources
 from .config import Settings
 from .tools import calendar, occupancy, reservations, rooms
 from .tools.runtime import ToolRuntime
@@ -61,6 +61,7 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
     if not settings.read_only:
         calendar.register_writes(server, runtime)
     resources.register(server, runtime)
+    prompts.register(server)
     return server
 
 
