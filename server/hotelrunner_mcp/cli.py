@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from .config import ConfigError, Settings
 
@@ -69,7 +71,10 @@ def _serve(settings: Settings, *, sandbox: bool) -> int:
         return 0
     from .sandbox_link import embedded_sandbox
 
-    with embedded_sandbox(settings) as (running, sandbox_settings):
+    # The embedded sandbox starts afresh each time, so its mirror, ledger and quota do too.
+    with tempfile.TemporaryDirectory(prefix="hotelrunner-sandbox-") as scratch, embedded_sandbox(
+        settings.with_overrides(data_dir=Path(scratch))
+    ) as (running, sandbox_settings):
         logging.getLogger(__name__).info("using the embedded sandbox at %s (test data, not HotelRunner)", running.root_url)
         build_server(sandbox_settings).run("stdio")
     return 0
