@@ -12,11 +12,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidRequest
+from .quota import iso_utc
 from .sqlite_db import connect, immediate
 
 PLANS_DB_NAME = "plans.db"
@@ -38,10 +38,6 @@ def plans_db_path(data_dir: Path) -> Path:
     return data_dir / PLANS_DB_NAME
 
 
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class IssuedPlan:
     plan_id: str
@@ -49,7 +45,7 @@ class IssuedPlan:
 
     @property
     def expires_at_iso(self) -> str:
-        return _iso(self.expires_at)
+        return iso_utc(self.expires_at)
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,7 @@ class PlanStore:
             )
         if plan.used_at is not None:
             return (
-                f"plan {plan_id} was already applied at {_iso(plan.used_at)}; a plan id works once. "
+                f"plan {plan_id} was already applied at {iso_utc(plan.used_at)}; a plan id works once. "
                 "To change the calendar again, preview the new changes and apply with their plan id"
             )
         if plan.fingerprint != fingerprint:
@@ -147,6 +143,6 @@ class PlanStore:
                 "Preview these changes to get their own plan id, or send exactly the previewed changes"
             )
         return (
-            f"plan {plan_id} expired at {_iso(plan.expires_at)}; nothing was applied. "
+            f"plan {plan_id} expired at {iso_utc(plan.expires_at)}; nothing was applied. "
             "Preview the changes again to get a fresh plan id"
         )

@@ -30,6 +30,11 @@ MAX_OCCUPANCY_NIGHTS = 366
 _CENT = Decimal("0.01")
 
 
+def to_cents(amount: Decimal) -> Decimal:
+    """Money rounded the way invoices round it (half up), to the cent."""
+    return amount.quantize(_CENT, ROUND_HALF_UP)
+
+
 # Letters that carry no separable accent in Unicode, spelled as guests type them on a plain keyboard.
 _PLAIN_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"})
 
@@ -284,6 +289,6 @@ def _cell(night: date, inv_code: str, sold: list[RoomNight], rooms_total: int | 
     currency = next(iter(currencies)) if len(currencies) == 1 else None
     revenue: Decimal | None = None
     if len(currencies) <= 1:
-        revenue = sum((r.revenue or Decimal(0) for r in sold), Decimal(0)).quantize(_CENT, ROUND_HALF_UP)
-    adr = (revenue / len(sold)).quantize(_CENT, ROUND_HALF_UP) if revenue is not None and sold else None
+        revenue = to_cents(sum((r.revenue or Decimal(0) for r in sold), Decimal(0)))
+    adr = to_cents(revenue / len(sold)) if revenue is not None and sold else None
     return NightOccupancy(night, inv_code, len(sold), rooms_total, revenue, adr, currency)

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 import anyio
 
+from .client import MAX_PER_PAGE
 from .errors import HotelRunnerError
 from .models import ReservationPage
 from .store import ReservationStore, SyncState, UpsertCounts
@@ -35,7 +36,6 @@ from .store import ReservationStore, SyncState, UpsertCounts
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "reservation_sync"
-MAX_PAGE_SIZE = 50  # the largest per_page integrators report HotelRunner accepting
 
 
 def utc_now() -> datetime:
@@ -148,7 +148,7 @@ class ReservationSync:
         store: ReservationStore,
         *,
         max_age_seconds: float,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int = MAX_PER_PAGE,
         backfill_days: int = 30,
         overlap_seconds: float = 900.0,
         lease_ttl_seconds: float = 150.0,
@@ -156,8 +156,8 @@ class ReservationSync:
         retry_after_seconds: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        if not 1 <= page_size <= MAX_PER_PAGE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PER_PAGE}")
         self._client = client
         self._store = store
         self.max_age_seconds = max_age_seconds

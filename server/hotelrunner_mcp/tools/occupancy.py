@@ -11,11 +11,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidRequest
-from ..reservation_queries import NightOccupancy, validate_occupancy_range
+from ..reservation_queries import NightOccupancy, to_cents, validate_occupancy_range
 from ..reservation_service import freshen
 from .runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
-_CENT = Decimal("0.01")
 
 
 class NightRow(BaseModel):
@@ -61,8 +60,8 @@ def _totals(cells: list[NightOccupancy]) -> Totals:
         room_nights_sold=sold,
         room_nights_available=available,
         occupancy_pct=_pct(sold, available),
-        revenue=revenue.quantize(_CENT) if revenue is not None else None,
-        adr=(revenue / sold).quantize(_CENT) if revenue is not None and sold else None,
+        revenue=to_cents(revenue) if revenue is not None else None,
+        adr=to_cents(revenue / sold) if revenue is not None and sold else None,
         currency=next(iter(currencies)) if len(currencies) == 1 else None,
     )
 
