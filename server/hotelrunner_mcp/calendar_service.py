@@ -95,6 +95,7 @@ class CalendarService:
         self._today = today
 
     async def plan(self, changes: Sequence[CalendarChange]) -> tuple[list[ResolvedChange], CalendarPlan]:
+        """Validate the changes against the (remembered) room list and compile them; sends nothing else."""
         rooms = (await self._s.catalog.get()).rooms
         resolved = validate_changes(
             changes, rooms, today=self._today or property_today(), room_counts=self._s.settings.room_counts

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command (serve on stdio when none is given); the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "sandbox":  # its own parser and --help
         from .sandbox import main as sandbox_main

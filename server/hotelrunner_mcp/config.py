@@ -136,6 +136,7 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str], sources: tuple[str, ...] = ()) -> Settings:
+        """Settings from HOTELRUNNER_* strings; ConfigError names any variable with an unusable value."""
         reader = _Reader(values)
         data_dir = reader.path("HOTELRUNNER_DATA_DIR")
         return cls(

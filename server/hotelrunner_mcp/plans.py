@@ -88,6 +88,7 @@ class PlanStore:
         return plan
 
     def get(self, plan_id: str) -> StoredPlan | None:
+        """The stored plan, used or not, or None."""
         with self._lock:
             row = self._conn.execute("SELECT * FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
         if row is None:

@@ -38,6 +38,7 @@ Work safely, this reaches Booking.com, Expedia and our website:
 
 
 def register(server: MCPServer) -> None:
+    """Add the morning_briefing and change_prices prompts."""
     @server.prompt(title="Morning briefing", description="Overnight changes, bookings to confirm, today's arrivals and departures, this week's occupancy — for 0 to 2 requests.")
     def morning_briefing() -> str:
         return morning_briefing_text()

@@ -232,6 +232,7 @@ def nights_between(start: date, end: date) -> list[date]:
 
 
 def validate_occupancy_range(start: date, end: date) -> None:
+    """InvalidRequest unless start..end is a forward range of at most MAX_OCCUPANCY_NIGHTS nights."""
     if end < start:
         raise InvalidRequest(f"occupancy range ends ({end}) before it starts ({start}); swap the two dates")
     if (end - start).days + 1 > MAX_OCCUPANCY_NIGHTS:

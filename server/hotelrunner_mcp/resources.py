@@ -74,6 +74,7 @@ def setup_status(runtime: ToolRuntime) -> dict[str, Any]:
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Add the setup-status, guide and reservation-changes resources."""
     @server.resource(
         SETUP_STATUS_URI,
         name="setup-status",

@@ -37,6 +37,7 @@ class Services:
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
+        """Create the data folder and every service over it. Needs no credentials."""
         prepare_data_dir(settings.data_dir)
         redactor = Redactor([settings.token, settings.hr_id])
         audit = AuditLog(settings.audit_file, redactor)

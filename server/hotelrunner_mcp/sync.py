@@ -176,6 +176,7 @@ class ReservationSync:
 
     @property
     def freshness(self) -> Freshness:
+        """How current the mirror is: last sync, its age, the latest change and push seen."""
         state = self._store.sync_state()
         last = self._store.last_change()
         return Freshness(

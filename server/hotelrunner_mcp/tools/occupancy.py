@@ -78,6 +78,7 @@ def _room_code(room: str, counts: dict[str, int]) -> str:
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Add get_occupancy."""
     @server.tool(
         title="Occupancy, revenue and ADR",
         annotations=READS_UPSTREAM,

@@ -77,6 +77,7 @@ class ChangesAnswer(Answer):
 
 
 def summarize(r: Reservation) -> ReservationSummary:
+    """The compact view of a reservation an agent reads by default."""
     nights = (r.checkout_date - r.checkin_date).days if r.checkin_date and r.checkout_date else None
     guests = sum(line.total_guest or 0 for line in r.rooms) or None
     return ReservationSummary(
@@ -116,6 +117,7 @@ def _sync_info(report: SyncReport | None) -> SyncInfo | None:
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Add get_reservations and get_reservation_changes."""
     @server.tool(title="Find reservations", annotations=READS_UPSTREAM)
     async def get_reservations(
         ctx: Context,

@@ -37,6 +37,7 @@ class RoomsAnswer(Answer):
 
 
 def rate_info(room: Room) -> RateInfo:
+    """One rate as the agent needs it: codes, channels, and which fields it may update."""
     flags = {"price": room.price_update, "availability": room.availability_update, "restrictions": room.restrictions_update}
     return RateInfo(
         rate_code=room.rate_code,
@@ -52,6 +53,7 @@ def rate_info(room: Room) -> RateInfo:
 
 
 def room_types(snapshot: RoomSnapshot) -> list[RoomTypeInfo]:
+    """The rates grouped by room type, in HotelRunner's order."""
     return [
         RoomTypeInfo(inv_code=inv_code, name=_type_name(rates), rates=[rate_info(r) for r in rates])
         for inv_code, rates in snapshot.room_types().items()
@@ -64,6 +66,7 @@ def _type_name(rates: list[Room]) -> str | None:
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Add get_rooms."""
     @server.tool(
         title="Room types and rates",
         annotations=READS_UPSTREAM,
