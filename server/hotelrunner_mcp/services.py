@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .audit import AuditLog
 from .catalog import RoomCatalog
@@ -11,6 +12,7 @@ from .config import Settings, prepare_data_dir
 from .errors import NotConfigured
 from .gate import Gate
 from .ledger import CalendarLedger
+from .models import ReservationPage
 from .plans import PlanStore, plans_db_path
 from .quota import QuotaLimiter, quota_db_path, quota_key
 from .redact import Redactor
@@ -95,5 +97,5 @@ class _LazyClient:
     def __init__(self, client: HotelRunnerClient | None) -> None:
         self._client = client
 
-    async def get_reservations(self, **query):  # type: ignore[no-untyped-def]
+    async def get_reservations(self, **query: Any) -> ReservationPage:
         return await Services._require(self._client).get_reservations(**query)
