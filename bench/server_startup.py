@@ -18,7 +18,9 @@ RUNS = 5
 
 async def time_to_tools_list(data_dir: str) -> float:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | {"HOTELRUNNER_DATA_DIR": data_dir}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env, cwd=data_dir  # no .env read
+    )
     started = time.perf_counter()
     async with Client(params) as client:
         tools = await client.list_tools()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
 def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotelrunner_mcp", *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    """The command as a user runs it, from an empty folder (no developer's .env.local is read)."""
+    with tempfile.TemporaryDirectory() as empty:
+        return subprocess.run(
+            [sys.executable, "-m", "hotelrunner_mcp", *args], capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, **(env or {})}, cwd=empty,
+        )
 
 
 def test_demo_tells_the_whole_story_without_leaking_the_token() -> None:

@@ -138,8 +138,10 @@ async def story(mcp: DemoSession, sandbox: RunningSandbox, audit_path: Path) -> 
 
 
 async def _run(sandbox: RunningSandbox, data_dir: Path, errlog: Any) -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=server_env(sandbox, data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    params = StdioServerParameters(  # cwd: the demo's own folder, so no .env/.env.local of yours is read
+        command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=server_env(sandbox, data_dir),
+        cwd=str(data_dir),
     )
     async with Client(stdio_client(params, errlog=errlog)) as client:
         await story(DemoSession(client), sandbox, data_dir / "audit.jsonl")
