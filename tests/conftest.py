@@ -24,3 +24,6 @@ def sandbox(_sandbox_server: RunningSandbox) -> RunningSandbox:
     quota (tests about quota call `sandbox.control.set_quota(...)`)."""
     _sandbox_server.control.reset()
     return _sandbox_server
+
+
+from client_rig import rig, stub, stub_rig  # noqa: E402,F401  (client-level fixtures, shared by test modules)

@@ -41,7 +41,7 @@ class Seen:
 
 
 DEFAULTS: dict[str, Any] = {
-    "/rooms": {"rooms": [{"inv_code": "DT", "rate_code": "DT-BAR", "name": "Deluxe Triple", "channel_codes": ["online"]}]},
+    "/rooms": {"rooms": [{"inv_code": "DT", "rate_code": "DT", "name": "Deluxe Triple", "channel_codes": ["online"]}]},
     "/rooms/~": {"status": "ok", "transaction_id": "555000111"},
     "/rooms/daily": {"status": "ok", "transaction_id": "555000222"},
     "/reservations": {"reservations": [], "count": 0, "current_page": 1, "pages": 1},

@@ -37,14 +37,21 @@ ROOM_TYPES = {
 
 
 def _rooms() -> list[Room]:
-    """Villa Thaifa as GET /rooms shows it: per room type a master BAR rate and a derived NR rate."""
+    """Villa Thaifa as GET /rooms shows it (the documented code scheme): per room type a master rate whose
+    code is the inv_code, a derived NR rate, and on two rooms a half-board rate that takes only a price;
+    plus HotelRunner's Default Room, the only rate marked is_master."""
     rooms = []
     for inv, name in ROOM_TYPES.items():
         common = {"inv_code": inv, "channel_codes": CHANNELS, "sales_currency": "EUR"}
-        rooms.append(Room(**common, rate_code=f"{inv}-BAR", name=name, is_master=True,
+        rooms.append(Room(**common, rate_code=inv, name=name, is_master=False,
                           availability_update=True, restrictions_update=True, price_update=True))
-        rooms.append(Room(**common, rate_code=f"{inv}-NR", name=f"{name} non-refundable", is_master=False,
+        rooms.append(Room(**common, rate_code=f"NR:{inv}", name=f"{name} non-refundable", is_master=False,
                           availability_update=False, restrictions_update=False, price_update=False))
+        if inv in ("SUITE", "FAMILY"):
+            rooms.append(Room(**common, rate_code=f"HB:{inv}", name=f"{name} half board", is_master=False,
+                              availability_update=False, restrictions_update=False, price_update=True))
+    rooms.append(Room(inv_code="HR:99", rate_code="HR:99", name="Default Room", is_master=True, availability_update=False,
+                      restrictions_update=False, price_update=False, channel_codes=["online"]))
     return rooms
 
 
@@ -120,8 +127,8 @@ def test_three_rooms_120_days_monthly_prices_cost_two_daily_calls() -> None:
     assert plan.date_count == 360 and plan.naive_request_count == 360
     calendar = applied(plan)
     assert len(calendar) == 3 * 120 * len(CHANNELS)
-    assert calendar[("DDOUBLE", "DDOUBLE-BAR", "expedia", date(2027, 2, 14))] == {"price": Decimal(171)}
-    assert calendar[("SUITE", "SUITE-BAR", "online", date(2027, 3, 30))] == {"price": Decimal(182)}
+    assert calendar[("DDOUBLE", "DDOUBLE", "expedia", date(2027, 2, 14))] == {"price": Decimal(171)}
+    assert calendar[("SUITE", "SUITE", "online", date(2027, 3, 30))] == {"price": Decimal(182)}
 
 
 def test_a_uniform_long_range_is_one_range_request() -> None:
@@ -131,7 +138,7 @@ def test_a_uniform_long_range_is_one_range_request() -> None:
     (request,) = plan.requests
     assert request.kind == "range"
     r = request.payload
-    assert (r.inv_code, r.rate_code, r.start_date, r.end_date) == ("SUITE", "SUITE-BAR", TODAY, TODAY + timedelta(days=199))
+    assert (r.inv_code, r.rate_code, r.start_date, r.end_date) == ("SUITE", "SUITE", TODAY, TODAY + timedelta(days=199))
     assert r.days is None and r.channel_codes is None
     assert (r.price, r.min_stay, r.availability, r.stop_sale) == (Decimal("179.50"), 2, None, None)
 
@@ -161,8 +168,8 @@ def test_weekend_pricing_over_a_year_uses_two_weekday_ranges() -> None:
     assert plan.request_count == 2  # instead of ceil(365 / 90) = 5 daily calls
     assert sorted(r.payload.days for r in plan.requests) == [[0, 1, 2, 3, 4], [5, 6]]  # Sunday = 0
     calendar = applied(plan)
-    assert calendar[("SUITE", "SUITE-BAR", "online", date(2026, 12, 4))] == {"price": Decimal(199)}  # a Friday
-    assert calendar[("SUITE", "SUITE-BAR", "online", date(2026, 12, 6))] == {"price": Decimal(169)}  # a Sunday
+    assert calendar[("SUITE", "SUITE", "online", date(2026, 12, 4))] == {"price": Decimal(199)}  # a Friday
+    assert calendar[("SUITE", "SUITE", "online", date(2026, 12, 6))] == {"price": Decimal(169)}  # a Sunday
     assert len(calendar) == 365 * len(CHANNELS)
 
 
@@ -196,15 +203,15 @@ def test_later_changes_override_earlier_ones() -> None:
 
     assert plan.request_count == 1
     calendar = applied(plan)
-    assert calendar[("SUITE", "SUITE-BAR", "bookingcom", date(2026, 12, 25))] == {"price": Decimal(220), "min_stay": 2}
-    assert calendar[("SUITE", "SUITE-BAR", "bookingcom", date(2026, 12, 27))] == {"price": Decimal(150), "min_stay": 2}
+    assert calendar[("SUITE", "SUITE", "bookingcom", date(2026, 12, 25))] == {"price": Decimal(220), "min_stay": 2}
+    assert calendar[("SUITE", "SUITE", "bookingcom", date(2026, 12, 27))] == {"price": Decimal(150), "min_stay": 2}
     assert "Later changes override it on 3 of its 31 dates" in plan.descriptions[0]
 
 
 def test_a_fully_overridden_change_is_called_out() -> None:
     plan = plan_for(change(price=Decimal(150)), change(price=Decimal(160)))
     assert "it has no effect" in plan.descriptions[0]
-    assert applied(plan)[("SUITE", "SUITE-BAR", "expedia", TODAY)] == {"price": Decimal(160)}
+    assert applied(plan)[("SUITE", "SUITE", "expedia", TODAY)] == {"price": Decimal(160)}
 
 
 def test_channel_specific_prices_never_overlap_the_all_channel_price() -> None:
@@ -216,8 +223,8 @@ def test_channel_specific_prices_never_overlap_the_all_channel_price() -> None:
     entries = [e for r in plan.requests for e in (r.payload if r.kind == "daily" else [r.payload])]
     assert sorted(tuple(e.channel_codes or ()) for e in entries) == [("bookingcom",), ("expedia", "online")]
     calendar = applied(plan)
-    assert calendar[("SUITE", "SUITE-BAR", "bookingcom", TODAY)] == {"price": Decimal(165)}
-    assert calendar[("SUITE", "SUITE-BAR", "expedia", TODAY)] == {"price": Decimal(150)}
+    assert calendar[("SUITE", "SUITE", "bookingcom", TODAY)] == {"price": Decimal(165)}
+    assert calendar[("SUITE", "SUITE", "expedia", TODAY)] == {"price": Decimal(150)}
 
 
 def test_weekdays_limit_the_dates() -> None:
@@ -235,7 +242,7 @@ def test_descriptions_say_everything_in_plain_words() -> None:
     plan = plan_for(change(room="DKING", start_date=date(2026, 12, 1), end_date=date(2026, 12, 31),
                            weekdays=["fri", "sat"], channels=["bookingcom"], price=Decimal(329), stop_sale=False))
     text = plan.descriptions[0]
-    for part in ("Deluxe King Suite (DKING)", "DKING-BAR", "price 329.00 EUR", "open for sale",
+    for part in ("Deluxe King Suite (DKING)", "DKING", "price 329.00 EUR", "open for sale",
                  "2026-12-01 to 2026-12-31", "Fri, Sat (8 dates)", "bookingcom only"):
         assert part in text
     assert plan.requests[0].summary.startswith("PUT /rooms/")
@@ -249,8 +256,8 @@ def test_descriptions_say_everything_in_plain_words() -> None:
     [
         ({"room": "PENTHOUSE", "price": 100}, "changes[0].room: unknown room 'PENTHOUSE'; known inv_codes: DDOUBLE, DKING"),
         ({"room": "suite", "price": 100}, "unknown room 'suite'; did you mean 'SUITE'? known inv_codes"),
-        ({"rate_code": "SUITE-XX", "price": 100}, "changes[0].rate_code: room SUITE has no rate 'SUITE-XX'; its rates: SUITE-BAR, SUITE-NR"),
-        ({"rate_code": "PRES-BAR", "price": 100}, "(that rate belongs to PRES)"),
+        ({"rate_code": "SUITE-XX", "price": 100}, "changes[0].rate_code: room SUITE has no rate 'SUITE-XX'; its rates: SUITE, NR:SUITE"),
+        ({"rate_code": "PRES", "price": 100}, "(that rate belongs to PRES)"),
         ({"price": -5}, "changes[0].price: must be greater than 0, got -5"),
         ({"price": 0}, "changes[0].price: must be greater than 0, got 0"),
         ({"price": "12.345"}, "changes[0].price: at most 2 decimals, got 12.345"),
@@ -267,13 +274,13 @@ def test_descriptions_say_everything_in_plain_words() -> None:
         ({"weekdays": ["sat"], "price": 100}, "changes[0].weekdays: sat never occurs between 2026-12-01 and 2026-12-01"),
         ({"end_date": TODAY + timedelta(days=9), "weekdays": ["fri", "fri"], "price": 100}, "changes[0].weekdays: fri given more than once"),
         ({"weekdays": [], "price": 100}, "changes[0].weekdays: empty list"),
-        ({"channels": ["airbnb"], "price": 100}, "changes[0].channels: airbnb not connected to rate SUITE-BAR; its channels: bookingcom, expedia, online"),
+        ({"channels": ["airbnb"], "price": 100}, "changes[0].channels: airbnb not connected to rate SUITE; its channels: bookingcom, expedia, online"),
         ({"channels": [], "price": 100}, "changes[0].channels: empty list"),
         ({"channels": ["online", "online"], "price": 100}, "changes[0].channels: online given more than once"),
-        ({"rate_code": "SUITE-NR", "price": 100},
-         "changes[0].price: rate SUITE-NR of room SUITE does not accept price updates (price_update is off); "
-         "it is a derived rate (non-refundable) that follows its parent rate SUITE-BAR, so change rate_code 'SUITE-BAR' instead"),
-        ({"rate_code": "SUITE-NR", "stop_sale": True}, "changes[0].stop_sale: rate SUITE-NR of room SUITE does not accept stop_sale updates"),
+        ({"rate_code": "NR:SUITE", "price": 100},
+         "changes[0].price: rate NR:SUITE of room SUITE does not accept price updates (price_update is off); "
+         "it is a derived rate (non-refundable) that follows its parent rate SUITE, so change rate_code 'SUITE' instead"),
+        ({"rate_code": "NR:SUITE", "stop_sale": True}, "changes[0].stop_sale: rate NR:SUITE of room SUITE does not accept stop_sale updates"),
     ],
 )
 def test_each_invalid_input_is_refused_with_a_clear_message(kwargs: dict[str, Any], expected: str) -> None:
@@ -299,14 +306,14 @@ def test_no_changes_or_too_many_are_refused() -> None:
 
 
 def test_a_field_no_rate_allows_says_to_use_the_panel() -> None:
-    rooms = [Room(inv_code="SUITE", rate_code="BAR", is_master=True, price_update=False, channel_codes=CHANNELS)]
+    rooms = [Room(inv_code="SUITE", rate_code="SUITE", price_update=False, channel_codes=CHANNELS)]
     (problem,) = problems_of(change(price=100), rooms=rooms)
     assert "no rate of room SUITE accepts price updates through the API" in problem
 
 
 def test_a_field_another_rate_allows_names_that_rate() -> None:
     rooms = [
-        Room(inv_code="SUITE", rate_code="BAR", is_master=True, price_update=False, availability_update=True, channel_codes=CHANNELS),
+        Room(inv_code="SUITE", rate_code="SUITE", price_update=False, availability_update=True, channel_codes=CHANNELS),
         Room(inv_code="SUITE", rate_code="WEB", is_master=False, price_update=True, availability_update=True, channel_codes=CHANNELS),
     ]
     (problem,) = problems_of(change(price=100), rooms=rooms)
@@ -315,7 +322,7 @@ def test_a_field_another_rate_allows_names_that_rate() -> None:
 
 def test_without_rate_code_the_master_rate_is_used() -> None:
     (resolved,) = validate_changes([change(price=100)], ROOMS, today=TODAY)
-    assert resolved.rate_code == "SUITE-BAR"
+    assert resolved.rate_code == "SUITE"
 
 
 def test_without_rate_code_the_only_updatable_rate_is_used() -> None:
@@ -343,7 +350,7 @@ def test_min_stay_above_max_stay_from_another_change_is_refused() -> None:
 
 
 def test_two_rates_of_a_room_cannot_set_different_availability() -> None:
-    rooms = [Room(inv_code="SUITE", rate_code=code, is_master=code == "A", channel_codes=CHANNELS) for code in ("A", "B")]
+    rooms = [Room(inv_code="SUITE", rate_code=code, channel_codes=CHANNELS) for code in ("SUITE", "B")]
     (problem,) = problems_of(change(availability=1), change(rate_code="B", availability=2), rooms=rooms)
     assert problem.startswith("changes[1].availability: differs from changes[0] for the same room on 2026-12-01")
 
@@ -380,5 +387,44 @@ def test_today_is_the_property_date_in_morocco() -> None:
 def test_a_json_number_price_keeps_its_decimals() -> None:
     parsed = CalendarChange.model_validate_json('{"room": "SUITE", "start_date": "2026-12-01", "end_date": "2026-12-01", "price": 169.1}')
     plan = plan_for(parsed)
-    assert applied(plan)[("SUITE", "SUITE-BAR", "online", TODAY)] == {"price": Decimal("169.10")}
+    assert applied(plan)[("SUITE", "SUITE", "online", TODAY)] == {"price": Decimal("169.10")}
     assert "price 169.10 EUR" in plan.descriptions[0]
+
+
+# --------------------------------------------------------------------------- which calendar a request names
+
+
+def test_a_second_rate_price_is_sent_by_its_rate_code_alone() -> None:
+    """The docs: beside inv_code, rate_code is ignored and the master rate changes. So a half-board
+    price must travel by rate_code only, and the master's by inv_code only."""
+    resolved = validate_changes(
+        [change(rate_code="HB:SUITE", price=210, end_date=TODAY + timedelta(days=2)),
+         change(price=180, availability=1, end_date=TODAY + timedelta(days=2))],
+        ROOMS, today=TODAY,
+    )
+    plan = compile_plan(resolved)
+    targets = {(entry.inv_code, entry.rate_code, entry.by_rate) for r in plan.requests
+               for entry in (r.payload if isinstance(r.payload, list) else [r.payload])}
+    assert targets == {("SUITE", "SUITE", False), ("SUITE", "HB:SUITE", True)}
+    assert plan.request_count == 1 or all(r.kind == "range" for r in plan.requests)
+
+
+def test_restrictions_on_a_rate_that_is_not_the_master_are_refused() -> None:
+    rooms = [*ROOMS[:-1], Room(inv_code="SUITE", rate_code="WEB:SUITE", restrictions_update=True, price_update=True,
+                               availability_update=False, channel_codes=CHANNELS)]
+    (problem,) = problems_of(change(rate_code="WEB:SUITE", min_stay=2), rooms=rooms)
+    assert "WEB:SUITE is not the master rate of room SUITE" in problem
+    assert "set it on the master rate 'SUITE' (omit rate_code)" in problem
+
+
+def test_the_default_room_has_no_calendar() -> None:
+    (problem,) = problems_of(change(room="HR:99", price=100))
+    assert "Default Room" in problem and "Map the channel room in HotelRunner" in problem
+
+
+def test_is_master_does_not_pick_the_target_rate() -> None:
+    """is_master marks HotelRunner's Default Room only; the master rate is the one coded like its room."""
+    rooms = [Room(inv_code="SUITE", rate_code=code, is_master=(code == "HB:SUITE"), price_update=True, channel_codes=CHANNELS)
+             for code in ("HB:SUITE", "SUITE")]
+    (resolved,) = validate_changes([change(price=100)], rooms, today=TODAY)
+    assert resolved.rate_code == "SUITE"

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from stub_upstream import Answer, StubUpstream, run_stub
+from client_rig import Rig, assert_clean, assert_no_secret_on_disk, make_rig
+from stub_upstream import Answer, StubUpstream
 
 from hotelrunner_mcp.audit import read_audit
 from hotelrunner_mcp.client import HotelRunnerClient
@@ -40,68 +41,6 @@ from hotelrunner_mcp.sandbox import RunningSandbox
 FUTURE = date.today() + timedelta(days=60)
 
 
-@dataclass
-class Rig:
-    client: HotelRunnerClient
-    limiter: QuotaLimiter
-    audit_path: Path
-    secrets: tuple[str, ...]
-
-    @property
-    def used(self) -> int:
-        return self.limiter.status().used_today
-
-    def audit(self, event: str | None = None) -> list[dict]:
-        return [r for r in read_audit(self.audit_path) if event is None or r["event"] == event]
-
-
-def make_rig(tmp_path: Path, base_url: str, token: str | None, hr_id: str | None, **settings: object) -> Rig:
-    config = Settings(token=token, hr_id=hr_id, base_url=base_url, data_dir=tmp_path, timeout_seconds=0.3,
-                      **settings)  # type: ignore[arg-type]
-    redactor = Redactor([token, hr_id])
-    limiter = QuotaLimiter(tmp_path / "quota.db", key="test", per_minute=100, per_day=250)
-    gate = Gate(limiter, AuditLog(config.audit_file, redactor), redactor)
-    return Rig(HotelRunnerClient(config, gate), limiter, config.audit_file, tuple(s for s in (token, hr_id) if s))
-
-
-def assert_no_secret_on_disk(tmp_path: Path, secrets: tuple[str, ...]) -> None:
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            assert not any(s.encode() in data for s in secrets), path
-
-
-def assert_clean(error: BaseException, secrets: tuple[str, ...]) -> None:
-    """No secret in the message, the repr, or anything chained to it."""
-    seen: BaseException | None = error
-    while seen is not None:
-        for text in (str(seen), repr(seen)):
-            assert not any(s in text for s in secrets), text
-        seen = seen.__cause__ or seen.__context__
-
-
-@pytest.fixture
-async def rig(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Rig]:
-    rig = make_rig(tmp_path, sandbox.base_url, sandbox.token, sandbox.hr_id)
-    async with rig.client:
-        yield rig
-    assert_no_secret_on_disk(tmp_path, rig.secrets)  # whatever the test did
-
-
-@pytest.fixture
-def stub() -> Iterator[StubUpstream]:
-    with run_stub() as upstream:
-        yield upstream
-
-
-@pytest.fixture
-async def stub_rig(stub: StubUpstream, tmp_path: Path) -> AsyncIterator[Rig]:
-    rig = make_rig(tmp_path, stub.base_url, "tok-SECRET-31337", "hr-424242")
-    async with rig.client:
-        yield rig
-    assert_no_secret_on_disk(tmp_path, rig.secrets)
-
-
 def sent(sandbox: RunningSandbox, path: str) -> list:
     return [r for r in sandbox.control.requests() if r.path == path]
 
@@ -112,14 +51,14 @@ def sent(sandbox: RunningSandbox, path: str) -> list:
 async def test_get_rooms_returns_every_rate(rig: Rig) -> None:
     rooms = await rig.client.get_rooms()
     assert {r.inv_code for r in rooms} >= {"DLXTRP", "PRESTE"}
-    nr = next(r for r in rooms if r.rate_code == "DLXTRP-NR")
+    nr = next(r for r in rooms if r.rate_code == "NR:DLXTRP")
     assert nr.non_refundable and nr.sales_currency == "EUR"
     [line] = rig.audit("upstream")
     assert (line["method"], line["path"], line["status"], line["quota_left"]) == ("GET", "/rooms", 200, 249)
 
 
 async def test_update_range_encodes_parameters_as_hotelrunner_expects(rig: Rig, sandbox: RunningSandbox) -> None:
-    update = RangeUpdate(inv_code="DLXTRP", rate_code="DLXTRP-BAR", start_date=FUTURE,
+    update = RangeUpdate(inv_code="DLXTRP", rate_code="DLXTRP", start_date=FUTURE,
                          end_date=FUTURE + timedelta(days=6), price=Decimal("171.50"), stop_sale=False, cta=True,
                          days=[5, 6], channel_codes=["bookingcom"])
     result = await rig.client.update_range(update)
@@ -179,11 +118,11 @@ async def test_channel_infos(rig: Rig) -> None:
 
 async def test_older_room_shapes_and_rooms_as_an_object(stub_rig: Rig, stub: StubUpstream) -> None:
     stub.script("/rooms", Answer(body={"rooms": {
-        "1": {"inv_code": "DT", "rate_code": "DT-BAR", "room_capacity": "3", "channel_codes": ["bookingcom"]},
-        "2": {"availability_group": "DT", "code": "DT-NR", "price_update": False, "new_field": 1},
+        "1": {"inv_code": "DT", "rate_code": "DT", "room_capacity": "3", "channel_codes": ["bookingcom"]},
+        "2": {"availability_group": "DT", "code": "NR:DT", "price_update": False, "new_field": 1},
     }}))
     rooms = await stub_rig.client.get_rooms()
-    assert [(r.inv_code, r.rate_code) for r in rooms] == [("DT", "DT-BAR"), ("DT", "DT-NR")]
+    assert [(r.inv_code, r.rate_code) for r in rooms] == [("DT", "DT"), ("DT", "NR:DT")]
     assert rooms[0].room_capacity == 3 and rooms[1].price_update is False
 
 

@@ -17,7 +17,7 @@ NEW_STYLE = {
     "checkin_date": "2027-04-01", "checkout_date": "2027-04-03", "message_uid": "m-9",
     "requires_response": True, "next_states": ["confirm", "cancel"],
     "address": {"city": "Marrakech", "country": "MA", "zip": "40000"},
-    "rooms": [{"code": "DLXTRP-BAR", "inv_code": "DLXTRP", "price": "169", "nights": "2", "child_ages": [4],
+    "rooms": [{"code": "DLXTRP", "inv_code": "DLXTRP", "price": "169", "nights": "2", "child_ages": [4],
                "daily_prices": [{"date": "2027-04-01", "price": "169.00"}], "extras": [{"name": "Hammam", "price": 25}]}],
     "loyalty_tier": "gold",
 }
@@ -47,8 +47,8 @@ def test_older_reservation_shapes() -> None:
 
 
 def test_rooms_old_and_new_names() -> None:
-    new = Room.model_validate({"inv_code": "FAMSTE", "rate_code": "FAMSTE-NR", "channel_codes": ["online"]})
-    old = Room.model_validate({"availability_group": "FAMSTE", "code": "FAMSTE-NR", "channel_codes": "online"})
+    new = Room.model_validate({"inv_code": "FAMSTE", "rate_code": "NR:FAMSTE", "channel_codes": ["online"]})
+    old = Room.model_validate({"availability_group": "FAMSTE", "code": "NR:FAMSTE", "channel_codes": "online"})
     assert (old.inv_code, old.rate_code, old.channel_codes) == (new.inv_code, new.rate_code, new.channel_codes)
     assert new.non_refundable
     with pytest.raises(ValidationError):
@@ -60,13 +60,14 @@ def test_update_results_and_infos() -> None:
     assert partial.partial and partial.transaction_id == "123" and partial.errors == ["FAMSTE refused"]
     assert not UpdateResult.model_validate({"status": "try_again"}).ok
     transaction = Transaction.model_validate({"id": 5, "counts": {"failed": "1"}, "details": [
-        {"allocation_group": "DLXTRP", "channel_code": "bookingcom", "state": "failed", "error_message": "too low"}]})
-    assert transaction.counts.failed == 1 and transaction.details[0].inv_code == "DLXTRP"
+        {"allocation_group": "8833301", "channel_code": "bookingcom", "state": "failed", "error_message": "too low"}]})
+    # allocation_group is the channel's own room id, never one of our inv_codes
+    assert transaction.counts.failed == 1 and transaction.details[0].allocation_group == "8833301"
     assert ConnectedChannel.model_validate({"code": "expedia", "succeeded": 3}).succeeded == 3
 
 
 def test_non_refundable_is_read_from_a_code_part_not_any_letters() -> None:
     from hotelrunner_mcp.models import is_non_refundable
 
-    assert is_non_refundable("DLXTRP-NR") and is_non_refundable("dlx_nr") and is_non_refundable("NR")
+    assert is_non_refundable("NR:DLXTRP") and is_non_refundable("dlx_nr") and is_non_refundable("NR")
     assert not is_non_refundable("DINNER") and not is_non_refundable("BAR") and not is_non_refundable(None)

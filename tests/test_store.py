@@ -25,7 +25,7 @@ def booking(hr_number: str = "R1", *, updated: int = 0, **fields: Any) -> Reserv
     checkin = fields.pop("checkin", "2026-08-10")
     checkout = fields.pop("checkout", "2026-08-13")
     rooms = fields.pop("rooms", None) or [
-        {"inv_code": "DDS", "code": "DDS-BAR", "price": "447.00", "nights": 3, "state": "confirmed"}
+        {"inv_code": "DDS", "code": "DDS", "price": "447.00", "nights": 3, "state": "confirmed"}
     ]
     data: dict[str, Any] = {
         "hr_number": hr_number,

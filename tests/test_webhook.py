@@ -89,7 +89,7 @@ def booking(number: str = "R754208185", *, updated_at: str = "2026-07-01T10:00:0
         "total": "507.00",
         "currency": "EUR",
         "rooms": [
-            {"inv_code": "DLXT", "code": "DLXT-BAR", "name": "Deluxe Triple", "price": "507.00", "nights": 3,
+            {"inv_code": "DLXT", "code": "DLXT", "name": "Deluxe Triple", "price": "507.00", "nights": 3,
              "checkin_date": "2026-08-10", "checkout_date": "2026-08-13", "total_adult": 2}
         ],
         "message_uid": "msg-1",

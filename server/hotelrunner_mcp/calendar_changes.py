@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InvalidRequest
-from .models import is_non_refundable
+from .models import RATE_ONLY_FIELDS, is_master_rate, is_non_refundable
 
 PROPERTY_TIMEZONE = "Africa/Casablanca"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -64,8 +64,9 @@ class CalendarChange(BaseModel):
     room: str = Field(description="The room type's inv_code, exactly as get_rooms shows it.")
     rate_code: str | None = Field(
         default=None,
-        description="Rate to change, as get_rooms shows it. Omit for the room's master rate "
-        "(or its only updatable rate). Derived rates such as NR follow their parent and cannot be set.",
+        description="Rate to change, as get_rooms shows it. Omit for the room's master rate (the rate whose code "
+        "is the room's inv_code, or its only updatable rate). Another rate takes only a price; derived rates such "
+        "as NR follow their parent and cannot be set.",
     )
     start_date: date = Field(description="First date to change, YYYY-MM-DD (property's local date).")
     end_date: date = Field(description="Last date to change, YYYY-MM-DD, inclusive. Same as start_date for one day.")
@@ -292,7 +293,10 @@ class _Checker:
             elsewhere = sorted(r.inv_code for rates_ in self.rates_by_room.values() for r in rates_ if r.rate_code == change.rate_code)
             hint = f" (that rate belongs to {', '.join(elsewhere)})" if elsewhere else ""
             return None, [f"{where}.rate_code: room {change.room} has no rate {change.rate_code!r}{hint}; its rates: {codes}"]
-        masters = [r for r in rates if r.is_master]
+        if all(r.is_master for r in rates) and not any(_any_update(r) for r in rates):
+            return None, [f"{where}.room: {change.room} is HotelRunner's Default Room, where bookings land when a channel's "
+                          "room is not mapped; it has no calendar to change. Map the channel room in HotelRunner instead"]
+        masters = [r for r in rates if is_master_rate(r.inv_code, r.rate_code)]
         if len(masters) == 1:
             return masters[0], []
         if len(rates) == 1:
@@ -306,6 +310,8 @@ class _Checker:
         problems: list[str] = []
         for name in values:
             if _allows(rate, name):
+                if name != "availability" and name not in RATE_ONLY_FIELDS and not is_master_rate(rate.inv_code, rate.rate_code):
+                    problems.append(self._not_by_rate(where, rate, name))
                 continue
             flag = FIELD_FLAG[name]
             others = [r for r in self.rates_by_room[rate.inv_code] if r is not rate and _allows(r, name)]
@@ -322,6 +328,14 @@ class _Checker:
                 message += f"; no rate of room {rate.inv_code} accepts {name} updates through the API, change it in the HotelRunner panel"
             problems.append(message)
         return problems
+
+    def _not_by_rate(self, where: str, rate: RoomRate, name: str) -> str:
+        """Restrictions on a rate other than the master: no documented request sets them there."""
+        master = next((r for r in self.rates_by_room[rate.inv_code] if is_master_rate(r.inv_code, r.rate_code)), None)
+        fix = f"set it on the master rate {master.rate_code!r} (omit rate_code)" if master else "change it in the HotelRunner panel"
+        return (f"{where}.{name}: rate {_rate_name(rate)} is not the master rate of room {rate.inv_code}, and HotelRunner's "
+                f"API sets only a price on such a rate (a restriction sent through the room type lands on its master "
+                f"rate); {fix}")
 
     @staticmethod
     def _channels(where: str, change: CalendarChange, rate: RoomRate) -> tuple[tuple[str, ...] | None, list[str]]:
@@ -343,6 +357,15 @@ class _Checker:
             return None, problems
         ordered = tuple(c for c in known if c in channels)  # the rate's own order: stable keys
         return (None if set(ordered) == set(known) else ordered), []
+
+
+def target_rate(inv_code: str, rate_code: str | None, field_name: str) -> str:
+    """The rate a field is sent (and recorded) under: a non-master rate's price goes by that rate's code
+    alone; everything else goes by the room type's inv_code, which HotelRunner applies to the room type
+    and its master rate (whose code is the inv_code)."""
+    if field_name in RATE_ONLY_FIELDS and rate_code is not None and not is_master_rate(inv_code, rate_code):
+        return rate_code
+    return inv_code
 
 
 def _days(start: date, end: date) -> Iterator[date]:

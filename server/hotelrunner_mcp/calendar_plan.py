@@ -33,6 +33,7 @@ from .calendar_changes import (
     fingerprint,
     merge_cells,
     property_today,
+    target_rate,
     validate_changes,
 )
 from .models import MAX_DAILY_DATES, DailyRoomUpdate, DailyValues, RangeUpdate
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 Channels = tuple[str, ...] | None  # None = every channel of the rate
-EntryKey = tuple[str, str | None, Channels]  # one /rooms/daily room entry: (inv_code, rate_code, channels)
+EntryKey = tuple[str, str, Channels]  # one room entry: (inv_code, rate it is sent under (target_rate), channels)
 EntryDates = dict[date, dict[str, Value]]
 
 
@@ -109,10 +110,12 @@ def _entries(state: CellState, rates: dict[RateKey, RoomRate]) -> dict[EntryKey,
                 per_channel = by_date[day].get(name)
                 if not per_channel:
                     continue
+                sent_as = target_rate(inv, rate_code, name)
                 for channels, value in _channel_groups(per_channel, all_channels):
-                    entries.setdefault((inv, rate_code, channels), {}).setdefault(day, {})[name] = value
-    rate_order = {rate_key: n for n, rate_key in enumerate(state)}  # rooms in the order the changes name them
-    return dict(sorted(entries.items(), key=lambda kv: (rate_order[kv[0][:2]], kv[0][2] is not None, kv[0][2] or ())))
+                    entries.setdefault((inv, sent_as, channels), {}).setdefault(day, {})[name] = value
+    room_order = {inv: n for n, (inv, _rate) in reversed(list(enumerate(state)))}  # rooms in the order the changes name them
+    return dict(sorted(entries.items(), key=lambda kv: (room_order[kv[0][0]], kv[0][1] != kv[0][0], kv[0][1],
+                                                        kv[0][2] is not None, kv[0][2] or ())))
 
 
 def _channel_groups(per_channel: dict[str, Cell], all_channels: tuple[str, ...]) -> list[tuple[Channels, Value]]:
@@ -250,7 +253,7 @@ def _range_request(r: _Range) -> PlannedRequest:
 
 def _entry_name(key: EntryKey) -> str:
     inv, rate_code, channels = key
-    name = f"{inv}/{rate_code}" if rate_code else inv
+    name = f"{inv}/{rate_code}" if rate_code and rate_code != inv else inv
     return f"{name} [{', '.join(channels)}]" if channels else name
 
 

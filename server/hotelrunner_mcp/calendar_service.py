@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -12,11 +12,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .audit import current_call
-from .calendar_changes import CalendarChange, ResolvedChange, fingerprint, property_today, validate_changes
+from .calendar_changes import CalendarChange, ResolvedChange, fingerprint, property_today, target_rate, validate_changes
 from .calendar_plan import CalendarPlan, PlannedRequest, compile_plan
 from .errors import HotelRunnerError, QuotaExhausted, ReadOnlyMode
-from .ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite
-from .models import DailyRoomUpdate, RangeUpdate, Transaction, UpdateResult
+from .ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite, Value
+from .models import DailyRoomUpdate, RangeUpdate, Transaction, TransactionDetail, UpdateResult
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -194,14 +194,7 @@ class CalendarService:
         checked = []
         for transaction_id in transaction_ids or self._s.ledger.pending_transactions(limit=limit):
             transaction = await client.get_transaction(transaction_id)
-            self._s.ledger.record_transaction_result(
-                transaction_id,
-                [
-                    ChannelResult(d.channel_code or "?", d.state, d.error_message, d.inv_code)
-                    for d in transaction.details
-                    if d.state in CHANNEL_STATES
-                ],
-            )
+            self._s.ledger.record_transaction_result(transaction_id, channel_results(transaction))
             checked.append((transaction_id, transaction))
         return checked
 
@@ -245,7 +238,8 @@ class CalendarService:
         except HotelRunnerError as exc:
             status = {"outcome_unknown": "outcome_unknown", "not_applied": "not_applied"}.get(exc.code, "failed")
             return RequestOutcome(request=request.summary, status=status, message=exc.message, error_code=exc.code)
-        message = "some parts were refused; see errors" if result.partial else None
+        message = "some parts were refused and are not applied; see errors" if result.partial else None
+        refusals = result.refusals() if result.errors else []
         try:
             self._record(request, result)
         except Exception as exc:  # HotelRunner took it: say so, even if our own bookkeeping failed
@@ -256,14 +250,14 @@ class CalendarService:
             request=request.summary,
             status="partial" if result.partial else "ok",
             transaction_id=result.transaction_id,
-            errors=[str(e) for e in result.errors],
+            errors=[str(e) for e in (refusals if refusals is not None else result.errors)],
             message=message,
         )
 
     def _record(self, request: PlannedRequest, result: UpdateResult) -> None:
-        """Ledger what HotelRunner accepted: refused room entries are left out, and the whole request when
-        its errors cannot be matched to room entries (better unknown than wrong)."""
-        refused = refused_entries(request, result.errors)
+        """Ledger what HotelRunner accepted: refused (entry, date) cells are left out, and the whole request
+        when its errors cannot be matched to what was sent (better unknown than wrong)."""
+        refused = refused_cells(request, result)
         if refused is None:
             return
         call = current_call()
@@ -283,46 +277,55 @@ def ledger_rate(field: str, rate_code: str | None) -> str | None:
     return None if field == "availability" else rate_code
 
 
-def refused_entries(request: PlannedRequest, errors: Sequence[object]) -> set[int] | None:
-    """Positions of the /rooms/daily room entries a partial answer refused (by `index` or `inv_code`);
-    None when an error names neither, so nothing of the request can be trusted as applied."""
-    if not errors:
+Refused = set[tuple[int, date | None]]
+"""(position of the room entry in the request, refused date; None = every date of the entry)."""
+
+
+def refused_cells(request: PlannedRequest, result: UpdateResult) -> Refused | None:
+    """The cells a partial answer refused, matched by the code each entry was sent with (HotelRunner's
+    documented `[{"HR:1903": {"2025-01-01": "Invalid price"}}]`); None when an error names something
+    that was not sent, so nothing of the request can be trusted as applied."""
+    if not result.errors:
         return set()
+    refusals = result.refusals()
+    if refusals is None:
+        return None
     entries = request.payload if isinstance(request.payload, list) else [request.payload]
-    refused: set[int] = set()
-    for error in errors:
-        index = error.get("index") if isinstance(error, dict) else None
-        inv_code = error.get("inv_code") if isinstance(error, dict) else None
-        if isinstance(index, int) and 0 <= index < len(entries):
-            refused.add(index)
-        elif inv_code:
-            refused.update(i for i, entry in enumerate(entries) if entry.inv_code == inv_code)
-        else:
+    sent_as = [entry.rate_code if entry.by_rate else entry.inv_code for entry in entries]
+    refused: Refused = set()
+    for refusal in refusals:
+        positions = [i for i, code in enumerate(sent_as) if code == refusal.code]
+        if not positions:
             return None
+        refused.update((i, refusal.date) for i in positions)
     return refused
 
 
-def ledger_writes(request: PlannedRequest, skip: Collection[int] = ()) -> Iterator[LedgerWrite]:
-    """One LedgerWrite per (room, rate, date, field) a planned request sets, leaving out entries in `skip`."""
+def ledger_writes(request: PlannedRequest, skip: Refused | None = None) -> Iterator[LedgerWrite]:
+    """One LedgerWrite per (room, rate, date, field) a planned request sets, leaving out refused cells."""
+    skip = skip or set()
     payload = request.payload
     if isinstance(payload, RangeUpdate):
-        if 0 in skip:
+        if (0, None) in skip:
             return
-        channels = tuple(payload.channel_codes or ())
-        for day in _range_days(payload):
-            for field, value in payload.set_fields().items():
-                yield LedgerWrite(payload.inv_code, ledger_rate(field, payload.rate_code), day, field, value, channels)
+        cells = [(day, payload.set_fields()) for day in _range_days(payload)]
+        yield from _writes(payload, tuple(payload.channel_codes or ()), cells, 0, skip)
         return
     for position, entry in enumerate(payload):
-        if position not in skip:
-            yield from _daily_writes(entry)
+        if (position, None) not in skip:
+            cells = [(day.date, day.set_fields()) for day in entry.dates]
+            yield from _writes(entry, tuple(entry.channel_codes or ()), cells, position, skip)
 
 
-def _daily_writes(entry: DailyRoomUpdate) -> Iterator[LedgerWrite]:
-    channels = tuple(entry.channel_codes or ())
-    for day in entry.dates:
-        for field, value in day.set_fields().items():
-            yield LedgerWrite(entry.inv_code, ledger_rate(field, entry.rate_code), day.date, field, value, channels)
+def _writes(
+    target: RangeUpdate | DailyRoomUpdate, channels: tuple[str, ...], cells: list[tuple[date, dict[str, Value]]],
+    position: int, skip: Refused,
+) -> Iterator[LedgerWrite]:
+    for day, fields in cells:
+        if (position, day) in skip:
+            continue
+        for field, value in fields.items():
+            yield LedgerWrite(target.inv_code, ledger_rate(field, target.rate_code), day, field, value, channels)
 
 
 def _range_days(update: RangeUpdate) -> Iterator[date]:
@@ -337,7 +340,31 @@ def _ledger_keys(rc: ResolvedChange) -> Iterator[LedgerKey]:
     channels = tuple(sorted(rc.channels or ()))
     for day in rc.dates:
         for field in rc.values:
-            yield (rc.inv_code, ledger_rate(field, rc.rate_code), day, field, channels)
+            yield (rc.inv_code, ledger_rate(field, target_rate(rc.inv_code, rc.rate_code, field)), day, field, channels)
+
+
+def channel_results(transaction: Transaction) -> list[ChannelResult]:
+    """One result per channel for the whole transaction, the worst state winning.
+
+    The documented details name a room only by the channel's own ids and words (`allocation_group`
+    "8833301", `code` "156754:8833301", a name in the channel's language), never by inv_code, so they
+    cannot be joined to our rooms: a refusal is shown on every value of the transaction for that
+    channel, naming the channel's room so a person can tell which one it was.
+    """
+    by_channel: dict[str, list[TransactionDetail]] = {}
+    for detail in transaction.details:
+        if detail.state in CHANNEL_STATES:
+            by_channel.setdefault(detail.channel_code or "?", []).append(detail)
+    results = []
+    for channel, details in by_channel.items():
+        states = {d.state for d in details}
+        state = next(s for s in ("failed", "in_progress", "succeeded") if s in states)
+        failed = [d for d in details if d.state == "failed"]
+        reasons = "; ".join(f"{d.name or d.code or 'a room'}: {d.error_message or 'refused, no reason given'}" for d in failed)
+        if failed and len(details) > 1:
+            reasons = f"{len(failed)} of {len(details)} parts refused: {reasons}"
+        results.append(ChannelResult(channel, state, reasons[:500] or None))
+    return results
 
 
 PRICE_JUMP = Decimal("0.4")  # a new price 40 % away from the one we set before is worth a second look

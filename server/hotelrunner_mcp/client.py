@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from .config import Settings
 from .errors import (
     CredentialsRejected,
+    EndpointNotEnabled,
     HotelRunnerError,
     InvalidRequest,
     MalformedResponse,
@@ -38,16 +39,19 @@ from .errors import (
 from .gate import Gate, UpstreamCall
 from .models import (
     MAX_DAILY_DATES,
+    RATE_ONLY_FIELDS,
     CalendarValues,
     Channel,
     ConnectedChannel,
     DailyRoomUpdate,
     RangeUpdate,
+    RateTarget,
     ReservationPage,
     Room,
     Transaction,
     UpdateResult,
 )
+from .lenient_json import loads_lenient
 from .redact import Redactor
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -97,15 +101,21 @@ class HotelRunnerClient:
         return self._models(Room, body, "rooms", "GET /rooms")
 
     async def update_range(self, update: RangeUpdate) -> UpdateResult:
-        """PUT /rooms/~: one room type (and rate) over an inclusive date range. Never retried."""
-        _check_values(update, f"{update.inv_code} {update.start_date}..{update.end_date}")
+        """PUT /rooms/~: one room type or one rate over an inclusive date range. Never retried.
+
+        Every literal request in the docs names the room as `room_code`; the parameter table names
+        `inv_code`/`rate_code` and ignores `rate_code` beside `inv_code`. So a room type (and its master
+        rate) goes as room_code=inv_code=<inv>, another rate as room_code=rate_code=<rate> with no
+        inv_code: each reading of the docs updates the calendar that was asked for, or refuses.
+        """
+        _check_values(update, f"{_target_name(update)} {update.start_date}..{update.end_date}")
+        _check_target(update, update.set_fields())
         if update.end_date < update.start_date:
             raise InvalidRequest(f"end_date {update.end_date} is before start_date {update.start_date}; swap them.")
         if update.days is not None and (not update.days or any(d not in range(7) for d in update.days)):
             raise InvalidRequest(f"days must list weekdays 0 (Sunday) to 6 (Saturday), got {update.days}.")
         params: dict[str, Any] = {
-            "inv_code": update.inv_code,
-            "rate_code": update.rate_code,
+            **_target_params(update),
             "start_date": update.start_date,
             "end_date": update.end_date,
             **update.set_fields(),
@@ -132,7 +142,8 @@ class HotelRunnerClient:
                     f"{MAX_DAILY_DATES} per room per call. Split it into several calls."
                 )
             for day in room.dates:
-                _check_values(day, f"{room.inv_code} {day.date}")
+                _check_values(day, f"{_target_name(room)} {day.date}")
+                _check_target(room, day.set_fields())
         payload = {"rooms": [_daily_room(room) for room in rooms]}
         body = await self._request("PUT", "/rooms/daily", json_body=payload, write=True)
         return self._write_result(body, "PUT /rooms/daily")
@@ -162,20 +173,49 @@ class HotelRunnerClient:
             "per_page": per_page,
             "page": page,
             "reservation_number": reservation_number,
-            "undelivered": undelivered,
-            "modified": modified,
-            "booked": booked,
+            # The docs' literals are true/false ("if set to `false`, all reservations will be shown"),
+            # not the 0/1 of the calendar flags: a server comparing with "false" would read 0 as true.
+            "undelivered": _literal_bool(undelivered),
+            "modified": _literal_bool(modified),
+            "booked": _literal_bool(booked),
         }
+        label = "GET /reservations"
         body = await self._request("GET", "/reservations", params=params)
-        return self._model(ReservationPage, body, "GET /reservations")
+        return self._listing(body, label, page or 1)
+
+    def _listing(self, body: Mapping[str, Any], label: str, page: int) -> ReservationPage:
+        """Only a listing that is one: a `reservations` list and pagination that adds up. A 200 answer
+        with an error body or `{}` read as an empty page would move the sync past changes for good."""
+        items = body.get("reservations")
+        if not isinstance(items, list | Mapping):
+            raise self._malformed(label, "it has no 'reservations' list")
+        listing = self._model(ReservationPage, body, label)
+        if listing.pages < 0 or listing.count < 0 or (listing.pages and listing.current_page > listing.pages):
+            raise self._malformed(label, f"page {listing.current_page} of {listing.pages} does not add up")
+        if "current_page" in body and listing.current_page != page and listing.reservations:
+            raise self._malformed(label, f"page {page} was asked for and page {listing.current_page} came back")
+        if len(listing.reservations) > listing.count and "count" in body:
+            raise self._malformed(label, f"{len(listing.reservations)} reservations but a count of {listing.count}")
+        return listing
 
     async def acknowledge_reservation(self, message_uid: str, pms_number: str | None = None) -> None:
         """PUT /reservations/~: mark a delivery as received so it leaves the undelivered listing."""
         if not message_uid:
             raise InvalidRequest("message_uid is required: take it from the reservation being acknowledged.")
-        body = await self._request(
-            "PUT", "/reservations/~", params={"message_uid": message_uid, "pms_number": pms_number}, write=True
-        )
+        params = {"message_uid": message_uid, "pms_number": pms_number}
+        try:
+            body = await self._request("PUT", "/reservations/~", params=params, write=True)
+        except (CredentialsRejected, UpstreamRejected) as exc:
+            # The docs: "To enable this endpoint, please contact us." What it answers while off is not
+            # documented; the other endpoints accept these credentials, so this is not a credentials fault.
+            if exc.status in (401, 403, 404):
+                raise EndpointNotEnabled(
+                    f"HotelRunner refused PUT /reservations/~ ({exc.status}): acknowledging deliveries is an "
+                    "endpoint HotelRunner switches on per app on request (integrations@hotelrunner.com). Nothing "
+                    "was acknowledged; the token and hr_id are not in question.",
+                    status=exc.status,
+                ) from None
+            raise
         self._write_result(body, "PUT /reservations/~")
 
     async def fire_reservation(
@@ -186,10 +226,11 @@ class HotelRunnerClient:
             raise InvalidRequest("hr_number is required (e.g. R754208185).")
         if event not in ("confirm", "cancel"):
             raise InvalidRequest(f"event must be 'confirm' or 'cancel', got {event!r}.")
-        if cancel_reason is not None and (event != "cancel" or cancel_reason not in CANCEL_REASONS):
-            raise InvalidRequest(
-                f"cancel_reason goes only with event='cancel' and is one of {', '.join(sorted(CANCEL_REASONS))}."
-            )
+        reasons = ", ".join(sorted(CANCEL_REASONS))
+        if event == "cancel" and cancel_reason not in CANCEL_REASONS:
+            raise InvalidRequest(f"a cancel needs cancel_reason, one of {reasons} (HotelRunner requires it).")
+        if event != "cancel" and cancel_reason is not None:
+            raise InvalidRequest(f"cancel_reason goes only with event='cancel' (one of {reasons}).")
         params = {"hr_number": hr_number, "event": event, "cancel_reason": cancel_reason}
         body = await self._request("PUT", "/reservations/fire", params=params, write=True)
         self._write_result(body, f"PUT /reservations/fire ({event} {hr_number})")
@@ -307,12 +348,16 @@ class HotelRunnerClient:
                 "Check HOTELRUNNER_BASE_URL.",
                 status=status,
             )
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            body = None
+        body = loads_lenient(response.content)
         if not isinstance(body, dict):
             raise self._malformed(label, "the answer is not a JSON object", write=call.write, status=status)
+        if not call.write and str(body.get("status", "")).lower() == "error":
+            # HotelRunner documents error bodies without an HTTP status: a 200 can carry one.
+            raise UpstreamRejected(
+                f"HotelRunner answered {label} with an error ({self._body_message(body)}). Nothing was changed; "
+                "try again later, and check the credentials and parameters if it persists.",
+                status=status,
+            )
         return body
 
     def _transport_error(self, exc: httpx2.HTTPError, call: UpstreamCall, *, retried: bool) -> HotelRunnerError:
@@ -347,14 +392,28 @@ class HotelRunnerClient:
         if result.status == "ok":
             return result
         if result.status == "try_again":
+            if result.errors:
+                # The documented try_again carries what HotelRunner refused ("Invalid price"): sending the
+                # same values again would be refused again.
+                refusals = result.refusals()
+                listed = "; ".join(map(str, refusals)) if refusals else _short(result.errors)
+                raise NotApplied(
+                    f"HotelRunner answered try_again to {label}{where}: NOT applied. It refused "
+                    f"{self._redactor.text(listed)}. Fix those values and preview again; a plain resend would "
+                    "be refused the same way."
+                )
             raise NotApplied(
                 f"HotelRunner answered try_again to {label}{where}: NOT applied, send it again in a few minutes."
             )
-        detail = self._redactor.text(result.message or (_short(result.errors) if result.errors else result.status)).rstrip(". ")
+        detail = self._body_message(body) if not result.errors else self._redactor.text(_short(result.errors))
         raise UpstreamRejected(
             f"HotelRunner refused {label}{where}: {detail}. Nothing was applied; check the current state "
-            "(e.g. the reservation's next_states) before trying anything else."
+            "(e.g. the reservation's state) before trying anything else."
         )
+
+    def _body_message(self, body: Mapping[str, Any]) -> str:
+        text = body.get("message") or body.get("error") or body.get("errors") or body.get("status") or "no reason given"
+        return self._redactor.text(_short(text)).rstrip(". ")
 
     def _models(self, model: type[_M], body: Mapping[str, Any], key: str, label: str) -> list[_M]:
         items = body.get(key)
@@ -439,10 +498,36 @@ def _audit_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return grouped
 
 
+def _literal_bool(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
+
+
+def _target_params(target: RateTarget) -> dict[str, str]:
+    """How PUT /rooms/~ names what it updates, so the literal requests' reading (room_code) and the
+    parameter table's (inv_code wins over rate_code) agree on it."""
+    if target.by_rate:
+        return {"room_code": target.rate_code or "", "rate_code": target.rate_code or ""}
+    return {"room_code": target.inv_code, "inv_code": target.inv_code}
+
+
+def _target_name(target: RateTarget) -> str:
+    return f"rate {target.rate_code}" if target.by_rate else target.inv_code
+
+
+def _check_target(target: RateTarget, fields: Mapping[str, object]) -> None:
+    """An update sent by rate_code may set only what the docs let rate_code set (its price)."""
+    extra = sorted(set(fields) - RATE_ONLY_FIELDS)
+    if target.by_rate and extra:
+        raise InvalidRequest(
+            f"rate {target.rate_code}: HotelRunner's API sets only the price of a rate that is not its room "
+            f"type's master rate ({target.inv_code}); {', '.join(extra)} would be ignored or land on the master "
+            "rate. Nothing was sent."
+        )
+
+
 def _daily_room(room: DailyRoomUpdate) -> dict[str, Any]:
-    entry: dict[str, Any] = {"inv_code": room.inv_code}
-    if room.rate_code is not None:
-        entry["rate_code"] = room.rate_code
+    """One /rooms/daily entry, named by inv_code alone or by rate_code alone (never both: see RateTarget)."""
+    entry: dict[str, Any] = {"rate_code": room.rate_code} if room.by_rate else {"inv_code": room.inv_code}
     if room.channel_codes is not None:
         entry["channel_codes"] = list(room.channel_codes)
     entry["dates"] = [

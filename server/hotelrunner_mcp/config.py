@@ -210,15 +210,22 @@ class _Reader:
             raise ConfigError(f"{name} must not carry credentials or a query; use HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID")
         if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise ConfigError(f"{name} must use https:// (the token travels in the URL); plain http only for 127.0.0.1")
+        if "/api/v1/" in parts.path + "/":
+            # The 2015 v1 API answers bare arrays with other field names; this server speaks v2 only.
+            raise ConfigError(
+                f"{name} points at HotelRunner's old v1 API, whose answers have another shape; "
+                f"use the v2 URL {DEFAULT_BASE_URL} (same token and hr_id)"
+            )
         return value
 
     def counts(self, name: str) -> dict[str, int]:
         """`INV:3,INV2:1` (or `=`) into {"INV": 3, "INV2": 1}."""
         counts: dict[str, int] = {}
         for item in filter(None, (part.strip() for part in (self.text(name) or "").split(","))):
-            code, sep, number = item.replace("=", ":").partition(":")
+            # rpartition: HotelRunner's own room codes contain a colon (HR:1903:3 is HR:1903, 3 rooms)
+            code, sep, number = item.rpartition("=") if "=" in item else item.rpartition(":")
             if not sep or not code.strip() or not number.strip().isdigit():
-                raise ConfigError(f"{name}: {item!r} is not INV_CODE:ROOMS, e.g. DLXTRP:3,DLXDBL:1")
+                raise ConfigError(f"{name}: {item!r} is not INV_CODE:ROOMS, e.g. DLXTRP:3,DLXDBL:1 or HR:1903:3")
             counts[code.strip()] = int(number)
         return counts
 

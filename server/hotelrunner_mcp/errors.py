@@ -115,3 +115,10 @@ class OutcomeUnknown(UpstreamError):
     """A write got a 5xx or timed out: it may or may not have been applied. Never retried blindly."""
 
     code = "outcome_unknown"
+
+
+class EndpointNotEnabled(UpstreamError):
+    """HotelRunner refused an endpoint it enables per app on request (delivery acknowledgement: "To enable
+    this endpoint, please contact us"). Not a credentials problem; nothing was applied."""
+
+    code = "endpoint_not_enabled"

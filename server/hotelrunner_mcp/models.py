@@ -31,11 +31,38 @@ class CalendarValues(BaseModel):
         return {k: getattr(self, k) for k in CalendarValues.model_fields if getattr(self, k) is not None}
 
 
-class RangeUpdate(CalendarValues):
-    """One PUT /rooms/~ : one room type (and optionally one rate) over an inclusive date range."""
+class RateTarget(BaseModel):
+    """Which calendar an update writes to, as HotelRunner's docs define it.
+
+    Both update pages say: `inv_code` "only updates the Room Type and its Master Rate", and "if
+    inv_code is also sent in the request, rate_code will be ignored". So an update is sent either by
+    `inv_code` alone (the room type: availability, and the master rate's price and restrictions) or by
+    `rate_code` alone (that rate's price, the only field the docs let rate_code set). `rate_code` here
+    is the rate the values are recorded against; it is sent only when `by_rate` is true.
+    """
 
     inv_code: str
     rate_code: str | None = None
+
+    @property
+    def by_rate(self) -> bool:
+        """True when the update must name its rate alone (a rate that is not the room type's master)."""
+        return not is_master_rate(self.inv_code, self.rate_code)
+
+
+def is_master_rate(inv_code: str, rate_code: str | None) -> bool:
+    """The master rate of a room type is the rate whose code is the room type's code (HR:1/HR:1 in every
+    documented room list); a room-level value (rate_code None) is written through the room type too.
+    `is_master` in GET /rooms marks something else: HotelRunner's "Default Room" for unmatched bookings."""
+    return rate_code is None or rate_code == inv_code
+
+
+RATE_ONLY_FIELDS = frozenset({"price"})
+"""What an update sent by rate_code alone may set (the docs: rate_code "is used to update price of rates")."""
+
+
+class RangeUpdate(CalendarValues, RateTarget):
+    """One PUT /rooms/~ : one room type or one rate over an inclusive date range."""
     start_date: date
     end_date: date
     days: list[int] | None = Field(default=None, description="Weekdays, Sunday=0 … Saturday=6; None = all")
@@ -48,13 +75,11 @@ class DailyValues(CalendarValues):
     date: date
 
 
-class DailyRoomUpdate(BaseModel):
-    """One room entry of PUT /rooms/daily: at most 90 dates. `rate_code` None = the room's master rate."""
+class DailyRoomUpdate(RateTarget):
+    """One room entry of PUT /rooms/daily: at most 90 dates, sent by inv_code or by rate_code (RateTarget)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    inv_code: str
-    rate_code: str | None = None
     channel_codes: list[str] | None = None
     dates: list[DailyValues]
 
@@ -176,6 +201,15 @@ class Room(_Answer):
         return is_non_refundable(self.rate_code)
 
 
+CHANNEL_CODES = {"booking.com": "bookingcom", "hotels.com": "hotelscom", "google hotel ads": "google"}
+
+
+def channel_code(name: str) -> str:
+    """HotelRunner's code for a channel name as people (and older pushes) write it: "Booking.com" -> "bookingcom"."""
+    folded = name.strip().lower()
+    return CHANNEL_CODES.get(folded) or re.sub(r"[^a-z0-9_]", "", folded)
+
+
 NON_REFUNDABLE_MARKS = frozenset({"NR", "NRF", "NONREF", "NONREFUNDABLE"})
 
 
@@ -191,6 +225,8 @@ class Address(_Answer):
     city: str | None = None
     state: str | None = None
     country: str | None = None
+    country_code: str | None = None
+    postal_code: str | None = None
     phone: str | None = None
     email: str | None = None
 
@@ -239,6 +275,7 @@ class ReservationRoom(_Answer):
     checkin_date: Day = None
     checkout_date: Day = None
     extra_info: Any = None
+    meal_plan: str | None = None  # 2026 object: "bed-breakfast"; meal_plan_presentation is kept as sent
     daily_prices: Annotated[list[DailyPrice], BeforeValidator(_daily_prices)] = Field(default_factory=list)
     extras: Annotated[list[Extra], BeforeValidator(_as_list)] = Field(default_factory=list)
 
@@ -255,8 +292,12 @@ class Reservation(_Answer):
     """
 
     hr_number: str
-    provider_number: str | None = None
-    channel: str | None = None
+    reservation_id: str | None = None  # 2026 object: HotelRunner's numeric id
+    provider_number: str | None = None  # the channel's number; null for direct bookings
+    pms_number: str | None = None
+    channel: str | None = None  # always a code ("bookingcom"); older pushes send "Booking.com": see below
+    channel_display: str | None = None
+    source_display: str | None = None
     state: str | None = None
     modified: bool | None = None
     guest: str | None = None
@@ -278,11 +319,38 @@ class Reservation(_Answer):
     checkout_date: Day = None
     note: str | None = None
     address: Address | None = None
+    billing_address: Address | None = None
+    total_guests: int | None = None
+    total_rooms: int | None = None
     rooms: Annotated[list[ReservationRoom], BeforeValidator(_as_list)] = Field(default_factory=list)
     message_uid: str | None = None
-    requires_response: bool | None = None
-    next_states: Codes = Field(default_factory=list)
-    reason: str | None = None  # pushes only: modify | cancel | confirm
+    requires_response: bool | None = None  # named by the fire page; absent from the verbatim 2026 object
+    next_states: Codes = Field(default_factory=list)  # in no HotelRunner example (integrators only)
+    reason: str | None = None  # pushes only: modify | cancel | confirm (absent from the 2026 push)
+
+    @property
+    def awaits_response(self) -> bool:
+        """Whether the property must confirm or cancel it: `requires_response` when HotelRunner sends it,
+        else the documented state rule (`reserved` is the initial state, before the hotelier confirms)."""
+        if self.requires_response is not None:
+            return self.requires_response
+        return (self.state or "").lower() == "reserved"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_as_code(cls, data: Any) -> Any:
+        """Older pushes carry the channel's display name ("Booking.com"); keep it as channel_display and
+        store the code, so one booking never has two channel values across versions."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("channel"), str):
+            return data
+        name = data["channel"].strip()
+        code = channel_code(name)
+        if code == name:
+            return data
+        data = dict(data)
+        data["channel"] = code or None
+        data.setdefault("channel_display", name)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -343,6 +411,40 @@ class UpdateResult(_Answer):
     def partial(self) -> bool:
         return self.ok and bool(self.errors)
 
+    def refusals(self) -> list[Refusal] | None:
+        """The refused (code, date) cells, in the documented shape `[{"HR:1903": {"2025-01-01": "Invalid
+        price"}}]` (code = the inv_code or rate_code the entry was sent with); a bare `{code: message}`
+        refuses the whole entry. None when an error has another shape: then nothing can be trusted."""
+        found: list[Refusal] = []
+        for error in self.errors:
+            if not isinstance(error, Mapping) or not error:
+                return None
+            for code, detail in error.items():
+                if isinstance(detail, Mapping):
+                    for day, message in detail.items():
+                        try:
+                            when = date.fromisoformat(str(day))
+                        except ValueError:
+                            return None
+                        found.append(Refusal(code=str(code), date=when, message=str(message)))
+                elif isinstance(detail, str | list):
+                    text = detail if isinstance(detail, str) else "; ".join(map(str, detail))
+                    found.append(Refusal(code=str(code), date=None, message=text))
+                else:
+                    return None
+        return found
+
+
+class Refusal(BaseModel):
+    """One part of an update HotelRunner refused: an entry's code, a date (None = every date), why."""
+
+    code: str
+    date: date | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.date or '(every date)'}: {self.message}"
+
 
 class TransactionCounts(_Answer):
     failed: int = 0
@@ -358,7 +460,7 @@ class TransactionDetail(_Answer):
     state: str | None = None  # failed | succeeded | in_progress
     name: str | None = None
     code: str | None = None
-    inv_code: str | None = Field(default=None, validation_alias=AliasChoices("inv_code", "allocation_group"))
+    allocation_group: str | None = None  # the CHANNEL's room id (e.g. Booking.com's "8833301"), not an inv_code
     created_at: Stamp = None
     pid: str | None = None
     error_message: str | None = None

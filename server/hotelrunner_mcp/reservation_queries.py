@@ -6,7 +6,6 @@ Dates follow the hotel convention: a stay occupies the nights checkin ≤ night 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -16,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from .errors import InvalidRequest
-from .models import Reservation, ReservationRoom
+from .models import Reservation, ReservationRoom, channel_code
 
 SortKey = Literal["checkin", "checkout", "created", "updated"]
 SORT_COLUMNS: dict[str, str] = {
@@ -111,11 +110,6 @@ class ReservationQuery:
             raise InvalidRequest(f"limit must be at least 1, not {self.limit}")
         if self.guest is not None and not fold(self.guest).strip():
             raise InvalidRequest("guest search text is empty; give part of a name or e-mail, or leave it out")
-
-
-def channel_code(name: str) -> str:
-    """HotelRunner's code for a channel name as people write it: "Booking.com" -> "bookingcom"."""
-    return re.sub(r"[^a-z0-9_]", "", name.strip().lower())
 
 
 def _escape_like(text: str) -> str:

@@ -1,8 +1,9 @@
 """Receiver for HotelRunner's real-time push: authenticate, validate, store, audit, answer fast.
 
 HotelRunner POSTs every new, modified, confirmed or cancelled reservation to the callback URL with
-`token` and `hr_id` in the query string and `data` (the reservation JSON plus `reason`) in the form
-body or the query string. A push costs no quota, so it is the cheapest way to keep the mirror fresh.
+`token` and `hr_id` in the query string and `data` (the reservation JSON, with `reason` in older pushes
+and a `{"reservations": [...]}` wrapper in the 2026 one) in a urlencoded or multipart form body, a
+JSON body, or the query string. A push costs no quota, so it is the cheapest way to keep the mirror fresh.
 
 Rules: wrong credentials -> 401 and nothing stored; a malformed push -> 400/422 and nothing stored
 (a batch is validated whole before anything is written); duplicates and out-of-order pushes are
@@ -17,11 +18,13 @@ callback URL field; HotelRunner adds `token` and `hr_id` to the query string its
 
 from __future__ import annotations
 
+import email.policy
 import hmac
 import json
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -142,6 +145,9 @@ async def _push_data(request: Request) -> str:
     data: str | None = None
     if body and content_type == "application/x-www-form-urlencoded":
         data = _first(parse_qs(_text(body), keep_blank_values=True).get("data"))
+    elif body and content_type == "multipart/form-data":
+        # The docs' own snippet posts a browser FormData, which is multipart, although the page says urlencoded.
+        data = _multipart_field(body, request.headers.get("content-type", ""), "data")
     elif body and content_type == "application/json":
         data = _text(body)
     if data is None:
@@ -149,6 +155,21 @@ async def _push_data(request: Request) -> str:
     if data is None or not data.strip():
         raise PushRefused(400, "missing_data", "no `data` field in the form body or the query string")
     return data
+
+
+def _multipart_field(body: bytes, content_type: str, name: str) -> str | None:
+    """One field of a multipart/form-data body (the standard library's MIME parser; no temp files)."""
+    if "boundary=" not in content_type:
+        raise PushRefused(400, "bad_multipart", "a multipart/form-data push needs a boundary in its Content-Type")
+    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        raise PushRefused(400, "bad_multipart", "the multipart/form-data body could not be read")
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == name:
+            payload = part.get_payload(decode=True)
+            return _text(payload if isinstance(payload, bytes) else b"")
+    return None
 
 
 def _text(body: bytes) -> str:

@@ -44,7 +44,7 @@ async def test_get_calendar_returns_what_was_set_and_a_new_preview_shows_it_as_p
         assert ledger["quota_spent"] == 0
         assert [v["date"] for v in ledger["values"]] == [str(SEASON_START + timedelta(days=i)) for i in range(days)]
         assert {(v["room"], v["rate_code"], v["field"], v["value"], v["transaction_id"]) for v in ledger["values"]} == {
-            ("DLXTRP", "DLXTRP-BAR", "price", "185.00", transaction)
+            ("DLXTRP", "DLXTRP", "price", "185.00", transaction)
         }
         assert all(v["channels"] == [] for v in ledger["values"])  # every channel of the rate
         assert "unknown" in ledger["note"]
@@ -57,7 +57,7 @@ async def test_get_calendar_returns_what_was_set_and_a_new_preview_shows_it_as_p
         assert len(upstream(sandbox)) == spent  # previews and ledger reads cost nothing
 
     for day in (SEASON_START, SEASON_END):
-        snapshot = sandbox.control.calendar("DLXTRP", day, "DLXTRP-BAR")["channels"]
+        snapshot = sandbox.control.calendar("DLXTRP", day, "DLXTRP")["channels"]
         assert {channel: values["price"] for channel, values in snapshot.items()} == dict.fromkeys(CHANNELS, Decimal("185.00"))
 
 
@@ -86,7 +86,7 @@ async def test_check_channel_results_records_an_expedia_refusal_that_get_calenda
         undo = await mcp.ok("update_calendar", changes=season("149", room="DBLSUP", end=SEASON_START + timedelta(days=2)))
         assert undo["changes"][0]["previous"][0]["values"] == {"139.00 (refused by expedia)": 3}
 
-    expedia = sandbox.control.calendar("DBLSUP", SEASON_START, "DBLSUP-BAR")["channels"]["expedia"]
+    expedia = sandbox.control.calendar("DBLSUP", SEASON_START, "DBLSUP")["channels"]["expedia"]
     assert expedia["price"] != Decimal("139")  # HotelRunner's own view agrees: Expedia kept its price
 
 

@@ -23,11 +23,11 @@ async def test_lists_the_eight_room_types_with_what_each_rate_may_update(setting
     triple = next(t for t in answer["room_types"] if t["inv_code"] == "DLXTRP")
     rates = {r["rate_code"]: r for r in triple["rates"]}
     assert triple["name"] == "Deluxe Triple"
-    assert rates["DLXTRP-BAR"]["is_master"] is True
-    assert sorted(rates["DLXTRP-BAR"]["can_update"]) == ["availability", "price", "restrictions"]
-    assert rates["DLXTRP-BAR"]["currency"] == "EUR"
-    assert rates["DLXTRP-NR"]["non_refundable"] is True
-    assert rates["DLXTRP-NR"]["can_update"] == []
+    assert rates["DLXTRP"]["is_master"] is True
+    assert sorted(rates["DLXTRP"]["can_update"]) == ["availability", "price", "restrictions"]
+    assert rates["DLXTRP"]["currency"] == "EUR"
+    assert rates["NR:DLXTRP"]["non_refundable"] is True
+    assert rates["NR:DLXTRP"]["can_update"] == []
     assert len(upstream(sandbox, "GET", "/rooms")) == 1
 
 

@@ -85,7 +85,7 @@ def summarize(r: Reservation) -> ReservationSummary:
         channel_number=r.provider_number,
         channel=r.channel,
         state=r.state,
-        awaiting_response=bool(r.requires_response),
+        awaiting_response=r.awaits_response,
         guest=r.guest,
         checkin=r.checkin_date,
         checkout=r.checkout_date,
