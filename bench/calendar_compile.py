@@ -34,7 +34,7 @@ def rooms() -> list[Room]:
     found = []
     for inv, (name, _) in VILLA_THAIFA.items():
         common = {"inv_code": inv, "channel_codes": CHANNELS, "sales_currency": "EUR"}
-        found.append(Room(**common, rate_code=f"{inv}", name=name, is_master=True,
+        found.append(Room(**common, rate_code=inv, name=name, is_master=False,
                           availability_update=True, restrictions_update=True, price_update=True))
         found.append(Room(**common, rate_code=f"NR:{inv}", name=f"{name} NR", is_master=False,
                           availability_update=False, restrictions_update=False, price_update=False))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import httpx2
 
 
 def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -65,3 +68,22 @@ def test_a_base_url_that_would_leak_the_token_is_refused(tmp_path: Path) -> None
         done = _run("check", env={"HOTELRUNNER_BASE_URL": url, "HOTELRUNNER_DATA_DIR": str(tmp_path)})
         assert done.returncode == 2 and "HOTELRUNNER_BASE_URL" in done.stderr and why in done.stderr, done.stderr
         assert "abc" not in done.stderr
+
+
+def test_check_probe_settles_the_listing_booleans_with_reads_only(sandbox, tmp_path: Path) -> None:
+    """The sandbox reads only the literal `false` as false (as a strict HotelRunner would): the probe sees
+    that `0` lists fewer bookings, says which reading is the default, keeps it, and never writes."""
+    env = {"HOTELRUNNER_BASE_URL": sandbox.base_url, "HOTELRUNNER_TOKEN": sandbox.token, "HOTELRUNNER_HR_ID": sandbox.hr_id,
+           "HOTELRUNNER_SANDBOX": "true", "HOTELRUNNER_DATA_DIR": str(tmp_path)}
+    booking = sandbox.control.reservations(undelivered=True)[0]  # one delivery acknowledged, so the readings differ
+    httpx2.put(f"{sandbox.base_url}/reservations/~", params={"token": sandbox.token, "hr_id": sandbox.hr_id,
+                                                             "message_uid": booking["message_uid"]}).raise_for_status()
+    sandbox.control.clear_requests()
+    done = _run("check", "--probe", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "read-only requests, no write" in done.stdout and sandbox.token not in done.stdout
+    requests = sandbox.control.requests()
+    assert [r.method for r in requests] == ["GET"] * len(requests) and 2 <= len(requests) <= 4
+    assert [r.params.get("undelivered") for r in requests if r.path == "/reservations"][:2] == ["false", "0"]
+    saved = json.loads((tmp_path / "probe.json").read_text())
+    assert saved["requests"] <= 3 and saved["findings"]

@@ -23,7 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve MCP on stdio (the default)")
     serve.add_argument("--sandbox", action="store_true", help="start the embedded sandbox and use it (test data)")
     serve.add_argument("--read-only", action="store_true", help="hide and refuse the write tools")
-    sub.add_parser("check", help="test the connection with one request: room count and quota")
+    check = sub.add_parser("check", help="test the connection with one request: room count and quota")
+    check.add_argument(
+        "--probe", action="store_true",
+        help="also settle, with at most 3 read-only requests, how HotelRunner reads the listing (never writes)",
+    )
     sub.add_parser("demo", help="sandbox + this server over stdio + an MCP client: a short story")
     sub.add_parser("sandbox", help="run the HotelRunner sandbox (see `hotelrunner-mcp sandbox --help`)", add_help=False)
     hook = sub.add_parser("webhook", help="receive HotelRunner's reservation pushes into the local mirror")
@@ -53,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from .check import run_check
 
-        return run_check(settings)
+        return run_check(settings, probe=args.probe)
     if args.command == "demo":
         from .demo import run_demo
 

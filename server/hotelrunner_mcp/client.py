@@ -183,6 +183,15 @@ class HotelRunnerClient:
         body = await self._request("GET", "/reservations", params=params)
         return self._listing(body, label, page or 1)
 
+    async def probe_listing(self, params: Mapping[str, str]) -> tuple[ReservationPage, list[dict[str, Any]]]:
+        """GET /reservations with parameters sent exactly as given (the check probe compares encodings);
+        the page and the raw reservation objects, as HotelRunner sent them."""
+        body = await self._request("GET", "/reservations", params=params)
+        listing = self._listing(body, "GET /reservations", int(params.get("page", 1)))
+        items = body["reservations"]
+        raw = list(items.values()) if isinstance(items, Mapping) else list(items)
+        return listing, [item for item in raw if isinstance(item, dict)]
+
     def _listing(self, body: Mapping[str, Any], label: str, page: int) -> ReservationPage:
         """Only a listing that is one: a `reservations` list and pagination that adds up. A 200 answer
         with an error body or `{}` read as an empty page would move the sync past changes for good."""

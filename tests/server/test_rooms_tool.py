@@ -16,14 +16,16 @@ async def test_lists_the_eight_room_types_with_what_each_rate_may_update(setting
     async with connect(settings) as mcp:
         answer = await mcp.ok("get_rooms")
 
-    assert {t["inv_code"] for t in answer["room_types"]} == SANDBOX_ROOMS
+    assert {t["inv_code"] for t in answer["room_types"] if not t["default_room"]} == SANDBOX_ROOMS
+    assert [t["inv_code"] for t in answer["room_types"] if t["default_room"]] == ["HR:99"]  # HotelRunner's Default Room
     assert answer["environment"].startswith("SANDBOX")
     assert answer["from_cache"] is False
     assert answer["quota_spent"] == 1
     triple = next(t for t in answer["room_types"] if t["inv_code"] == "DLXTRP")
     rates = {r["rate_code"]: r for r in triple["rates"]}
     assert triple["name"] == "Deluxe Triple"
-    assert rates["DLXTRP"]["is_master"] is True
+    assert rates["DLXTRP"]["master"] is True and rates["HB:DLXTRP"]["master"] is False
+    assert rates["HB:DLXTRP"]["can_update"] == ["price"]
     assert sorted(rates["DLXTRP"]["can_update"]) == ["availability", "price", "restrictions"]
     assert rates["DLXTRP"]["currency"] == "EUR"
     assert rates["NR:DLXTRP"]["non_refundable"] is True

@@ -8,14 +8,17 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from ..catalog import RoomSnapshot
-from ..models import Room
+from ..models import Room, is_master_rate
 from .runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 
 class RateInfo(BaseModel):
     rate_code: str | None
     name: str | None
-    is_master: bool = Field(description="The fallback rate; a change without rate_code targets it")
+    master: bool = Field(
+        description="The room type's master rate (its code is the inv_code): a change without rate_code targets it, "
+        "and restrictions can only be set on it; another rate takes only a price"
+    )
     non_refundable: bool
     currency: str | None
     channels: list[str]
@@ -27,6 +30,10 @@ class RateInfo(BaseModel):
 class RoomTypeInfo(BaseModel):
     inv_code: str = Field(description="Use this as `room` in update_calendar")
     name: str | None
+    default_room: bool = Field(
+        description="HotelRunner's Default Room (is_master): unmatched bookings land here; fix the channel mapping "
+        "in HotelRunner. It has no calendar to change"
+    )
     rates: list[RateInfo]
 
 
@@ -42,7 +49,7 @@ def rate_info(room: Room) -> RateInfo:
     return RateInfo(
         rate_code=room.rate_code,
         name=room.name,
-        is_master=bool(room.is_master),
+        master=is_master_rate(room.inv_code, room.rate_code),
         non_refundable=room.non_refundable,
         currency=room.sales_currency,
         channels=list(room.channel_codes),
@@ -55,13 +62,18 @@ def rate_info(room: Room) -> RateInfo:
 def room_types(snapshot: RoomSnapshot) -> list[RoomTypeInfo]:
     """The rates grouped by room type, in HotelRunner's order."""
     return [
-        RoomTypeInfo(inv_code=inv_code, name=_type_name(rates), rates=[rate_info(r) for r in rates])
+        RoomTypeInfo(
+            inv_code=inv_code,
+            name=_type_name(rates),
+            default_room=all(r.is_master for r in rates),
+            rates=[rate_info(r) for r in rates],
+        )
         for inv_code, rates in snapshot.room_types().items()
     ]
 
 
 def _type_name(rates: list[Room]) -> str | None:
-    master = next((r for r in rates if r.is_master), rates[0])
+    master = next((r for r in rates if is_master_rate(r.inv_code, r.rate_code)), rates[0])
     return master.name
 
 
