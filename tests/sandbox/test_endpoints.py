@@ -10,29 +10,67 @@ from tests.sandbox.conftest import HR
 READ_PATHS = ["/rooms", "/reservations", "/infos/connected_channels", "/infos/channels"]
 
 
-def test_rooms_lists_villa_thaifa_rates(hr: HR) -> None:
+ROOM_FIELDS = [
+    "rate_code", "inv_code", "availability_update", "restrictions_update", "price_update", "pricing_type", "name",
+    "description", "policy", "room_capacity", "adult_capacity", "is_master", "shared", "channel_codes",
+    "sales_currency", "sell_online",
+]
+REAL = ["DLXTRP", "DLXDBL", "DBLSUP", "EXESTE", "DLXKNG", "FAMSTE", "SUITE", "PRESTE"]
+
+
+def flags(rate: dict[str, object]) -> tuple[object, object, object]:
+    return rate["availability_update"], rate["restrictions_update"], rate["price_update"]
+
+
+def test_rooms_lists_villa_thaifa_rates_with_the_documented_codes(hr: HR) -> None:
     rooms = hr.get("/rooms").json()["rooms"]
-    assert len({r["inv_code"] for r in rooms}) == 8
-    base = {r["inv_code"]: r for r in rooms if r["is_master"]}
-    assert base["PRESTE"]["name"] == "Presidential Suite"
-    assert base["DLXTRP"]["channel_codes"] == ["bookingcom", "expedia", "online"]
-    assert {r["sales_currency"] for r in rooms} == {"EUR"}
-    nr = [r for r in rooms if "NR" in r["rate_code"]]
-    assert len(nr) == 8
-    assert not any(r["price_update"] or r["availability_update"] or r["restrictions_update"] for r in nr)
-    assert all(r["price_update"] and r["availability_update"] and r["restrictions_update"] for r in base.values())
+    assert all(list(r) == ROOM_FIELDS for r in rooms)
+    assert [r["rate_code"] for r in rooms] == [
+        "DLXTRP", "NR:DLXTRP", "HB:DLXTRP", "DLXDBL", "NR:DLXDBL", "DBLSUP", "NR:DBLSUP", "EXESTE", "NR:EXESTE",
+        "DLXKNG", "NR:DLXKNG", "FAMSTE", "NR:FAMSTE", "HB:FAMSTE", "SUITE", "NR:SUITE", "PRESTE", "NR:PRESTE", "HB:PRESTE",
+        "HR:99",
+    ]
+    masters = {r["inv_code"]: r for r in rooms if r["rate_code"] == r["inv_code"]}
+    assert list(masters) == [*REAL, "HR:99"]
+    assert masters["PRESTE"]["name"] == "Presidential Suite"
+    assert masters["DLXTRP"]["channel_codes"] == ["bookingcom", "expedia", "online"]
+    assert all(flags(masters[code]) == (True, True, True) and masters[code]["is_master"] is False for code in REAL)
+    assert {r["sales_currency"] for r in rooms} == {"EUR"} and {r["pricing_type"] for r in rooms} == {"guest_based"}
+    nr = [r for r in rooms if r["rate_code"].startswith("NR:")]
+    assert len(nr) == 8 and all(flags(r) == (False, False, False) and r["is_master"] is False for r in nr)
+    assert all(r["name"].endswith(" - NR") for r in nr)
+    hb = {r["inv_code"]: r for r in rooms if r["rate_code"].startswith("HB:")}
+    assert list(hb) == ["DLXTRP", "FAMSTE", "PRESTE"]
+    assert all(flags(r) == (False, False, True) and r["is_master"] is False for r in hb.values())
+    default = rooms[-1]
+    assert {k: default[k] for k in ("rate_code", "inv_code", "name", "is_master", "channel_codes", "policy")} == {
+        "rate_code": "HR:99", "inv_code": "HR:99", "name": "Default Room", "is_master": True, "channel_codes": ["online"], "policy": "",
+    }
+    assert flags(default) == (False, False, False)
+    assert default["description"].startswith("We use this room for unmatched reservations.")
+    assert [r for r in rooms if r["is_master"]] == [default]
+
+
+def test_the_default_room_has_no_rooms_and_no_bookings(hr: HR) -> None:
+    from hotelrunner_mcp.sandbox import SandboxError
+
+    control = hr.sandbox.control
+    assert control.calendar("HR:99", "2030-01-01")["rooms"] == 0
+    assert all(line["inv_code"] != "HR:99" for r in control.reservations() for line in r["rooms"])
+    with pytest.raises(SandboxError):
+        control.create_booking(inv_code="HR:99", channel="online", checkin="2030-01-01")
 
 
 def test_channels_and_connected_channels(hr: HR) -> None:
     every = hr.get("/infos/channels").json()["channels"]
     assert {"bookingcom", "expedia", "online", "airbnb"} <= {c["code"] for c in every}
     connected = hr.get("/infos/connected_channels").json()["channels"]
-    assert [c["code"] for c in connected] == ["bookingcom", "expedia", "online"]
+    assert [(c["code"], c["name"]) for c in connected] == [("bookingcom", "Booking.com"), ("expedia", "Expedia Inc."), ("online", "Online")]
     assert all({"name", "in_progress", "succeeded", "failed"} <= c.keys() for c in connected)
 
 
 def test_connected_channels_count_update_jobs(hr: HR) -> None:
-    hr.put("/rooms/~", form={"inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-02", "stop_sale": 1})
+    hr.put("/rooms/~", form={"room_code": "SUITE", "inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-02", "stop_sale": 1})
     connected = {c["code"]: c for c in hr.get("/infos/connected_channels").json()["channels"]}
     assert connected["expedia"]["succeeded"] == 1 and connected["expedia"]["failed"] == 0
 
@@ -70,7 +108,7 @@ def test_transaction_details_unknown_is_404_and_missing_is_400(hr: HR) -> None:
 def test_request_log_records_everything_without_credentials(hr: HR) -> None:
     sandbox = hr.sandbox
     hr.get("/rooms")
-    hr.put("/rooms/~", form={"inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-03", "days[]": ["0", "6"], "price": "180"})
+    hr.put("/rooms/~", form={"room_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-03", "days[]": ["0", "6"], "price": "180"})
     hr.put("/rooms/daily", json={"rooms": [{"inv_code": "SUITE", "dates": [{"date": "2030-01-05", "min_stay": 2}]}]})
     hr.http.get("/rooms", params={"token": "nope", "hr_id": sandbox.hr_id})
     log = sandbox.control.requests()
@@ -80,7 +118,8 @@ def test_request_log_records_everything_without_credentials(hr: HR) -> None:
         ("PUT", "/rooms/daily", 200),
         ("GET", "/rooms", 401),
     ]
-    assert log[1].params == {"inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-03", "days[]": ["0", "6"], "price": "180"}
+    assert log[1].params == {"room_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-03", "days[]": ["0", "6"], "price": "180"}
+    assert [e.ignored_fields for e in log] == [[], [], [], []]
     assert log[2].json == {"rooms": [{"inv_code": "SUITE", "dates": [{"date": "2030-01-05", "min_stay": 2}]}]}
     assert all("token" not in e.params and "hr_id" not in e.params for e in log)
     assert sandbox.token not in repr(log) and sandbox.hr_id not in repr(log)
@@ -89,8 +128,8 @@ def test_request_log_records_everything_without_credentials(hr: HR) -> None:
 
 
 def test_parameters_may_come_as_query_or_form(hr: HR) -> None:
-    by_query = hr.put("/rooms/~", inv_code="SUITE", start_date="2030-02-01", end_date="2030-02-01", price="190")
-    by_form = hr.put("/rooms/~", form={"inv_code": "SUITE", "start_date": "2030-02-02", "end_date": "2030-02-02", "price": "191"})
+    by_query = hr.put("/rooms/~", room_code="SUITE", start_date="2030-02-01", end_date="2030-02-01", price="190")
+    by_form = hr.put("/rooms/~", form={"room_code": "SUITE", "start_date": "2030-02-02", "end_date": "2030-02-02", "price": "191"})
     assert by_query.status_code == by_form.status_code == 200
     assert hr.sandbox.control.calendar("SUITE", "2030-02-01")["price"] == 190
     assert hr.sandbox.control.calendar("SUITE", "2030-02-02")["price"] == 191

@@ -63,7 +63,7 @@ def test_malformed_json(hr: HR) -> None:
 
 def test_try_again_does_not_apply(hr: HR) -> None:
     hr.sandbox.control.add_fault("try_again", times=1, paths=["/rooms/~"])
-    form = {"inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-01", "price": "222"}
+    form = {"room_code": "SUITE", "inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-01", "price": "222"}
     assert hr.put("/rooms/~", form=form).json()["status"] == "try_again"
     assert hr.sandbox.control.calendar("SUITE", "2030-01-01")["price"] == 179
     assert hr.put("/rooms/~", form=form).json()["status"] == "ok"

@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -19,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hotelrunner_mcp.sandbox.errors import SandboxError, missing, not_found
+from hotelrunner_mcp.sandbox.errors import SandboxError, not_found
 from hotelrunner_mcp.sandbox.faults import Fault
 from hotelrunner_mcp.sandbox.log import LoggedRequest
-from hotelrunner_mcp.sandbox.params import Params, parse_bool, parse_date, parse_int
+from hotelrunner_mcp.sandbox.params import Params, parse_date, parse_int
 from hotelrunner_mcp.sandbox.quota import retry_after_header
 from hotelrunner_mcp.sandbox.state import SandboxState
 from hotelrunner_mcp.sandbox.updates import parse_daily_body, parse_range_update
@@ -30,65 +31,110 @@ from hotelrunner_mcp.sandbox.updates import parse_daily_body, parse_range_update
 if TYPE_CHECKING:
     from hotelrunner_mcp.sandbox.core import Sandbox
 
-Handler = Callable[[SandboxState, Params, object], dict[str, object]]
 METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD"]
+
+VERBATIM_OK = b'{\n"status": "ok",\n}\n'  # fire.devdocs.response_ok.verbatim.txt, ack.devdocs.response_ok.verbatim.txt
+ACK_DISABLED = "This endpoint is not enabled for your app. Please contact HotelRunner."
+DOCUMENTED_BOOLEANS = {"true": True, "false": False}  # any other value means the documented default
+
+
+@dataclass
+class Call:
+    """One HotelRunner request as a handler sees it; `ignored_fields` goes to the request log."""
+
+    sandbox: Sandbox
+    params: Params
+    body: object
+    ignored_fields: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> SandboxState:
+        return self.sandbox.state
+
+
+Handler = Callable[[Call], "dict[str, object] | Response"]
+
+
+def documented_bool(params: Params, name: str, default: bool) -> bool:
+    """params.slate_v2.reservations.md: "undelivered | true | If set to `false`, all reservations
+    will be shown". Only the literals `true` and `false` mean anything; "0", "1", "yes"... mean
+    the default."""
+    return DOCUMENTED_BOOLEANS.get(params.get(name) or "", default)
+
+
+def verbatim_ok() -> Response:
+    return Response(VERBATIM_OK, 200, media_type="application/json")
 
 
 # handlers ------------------------------------------------------------------------------------
-def get_rooms(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    return state.rooms_json()
+def get_rooms(call: Call) -> dict[str, object]:
+    return call.state.rooms_json()
 
 
-def put_rooms_range(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    return {"status": "ok", "transaction_id": state.apply_changes([parse_range_update(params)])}
+def put_rooms_range(call: Call) -> dict[str, object]:
+    change, ignored = parse_range_update(call.params)
+    call.ignored_fields = ignored
+    return {"status": "ok", "transaction_id": call.state.apply_changes([change])}
 
 
-def put_rooms_daily(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    changes, errors = parse_daily_body(body)
-    answer: dict[str, object] = {"status": "ok", "transaction_id": state.apply_changes(changes)}
-    if errors:
-        answer["errors"] = errors
-    return answer
+def put_rooms_daily(call: Call) -> dict[str, object] | Response:
+    """rooms_daily.devdocs: `{"status": "ok", "transaction_id", "errors": []}`; dates refused
+    come back as errors `[{"<code>": {"<date>": "<message>"}}]` with status ok when other dates
+    applied, and as status try_again (nothing applied) when every date of the call was refused."""
+    result = parse_daily_body(call.body)
+    call.ignored_fields = result.ignored_fields
+    if result.accepted_dates == 0:
+        transaction_id = call.state.apply_changes([])  # an empty transaction: nothing to distribute
+        if call.sandbox.switches.verbatim_bodies:  # rooms_daily.devdocs.response_try_again.verbatim.txt: no comma
+            text = '{\n"status": "try_again",\n"transaction_id": %s\n"errors": %s\n}\n' % (
+                json.dumps(transaction_id), json.dumps(result.errors, ensure_ascii=False),
+            )
+            return Response(text.encode(), 200, media_type="application/json")
+        return {"status": "try_again", "transaction_id": transaction_id, "errors": result.errors}
+    return {"status": "ok", "transaction_id": call.state.apply_changes(result.changes), "errors": result.errors}
 
 
-def get_reservations(state: SandboxState, params: Params, body: object) -> dict[str, object]:
+def get_reservations(call: Call) -> dict[str, object]:
+    params = call.params
+
     def optional_date(name: str) -> date | None:
         return parse_date(name, params.get(name)) if params.has(name) else None
 
-    return state.list_reservations(
+    documented_bool(params, "booked", False)  # read and ignored: no HotelRunner page says what it does
+    return call.state.list_reservations(
         from_date=optional_date("from_date"),
         from_last_update_date=optional_date("from_last_update_date"),
         number=params.get("reservation_number") or None,
-        undelivered=parse_bool("undelivered", params.get("undelivered") or "true"),
-        modified=parse_bool("modified", params.get("modified") or "false"),
+        undelivered=documented_bool(params, "undelivered", True),
+        modified=documented_bool(params, "modified", False),
         per_page=parse_int("per_page", params.get("per_page") or 10, minimum=1),
         page=parse_int("page", params.get("page") or 1, minimum=1),
     )
 
 
-def put_acknowledge(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    state.acknowledge(params.require("message_uid"), params.get("pms_number"))
-    return {"status": "ok"}
+def put_acknowledge(call: Call) -> dict[str, object] | Response:
+    if not call.sandbox.switches.ack_enabled:  # ack.devdocs.request.txt: "To enable this endpoint, please contact us."
+        raise SandboxError(403, "endpoint_not_enabled", ACK_DISABLED, plain=True)
+    call.state.acknowledge(call.params.require("message_uid"), call.params.get("pms_number"))
+    return verbatim_ok() if call.sandbox.switches.verbatim_bodies else {"status": "ok"}
 
 
-def put_fire(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    hr_number, event = params.require("hr_number"), params.require("event")
-    if event == "cancel" and not params.has("cancel_reason"):
-        raise missing("cancel_reason")
-    state.fire(hr_number, event, params.get("cancel_reason"))
-    return {"status": "ok"}
+def put_fire(call: Call) -> dict[str, object] | Response:
+    hr_number, event = call.params.require("hr_number"), call.params.require("event")
+    call.state.fire(hr_number, event, call.params.get("cancel_reason"))
+    return verbatim_ok() if call.sandbox.switches.verbatim_bodies else {"status": "ok"}
 
 
-def get_connected_channels(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    return state.connected_channels_json()
+def get_connected_channels(call: Call) -> dict[str, object]:
+    return call.state.connected_channels_json()
 
 
-def get_channels(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    return state.all_channels_json()
+def get_channels(call: Call) -> dict[str, object]:
+    return call.state.all_channels_json()
 
 
-def get_transaction_details(state: SandboxState, params: Params, body: object) -> dict[str, object]:
-    return state.transaction_json(params.require("transaction_id"))
+def get_transaction_details(call: Call) -> dict[str, object]:
+    return call.state.transaction_json(call.params.require("transaction_id"))
 
 
 ENDPOINTS: dict[str, dict[str, Handler]] = {
@@ -166,6 +212,7 @@ def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
         path = request.url.path[prefix_len:] or "/"
         arrived, epoch = time.time(), sandbox.log.epoch
         params, body, response = Params(()), None, None
+        call: Call | None = None
         try:
             params, body = await read_request(request)
             methods = ENDPOINTS.get(path.rstrip("/") if path != "/" else path)
@@ -190,10 +237,13 @@ def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
                     response = await fault_response(sandbox, fault, request)
                     break
             if response is None:
-                response = JSONResponse(handler(sandbox.state, params, body))
+                call = Call(sandbox, params, body)
+                answer = handler(call)
+                response = answer if isinstance(answer, Response) else JSONResponse(answer)
         except SandboxError as error:
             response = error_response(error)
-        sandbox.log.add(LoggedRequest(request.method, path, params.redacted(), body, response.status_code, arrived), epoch)
+        ignored = list(call.ignored_fields) if call is not None else []
+        sandbox.log.add(LoggedRequest(request.method, path, params.redacted(), body, response.status_code, arrived, ignored), epoch)
         return response
 
     return endpoint

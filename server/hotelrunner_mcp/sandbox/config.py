@@ -13,6 +13,30 @@ ADMIN_PREFIX = "/_sandbox"
 ADMIN_HEADER = "X-Sandbox-Admin"
 
 
+PUSH_ENCODINGS = ("multipart", "form", "query")
+PUSH_SHAPES = ("2026", "2016", "v1")
+
+
+def check_push_options(encoding: str | None, shape: str | None) -> None:
+    if encoding is not None and encoding not in PUSH_ENCODINGS:
+        raise ValueError(f"push encoding must be one of {', '.join(PUSH_ENCODINGS)}, got {encoding!r}.")
+    if shape is not None and shape not in PUSH_SHAPES:
+        raise ValueError(f"push shape must be one of {', '.join(PUSH_SHAPES)}, got {shape!r}.")
+
+
+@dataclass
+class Switches:
+    """What a running sandbox can switch without a restart; `reset()` restores the config's values."""
+
+    ack_enabled: bool
+    verbatim_bodies: bool
+    requires_response_field: bool
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> Switches:
+        return cls(config.ack_enabled, config.verbatim_bodies, config.requires_response_field)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -43,6 +67,11 @@ class SandboxConfig:
     push_timeout_seconds: float = 5.0
     callback_url: str | None = None  # push every booking change there, as HotelRunner would
     faults: list[dict[str, Any]] = field(default_factory=list)  # add_fault kwargs, active at start and after reset
+    push_encoding: str = "multipart"  # multipart | form | query: how pushes carry `data` (see push.py)
+    push_shape: str = "2026"  # 2026 | 2016 | v1: which documented push payload (see push.py)
+    requires_response_field: bool = False  # include `requires_response` in reservation objects
+    ack_enabled: bool = True  # PUT /reservations/~ ("To enable this endpoint, please contact us.")
+    verbatim_bodies: bool = False  # answer fire/ack ok and daily try_again with the docs' invalid JSON
 
     def __post_init__(self) -> None:
         self.prefix = "/" + self.prefix.strip("/") if self.prefix.strip("/") else ""
@@ -52,5 +81,6 @@ class SandboxConfig:
             self.hr_id = str(100000 + int(_derive(self.seed, "hr_id")[:8], 16) % 900000)
         if self.admin_key is None:
             self.admin_key = "adm-" + _derive(self.seed, "admin")[:32]
+        check_push_options(self.push_encoding, self.push_shape)
         if self.per_minute < 1 or self.per_day < 1 or self.minute_seconds <= 0 or self.day_seconds <= 0:
             raise ValueError("quota limits and window lengths must be positive")

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hotelrunner_mcp.sandbox.catalog import CONNECTED_CHANNELS, ROOMS_BY_CODE, master_rate
-from hotelrunner_mcp.sandbox.config import ADMIN_HEADER, ADMIN_PREFIX
+from hotelrunner_mcp.sandbox.config import ADMIN_HEADER, ADMIN_PREFIX, check_push_options
 from hotelrunner_mcp.sandbox.errors import SandboxError, invalid
 from hotelrunner_mcp.sandbox.faults import make_fault
 from hotelrunner_mcp.sandbox.guests import Guest, random_guest
@@ -122,14 +122,14 @@ class SandboxControl:
 
     def reservation(self, hr_number: str) -> dict[str, object]:
         with self._sb.state.lock:
-            return self._sb.state.get(hr_number).to_json()
+            return self._sb.state.render(self._sb.state.get(hr_number))
 
     def reservations(self, *, undelivered: bool | None = None) -> list[dict[str, object]]:
         """Every reservation held (no date window), oldest booking first."""
         state = self._sb.state
         with state.lock:
             held = sorted(state.reservations.values(), key=lambda r: (r.completed_at, r.hr_number))
-            return [r.to_json() for r in held if undelivered is None or r.delivered != undelivered]
+            return [state.render(r) for r in held if undelivered is None or r.delivered != undelivered]
 
     def create_booking(
         self,
@@ -169,7 +169,7 @@ class SandboxControl:
                 state=state or ("reserved" if channel == "online" else "confirmed"), note=note,
                 prepaid=channel == "expedia",
             )
-            return reservation.to_json()
+            return sb_state.render(reservation)
 
     def modify_booking(
         self,
@@ -189,18 +189,43 @@ class SandboxControl:
             end = _day(checkout) if checkout is not None else (start + timedelta(days=nights) if nights else None)
             if end is None:
                 end = start + (current.checkout - current.checkin)
-            return state.modify(hr_number, checkin=start, checkout=end, adults=adults, note=note).to_json()
+            return state.render(state.modify(hr_number, checkin=start, checkout=end, adults=adults, note=note))
 
     def cancel_booking(self, hr_number: str, reason: str = "customer") -> dict[str, object]:
-        return self._sb.state.cancel(hr_number, reason).to_json()
+        state = self._sb.state
+        return state.render(state.cancel(hr_number, reason))
+
+    # switches ---------------------------------------------------------------------------
+    def set_ack_enabled(self, enabled: bool) -> None:
+        """PUT /reservations/~ works only when enabled ("To enable this endpoint, please contact
+        us."); off, it answers 403 {"status": "error", "message": "This endpoint is not enabled..."}."""
+        self._sb.switches.ack_enabled = bool(enabled)
+
+    def set_verbatim_bodies(self, enabled: bool) -> None:
+        """On: fire and acknowledge answer the docs' invalid JSON `{\\n"status": "ok",\\n}` and a
+        /rooms/daily try_again lacks the comma after transaction_id, as the docs print them."""
+        self._sb.switches.verbatim_bodies = bool(enabled)
+
+    def set_requires_response_field(self, enabled: bool) -> None:
+        """On: reservation objects (listing, control, pushes) carry `requires_response`."""
+        self._sb.switches.requires_response_field = bool(enabled)
+
+    def switches(self) -> dict[str, bool]:
+        sw = self._sb.switches
+        return {"ack_enabled": sw.ack_enabled, "verbatim_bodies": sw.verbatim_bodies, "requires_response_field": sw.requires_response_field}
 
     # push -------------------------------------------------------------------------------
-    def set_callback(self, url: str | None, *, duplicates: int = 0) -> None:
+    def set_callback(
+        self, url: str | None, *, duplicates: int = 0, encoding: str | None = None, shape: str | None = None,
+    ) -> None:
         """Push every later booking change (create/modify/cancel here, fire over HTTP) to `url`,
-        each `duplicates` extra times; None stops it. Handles are in `pushes()`."""
+        each `duplicates` extra times; None stops it. `encoding`/`shape` default to the config's
+        push_encoding/push_shape. Handles are in `pushes()`."""
         if duplicates < 0:
             raise ValueError("duplicates must not be negative.")
+        check_push_options(encoding, shape)
         self._sb.callback_url, self._sb.callback_duplicates = url, duplicates
+        self._sb.callback_encoding, self._sb.callback_shape = encoding, shape
 
     def pushes(self) -> list[PushHandle]:
         """Handles of the automatic pushes made since the last reset, oldest first."""
@@ -215,8 +240,12 @@ class SandboxControl:
         duplicates: int = 0,
         retries: int | None = None,
         backoff: float | None = None,
+        encoding: str | None = None,
+        shape: str | None = None,
     ) -> PushHandle:
-        """POST the reservation to `callback_url` in the background; `.wait()` on the handle."""
+        """POST the reservation to `callback_url` in the background; `.wait()` on the handle.
+        A dict is taken as a reservation object as this sandbox prints it. `encoding`
+        (multipart | form | query) and `shape` (2026 | 2016 | v1) default to the config's."""
         payload = (
             self.reservation(reservation_or_hr_number)
             if isinstance(reservation_or_hr_number, str)
@@ -227,6 +256,7 @@ class SandboxControl:
             callback_url, payload, reason, token=str(cfg.token), hr_id=str(cfg.hr_id), duplicates=duplicates,
             retries=cfg.push_retries if retries is None else retries,
             backoff=cfg.push_backoff_seconds if backoff is None else backoff,
+            encoding=encoding or cfg.push_encoding, shape=shape or cfg.push_shape,
         )
 
 
@@ -256,9 +286,16 @@ def _admin(sandbox: Sandbox, handler: AdminHandler) -> Callable[[Request], Await
 def _push(control: SandboxControl, request: Request, body: dict[str, Any]) -> object:
     handle = control.push(
         body["hr_number"], body["callback_url"], body["reason"], duplicates=int(body.get("duplicates", 0)),
-        retries=body.get("retries"), backoff=body.get("backoff"),
+        retries=body.get("retries"), backoff=body.get("backoff"), encoding=body.get("encoding"), shape=body.get("shape"),
     )
     return handle.wait(float(body.get("timeout", 30))).to_json() if body.get("wait", True) else handle.to_json()
+
+
+def _enabled(body: dict[str, Any]) -> bool:
+    value = body.get("enabled")
+    if not isinstance(value, bool):
+        raise ValueError('Send {"enabled": true} or {"enabled": false}.')
+    return value
 
 
 def _calendar(control: SandboxControl, request: Request, body: dict[str, Any]) -> object:
@@ -299,6 +336,12 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         route("/bookings/{hr_number}", "PATCH", lambda c, r, b: c.modify_booking(hr(r), **b)),
         route("/bookings/{hr_number}/cancel", "POST", lambda c, r, b: c.cancel_booking(hr(r), **b)),
         route("/push", "POST", _push),
-        route("/callback", "PUT", lambda c, r, b: c.set_callback(b.get("url"), duplicates=int(b.get("duplicates", 0)))),
+        route("/callback", "PUT", lambda c, r, b: c.set_callback(
+            b.get("url"), duplicates=int(b.get("duplicates", 0)), encoding=b.get("encoding"), shape=b.get("shape"),
+        )),
+        route("/switches", "GET", lambda c, r, b: c.switches()),
+        route("/ack", "PUT", lambda c, r, b: c.set_ack_enabled(_enabled(b))),
+        route("/verbatim", "PUT", lambda c, r, b: c.set_verbatim_bodies(_enabled(b))),
+        route("/requires_response", "PUT", lambda c, r, b: c.set_requires_response_field(_enabled(b))),
         route("/pushes", "GET", lambda c, r, b: [h.to_json() for h in c.pushes()]),
     ]

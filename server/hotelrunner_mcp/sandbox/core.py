@@ -8,7 +8,7 @@ import threading
 from starlette.applications import Starlette
 
 from hotelrunner_mcp.sandbox.app import hotelrunner_routes
-from hotelrunner_mcp.sandbox.config import SandboxConfig
+from hotelrunner_mcp.sandbox.config import SandboxConfig, Switches
 from hotelrunner_mcp.sandbox.control import SandboxControl, admin_routes
 from hotelrunner_mcp.sandbox.faults import Faults, make_fault
 from hotelrunner_mcp.sandbox.log import RequestLog
@@ -30,7 +30,10 @@ class Sandbox:
         self.pusher = Pusher(self.config.push_timeout_seconds)
         self.callback_url = self.config.callback_url
         self.callback_duplicates = 0
+        self.callback_encoding: str | None = None  # None: config.push_encoding
+        self.callback_shape: str | None = None  # None: config.push_shape
         self.auto_pushes: list[PushHandle] = []
+        self.switches = Switches.from_config(self.config)
         self.state = self.fresh_state()
         self.control = SandboxControl(self)
         self.app = Starlette(routes=[*admin_routes(self), *hotelrunner_routes(self)])
@@ -40,7 +43,7 @@ class Sandbox:
             self.faults.add(make_fault(**spec))
 
     def fresh_state(self) -> SandboxState:
-        state = SandboxState(self.config.seed, self.config.clock)
+        state = SandboxState(self.config.seed, self.config.clock, self.switches)
         populate(state)
         state.listener = self.on_change
         return state
@@ -52,13 +55,15 @@ class Sandbox:
         cfg = self.config
         self.auto_pushes.append(
             self.pusher.push(
-                self.callback_url, reservation.to_json(), reason, token=str(cfg.token), hr_id=str(cfg.hr_id),
+                self.callback_url, reservation.to_json(requires_response_field=self.switches.requires_response_field), reason, token=str(cfg.token), hr_id=str(cfg.hr_id),
                 duplicates=self.callback_duplicates, retries=cfg.push_retries, backoff=cfg.push_backoff_seconds,
+                encoding=self.callback_encoding or cfg.push_encoding, shape=self.callback_shape or cfg.push_shape,
             )
         )
 
     def reset(self) -> None:
-        """Fresh seed state; quota, faults and callback as configured; empty log and push list."""
+        """Fresh seed state; quota, faults, switches and callback as configured; empty log and push list."""
+        self.switches = Switches.from_config(self.config)
         self.state = self.fresh_state()
         cfg = self.config
         self.quota.configure(per_minute=cfg.per_minute, per_day=cfg.per_day, minute_seconds=cfg.minute_seconds, day_seconds=cfg.day_seconds)
@@ -66,5 +71,6 @@ class Sandbox:
         self.faults.clear()
         self.add_configured_faults()
         self.callback_url, self.callback_duplicates = cfg.callback_url, 0
+        self.callback_encoding = self.callback_shape = None
         self.auto_pushes.clear()
         self.log.clear()

@@ -18,6 +18,10 @@ _PEOPLE: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str]
     "MA": (("Yasmine", "Omar", "Salma", "Youssef", "Imane", "Karim"), ("El Amrani", "Benali", "Alaoui", "Tazi", "Bennani"), ("Casablanca", "Rabat", "Fès", "Tanger"), "+212 6"),
     "CH": (("Noah", "Mia", "Luca", "Lea"), ("Meier", "Keller", "Huber", "Brunner"), ("Zürich", "Genève", "Basel"), "+41 79"),
 }
+COUNTRY_NAMES = {
+    "FR": "France", "GB": "United Kingdom", "DE": "Germany", "ES": "Spain", "IT": "Italy", "US": "United States",
+    "NL": "Netherlands", "BE": "Belgium", "MA": "Morocco", "CH": "Switzerland",
+}
 _WEIGHTS = {"FR": 26, "GB": 16, "DE": 10, "ES": 9, "IT": 8, "US": 9, "NL": 6, "BE": 5, "MA": 7, "CH": 4}
 _STREETS = ("Rue de la Paix", "High Street", "Hauptstraße", "Calle Mayor", "Via Roma", "Main Street", "Kerkstraat", "Avenue Mohammed V")
 

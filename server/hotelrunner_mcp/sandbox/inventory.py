@@ -7,8 +7,9 @@ Model (a documented simplification of HotelRunner):
   night. Once set explicitly it is the number of rooms left to sell: a later booking lowers it by
   the rooms booked (never below 0) and a cancellation gives them back.
 - Restrictions (stop_sale, cta, ctd, min_stay, max_stay) are per inv_code, date and channel.
-- Prices are per rate, date and channel. A derived non-refundable rate has no price of its own:
-  it is always 10 % below its master rate on the same channel and date.
+- Prices are per rate, date and channel. A derived non-refundable rate (NR:<inv>) has no price of
+  its own: it is always 10 % below its master rate on the same channel and date. A half-board rate
+  (HB:<inv>) has its own price, master base price + 30 EUR until an update sets it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from hotelrunner_mcp.sandbox.catalog import NR_DISCOUNT, RATES_BY_CODE, ROOMS_BY_CODE, Rate, master_rate
+from hotelrunner_mcp.sandbox.catalog import HB_SUPPLEMENT, NR_DISCOUNT, RATES_BY_CODE, ROOMS_BY_CODE, Rate, master_rate
 
 RESTRICTION_DEFAULTS: dict[str, int | None] = {"stop_sale": 0, "cta": 0, "ctd": 0, "min_stay": 1, "max_stay": None}
 RESTRICTIONS = tuple(RESTRICTION_DEFAULTS)
@@ -61,10 +62,11 @@ class Calendar:
 
     # prices -------------------------------------------------------------------------------
     def price(self, rate: Rate, day: date, channel: str) -> Decimal:
-        if rate.non_refundable:
+        if rate.derived:
             master = master_rate(rate.room.inv_code)
             return (self.price(master, day, channel) * NR_DISCOUNT).quantize(CENT)
-        return self._prices.get((rate.rate_code, day, channel), rate.room.base_price)
+        default = rate.room.base_price + (HB_SUPPLEMENT if rate.kind == "hb" else 0)
+        return self._prices.get((rate.rate_code, day, channel), default)
 
     def set_price(self, rate: Rate, day: date, channel: str, value: Decimal) -> None:
         self._prices[(rate.rate_code, day, channel)] = value.quantize(CENT)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -14,6 +14,7 @@ class LoggedRequest:
     json: object | None  # the JSON body, if any
     status: int
     at: float  # epoch seconds when it arrived
+    ignored_fields: list[str] = field(default_factory=list)  # sent but silently ignored (rate-only targets)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

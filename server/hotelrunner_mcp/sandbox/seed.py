@@ -1,5 +1,7 @@
 """Seed bookings that look like Villa Thaifa's month: about 90 reservations (100 tries; a stay with no room left is dropped) made over the last
-30 days for stays over the next 120 days, deterministic for a seed and a date."""
+30 days for stays over the next 120 days, deterministic for a seed and a date. Lines use the
+master rates (rate_code == inv_code), the NR:<inv> rates and the HB:<inv> rates; never the
+Default Room (HR:99)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from hotelrunner_mcp.sandbox.catalog import ROOM_TYPES, RoomType
+from hotelrunner_mcp.sandbox.catalog import HALF_BOARD_ROOMS, ROOM_TYPES, RoomType
 from hotelrunner_mcp.sandbox.errors import SandboxError
 from hotelrunner_mcp.sandbox.guests import random_guest
 from hotelrunner_mcp.sandbox.reservation import Extra
@@ -47,7 +49,13 @@ def _line(rng: random.Random, room: RoomType, non_refundable: bool, nights: int)
     if rng.random() < 0.25:
         extras.append(Extra("Breakfast", Decimal("12") * (adults + len(children)) * nights))
     info = rng.choice(("", "", "Twin beds requested.", "Late check-out asked."))
-    return LineRequest(f"{room.inv_code}-{'NR' if non_refundable else 'BAR'}", adults, children, extras, info)
+    if non_refundable:
+        rate_code = f"NR:{room.inv_code}"
+    elif room.inv_code in HALF_BOARD_ROOMS and rng.random() < 0.3:
+        rate_code = f"HB:{room.inv_code}"
+    else:
+        rate_code = room.inv_code  # the master rate
+    return LineRequest(rate_code, adults, children, extras, info)
 
 
 def populate(state: SandboxState, count: int = SEED_BOOKINGS) -> None:

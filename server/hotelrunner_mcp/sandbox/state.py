@@ -1,10 +1,12 @@
 """Everything the sandbox remembers, behind one lock: the calendar, reservations and the
 transactions updates create. HTTP handlers and the control API both call in here.
 
-Reservations: `reserved` (awaiting the property's answer: requires_response, next_states
-confirm/cancel) → `confirmed` or `canceled` via fire; confirmed and canceled accept no event.
+Reservations: `reserved` (awaiting the property's answer: requires_response) → `confirmed` or
+`canceled` via fire; confirmed and canceled accept no event (fire answers HTTP 200
+`{"status": "error", "message": "state_change_is_not_available"}`).
 Every new booking, modification or cancellation gets a fresh message_uid and is undelivered
-until that message_uid is acknowledged. Listings sort by completed_at ascending.
+until that message_uid is acknowledged. Listings sort by completed_at ascending; their dates
+(from_date, from_last_update_date, the 10- and 30-day windows) are on HotelRunner's clock (+03:00).
 
 After seeding, `listener` hears every change with the push reason HotelRunner would give:
 `confirm` for a new booking (the doc names only modify/cancel/confirm) and a confirm event,
@@ -21,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from hotelrunner_mcp.sandbox.inventory import Calendar
-from hotelrunner_mcp.sandbox.catalog import ALL_CHANNELS, CONNECTED_CHANNELS, CURRENCY, RATES, RATES_BY_CODE
-from hotelrunner_mcp.sandbox.errors import invalid, not_found
+from hotelrunner_mcp.sandbox.catalog import ALL_CHANNELS, CHANNEL_SIDES, CONNECTED_CHANNELS, CURRENCY, RATES, RATES_BY_CODE, Rate
+from hotelrunner_mcp.sandbox.config import Switches
+from hotelrunner_mcp.sandbox.errors import answered_error, invalid, not_found
 from hotelrunner_mcp.sandbox.guests import Guest
-from hotelrunner_mcp.sandbox.reservation import CANCEL_REASONS, Extra, Reservation, RoomLine, iso_z, nights_of
+from hotelrunner_mcp.sandbox.inventory import Calendar
+from hotelrunner_mcp.sandbox.reservation import CANCEL_REASONS, Extra, Reservation, RoomLine, hr_date, iso_z, nights_of
 from hotelrunner_mcp.sandbox.updates import RoomChange
 
 LOOKBACK_DAYS = 30
@@ -70,10 +73,29 @@ class LineRequest:
     extra_info: str = ""
 
 
+def job_detail(job_id: int, rate: Rate, channel: str, created_at: datetime, refusal: str | None) -> dict[str, object]:
+    """One transaction_details entry as transaction_details.slate_v2 shows it: the room is named
+    only by channel-side ids (no inv_code, no rate_code); the online channel has no ids at all."""
+    state = "failed" if refusal else "succeeded"
+    if channel == "online":
+        return {
+            "id": None, "channel_code": channel, "state": state, "name": "Online", "code": "Online",
+            "allocation_group": "Online", "created_at": iso_z(created_at), "pid": None, "error_message": refusal,
+        }
+    side = CHANNEL_SIDES[channel]
+    room_id, _ = side.rooms[rate.room.inv_code]
+    return {
+        "id": job_id, "channel_code": channel, "state": state, "name": side.job_name(rate),
+        "code": f"{side.hotel_id}:{room_id}", "allocation_group": room_id, "created_at": iso_z(created_at),
+        "pid": 9_000 + job_id, "error_message": refusal,
+    }
+
+
 class SandboxState:
-    def __init__(self, seed: int, clock: Callable[[], datetime]) -> None:
+    def __init__(self, seed: int, clock: Callable[[], datetime], switches: Switches | None = None) -> None:
         self.lock = threading.RLock()
         self.clock = clock
+        self.switches = switches or Switches(ack_enabled=True, verbatim_bodies=False, requires_response_field=False)
         self.rng = random.Random(seed)
         self.calendar = Calendar()
         self.reservations: dict[str, Reservation] = {}
@@ -84,7 +106,8 @@ class SandboxState:
         self.listener: Callable[[Reservation, str], None] | None = None  # told (reservation, push reason)
         self._next_transaction = 400_000_000 + self.rng.randint(0, 9_999_999)
         self._next_job = 1
-        self._next_line = 1
+        self._next_line = 32_924_000 + self.rng.randint(0, 99_999)
+        self._next_reservation = 37_500_000 + self.rng.randint(0, 99_999)
 
     def _notify(self, reservation: Reservation, reason: str) -> None:
         if self.listener is not None:
@@ -94,7 +117,12 @@ class SandboxState:
         return self.clock().replace(microsecond=0)
 
     def today(self) -> date:
-        return self.now().date()
+        """Today on HotelRunner's clock (+03:00)."""
+        return hr_date(self.now())
+
+    def render(self, reservation: Reservation) -> dict[str, object]:
+        """A reservation's JSON as this sandbox prints it (requires_response only if switched on)."""
+        return reservation.to_json(requires_response_field=self.switches.requires_response_field)
 
     # ids ----------------------------------------------------------------------------------
     def new_message_uid(self) -> str:
@@ -106,12 +134,13 @@ class SandboxState:
             if number not in self.reservations:
                 return number
 
-    def provider_number(self, channel: str, hr_number: str) -> str:
+    def provider_number(self, channel: str) -> str | None:
+        """The channel's own number; a direct (online) booking has none (push.am_2026: null)."""
         if channel == "bookingcom":
             return str(self.rng.randint(2_000_000_000, 4_999_999_999))
         if channel == "expedia":
             return str(self.rng.randint(10_000_000, 99_999_999))
-        return hr_number
+        return None
 
     # rooms, channels ----------------------------------------------------------------------
     def rooms_json(self) -> dict[str, object]:
@@ -135,38 +164,26 @@ class SandboxState:
         floor = self.price_floors.get(channel)
         prices = [v["price"] for v in change.days.values() if "price" in v]
         if floor is not None and prices and min(prices) < floor:  # type: ignore[type-var]
-            return (
-                f"Price {min(prices)} {CURRENCY} for {change.rate.rate_code} is below the minimum price "
-                f"{floor} {CURRENCY} accepted by {CONNECTED_CHANNELS[channel]}."
-            )
+            return f"Price {min(prices)} {CURRENCY} is below the minimum price {floor} {CURRENCY} accepted by {CONNECTED_CHANNELS[channel]}."
         return None
 
     def apply_changes(self, changes: list[RoomChange]) -> str:
         """Apply validated changes; one transaction with a job per (room change, channel).
         A channel that refuses keeps its old prices and restrictions; availability is
-        HotelRunner's own and always applies."""
+        HotelRunner's own and always applies. A change with nothing to apply (every field it
+        sent was ignored, or every date refused) makes no job."""
         with self.lock:
             transaction = Transaction(str(self._next_transaction), self.now())
             self._next_transaction += 1
             for change in changes:
+                if not change.days:
+                    continue
                 for day, values in change.days.items():
                     if "availability" in values:
                         self.calendar.set_availability(change.inv_code, day, int(values["availability"]))  # type: ignore[arg-type]
                 for channel in change.channels:
                     refusal = self._channel_refusal(change, channel)
-                    transaction.details.append(
-                        {
-                            "id": self._next_job,
-                            "channel_code": channel,
-                            "state": "failed" if refusal else "succeeded",
-                            "name": CONNECTED_CHANNELS[channel],
-                            "code": change.rate.rate_code,
-                            "inv_code": change.inv_code,
-                            "created_at": iso_z(transaction.created_at),
-                            "pid": 900_000 + self._next_job,
-                            "error_message": refusal,
-                        }
-                    )
+                    transaction.details.append(job_detail(self._next_job, change.rate, channel, transaction.created_at, refusal))
                     if channel in self.channel_delays:
                         transaction.settles_at[len(transaction.details) - 1] = time.monotonic() + self.channel_delays[channel]
                     self._next_job += 1
@@ -190,8 +207,8 @@ class SandboxState:
 
     def calendar_snapshot(self, inv_code: str, day: date, rate_code: str | None = None) -> dict[str, object]:
         with self.lock:
-            if rate_code is not None and rate_code not in RATES_BY_CODE:
-                raise invalid(f"Unknown rate_code {rate_code!r}.")
+            if rate_code is not None and (rate_code not in RATES_BY_CODE or RATES_BY_CODE[rate_code].room.inv_code != inv_code):
+                raise invalid(f"Unknown rate_code {rate_code!r} for room type {inv_code}.")
             return self.calendar.snapshot(inv_code, day, rate_code)
 
     # reservations: reading ----------------------------------------------------------------
@@ -224,8 +241,8 @@ class SandboxState:
                 found = [
                     r
                     for r in self.reservations.values()
-                    if r.completed_at.date() >= start
-                    and (from_last_update_date is None or r.updated_at.date() >= from_last_update_date)
+                    if hr_date(r.completed_at) >= start
+                    and (from_last_update_date is None or hr_date(r.updated_at) >= from_last_update_date)
                     and (not undelivered or not r.delivered)
                     and (not modified or r.modified_pending)
                 ]
@@ -233,7 +250,7 @@ class SandboxState:
             per_page = min(per_page, MAX_PER_PAGE)
             chunk = found[(page - 1) * per_page : page * per_page]
             return {
-                "reservations": [r.to_json() for r in chunk],
+                "reservations": [self.render(r) for r in chunk],
                 "count": len(found),
                 "current_page": page,
                 "pages": math.ceil(len(found) / per_page),
@@ -252,21 +269,21 @@ class SandboxState:
             raise not_found(f"Unknown message_uid {message_uid[:40]!r}.")
 
     def fire(self, hr_number: str, event: str, cancel_reason: str | None) -> Reservation:
+        """Unknown event: 422; unknown reservation: 404. A cancel without a valid cancel_reason and
+        a state change the reservation does not allow answer HTTP 200 with the documented
+        `{"status": "error", "message": ...}` (raised as a plain SandboxError with status 200)."""
         with self.lock:
             if event not in ("confirm", "cancel"):
                 raise invalid(f"Unknown event {event[:40]!r}; use confirm or cancel.")
             reservation = self.get(hr_number)
-            if event not in reservation.next_states:
-                raise invalid(
-                    f"Reservation {hr_number} is {reservation.state}; '{event}' is not available "
-                    f"(next_states: {reservation.next_states or 'none'}).",
-                    code="state_change_is_not_available",
-                )
+            if event == "cancel" and not cancel_reason:
+                raise answered_error("cancel_reason_is_required")
+            if event == "cancel" and cancel_reason not in CANCEL_REASONS:
+                raise answered_error("invalid_cancel_reason")
+            if not reservation.requires_response:
+                raise answered_error("state_change_is_not_available")
             if event == "cancel":
-                reason = cancel_reason or ""
-                if reason not in CANCEL_REASONS:
-                    raise invalid(f"cancel_reason must be one of {', '.join(CANCEL_REASONS)}.")
-                self._cancel(reservation, reason, new_message=False)
+                self._cancel(reservation, str(cancel_reason), new_message=False)
             else:
                 reservation.state = "confirmed"
                 reservation.updated_at = self.now()
@@ -300,10 +317,9 @@ class SandboxState:
             raise invalid(f"Unknown rate_code {request.rate_code!r}.")
         self._next_line += 1
         prices = [(night, self.calendar.price(rate, night, channel)) for night in nights_of(checkin, checkout)]
-        name = rate.room.name + (" - Non-refundable" if rate.non_refundable else "")
         return RoomLine(
-            self._next_line, rate.room.inv_code, rate.rate_code, name, rate.non_refundable, checkin, checkout,
-            prices, request.adults, list(request.child_ages), list(request.extras), request.extra_info,
+            self._next_line, rate.room.inv_code, rate.rate_code, rate.name, rate.non_refundable, checkin, checkout,
+            prices, request.adults, list(request.child_ages), list(request.extras), request.extra_info, rate.meal_plan,
         )
 
     def book(
@@ -334,12 +350,14 @@ class SandboxState:
                 self._check_free([(line.inv_code, checkin, checkout) for line in built])
             now = completed_at or self.now()
             hr_number = self.new_hr_number()
+            self._next_reservation += 1
             reservation = Reservation(
-                hr_number=hr_number, provider_number=self.provider_number(channel, hr_number), channel=channel,
+                hr_number=hr_number, provider_number=self.provider_number(channel), channel=channel,
                 state=state, firstname=guest.firstname, lastname=guest.lastname, email=guest.email,
                 phone=guest.phone, country=guest.country, city=guest.city, street=guest.street,
                 payment=payment, completed_at=now, updated_at=now, rooms=built,
                 message_uid=self.new_message_uid(), note=note, adjustments_total=adjustments,
+                reservation_id=self._next_reservation,
             )
             if prepaid:
                 reservation.paid_amount = reservation.total
