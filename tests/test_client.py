@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from client_rig import Rig, assert_clean, assert_no_secret_on_disk, make_rig
-from stub_upstream import Answer, StubUpstream
+from stub_upstream import Answer, StubUpstream, run_stub
 
 from hotelrunner_mcp.audit import read_audit
 from hotelrunner_mcp.client import HotelRunnerClient

@@ -124,7 +124,7 @@ async def test_first_sync_backfills_the_whole_look_back_window(hotel, server: Se
     assert (report.fetched, report.new, report.updated) == (len(visible), len(visible), 0)
     first = listings(hotel)[0]
     assert first["from_date"] == (clock.now.date() - timedelta(days=LOOKBACK_DAYS)).isoformat()
-    assert (first["per_page"], first["undelivered"]) == ("50", "0")
+    assert (first["per_page"], first["undelivered"]) == ("50", "false")  # the docs' literal, never 0
     assert "from_last_update_date" not in first
     assert server.store.count() == len(visible)
     sample = visible[-1]

@@ -67,7 +67,7 @@ def _value(v: LedgerValue) -> CalendarValue:
 
 def _transaction_info(transaction_id: str, t: Transaction) -> TransactionInfo:
     failures = [
-        f"{d.channel_code}: {d.inv_code or d.name or '?'}: {d.error_message or 'failed'}" for d in t.details if d.state == "failed"
+        f"{d.channel_code}: {d.name or d.code or '?'}: {d.error_message or 'failed'}" for d in t.details if d.state == "failed"
     ]
     return TransactionInfo(
         transaction_id=transaction_id, succeeded=t.counts.succeeded, failed=t.counts.failed,
