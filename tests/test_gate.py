@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import random
+from datetime import datetime
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 
 from hotelrunner_mcp.audit import AuditLog, read_audit
 from hotelrunner_mcp.errors import QuotaExhausted, RecordingUnavailable
-from hotelrunner_mcp.gate import Gate, UpstreamCall, quota_wait_notifier
-from hotelrunner_mcp.quota import QuotaLimiter
+from hotelrunner_mcp.gate import Gate, UpstreamCall, quota_patience, quota_wait_notifier
+from hotelrunner_mcp.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter
 from hotelrunner_mcp.redact import Redactor
 
 TOKEN = "tok-SECRET-2718"
@@ -126,4 +130,133 @@ async def test_a_waiting_request_tells_the_caller_through_the_notifier(tmp_path:
     with quota_wait_notifier(tell):
         for _ in range(2):
             await gate.send(READ, Upstream().attempt_for(tmp_path / "audit.jsonl"))
-    assert len(waits) == 1 and 0 < waits[0] <= 0.2
+    assert len(waits) == 1 and 0 < waits[0] <= 0.2 + limiter.margin_seconds
+
+
+class Clock:
+    """Injected time for the limiter; an attempt advances it by its `latency`."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def timed_gate(tmp_path: Path, clock: Clock, *, per_minute: int = 1) -> Gate:
+    redactor = Redactor()
+    limiter = QuotaLimiter(
+        tmp_path / "q.db", key="k", per_minute=per_minute, per_day=250, request_timeout_seconds=20.0,
+        clock=clock, sleep=clock.sleep, rng=random.Random(0),
+    )
+    return Gate(limiter, AuditLog(tmp_path / "audit.jsonl", redactor), redactor)
+
+
+def slow(clock: Clock, latency: float, response: httpx2.Response | None = None, error: Exception | None = None):  # type: ignore[no-untyped-def]
+    async def attempt() -> httpx2.Response:
+        clock.now += latency
+        if error is not None:
+            raise error
+        return response or httpx2.Response(200, json={"status": "ok"})
+
+    return attempt
+
+
+@pytest.mark.parametrize("outcome", ["answer", "connect_error"])
+async def test_the_gate_tells_the_limiter_when_the_request_was_over(tmp_path: Path, outcome: str) -> None:
+    """Counted from the send until the answer (2 s later) + one window: not until send + window, and not
+    until the 20 s timeout bound either."""
+    clock = Clock()
+    gate = timed_gate(tmp_path, clock)
+    sent_at = clock.now
+    attempt = slow(clock, 2.0) if outcome == "answer" else slow(clock, 2.0, error=httpx2.ConnectError("refused"))
+    try:
+        await gate.send(READ, attempt)
+    except httpx2.ConnectError:
+        pass
+    margin = gate.limiter.margin_seconds
+    clock.now = sent_at + 60.0 + 1.0  # one window after the send, but the request may have arrived at +2 s
+    assert gate.limiter.status().used_last_minute == 1
+    clock.now = sent_at + 2.0 + 60.0 + margin + 0.01
+    assert gate.limiter.status().used_last_minute == 0
+
+
+async def test_a_cancelled_attempt_counts_until_its_timeout(tmp_path: Path) -> None:
+    """Cancelled mid-flight, the request may still reach HotelRunner: it keeps its send + timeout bound."""
+    clock = Clock()
+    gate = timed_gate(tmp_path, clock)
+    sent_at = clock.now
+
+    async def hangs() -> httpx2.Response:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    with anyio.move_on_after(0.05):
+        await gate.send(READ, hangs)
+    clock.now = sent_at + 60.0 + 5.0
+    assert gate.limiter.status().used_last_minute == 1
+    clock.now = sent_at + 20.0 + 60.0 + gate.limiter.margin_seconds + 0.01
+    assert gate.limiter.status().used_last_minute == 0
+
+
+async def test_the_next_request_waits_for_the_slow_answer_plus_a_window(tmp_path: Path) -> None:
+    clock = Clock()
+    gate = timed_gate(tmp_path, clock)
+    waits: list[float] = []
+
+    async def tell(seconds: float) -> None:
+        waits.append(seconds)
+
+    first_sent = clock.now
+    with quota_wait_notifier(tell):
+        await gate.send(READ, slow(clock, 3.0))
+        await gate.send(READ, slow(clock, 0.1))
+    second = read_audit(tmp_path / "audit.jsonl")[-1]
+    assert second["status"] == 200 and waits == [pytest.approx(60.0 + gate.limiter.margin_seconds)]
+    assert clock.now >= first_sent + 3.0 + 60.0 + gate.limiter.margin_seconds + 0.1
+    with quota_patience(0), pytest.raises(Exception, match="Nothing was sent"):  # a routine refresh never waits
+        await gate.send(READ, slow(clock, 0.1))
+
+
+_FAR_DATE = "Fri, 31 Dec 9999 23:59:59 GMT"
+
+
+@pytest.mark.parametrize(
+    ("header", "blocked_for"),
+    [
+        ("90", 90.0),
+        ("inf", MAX_RETRY_AFTER_SECONDS),
+        ("Infinity", MAX_RETRY_AFTER_SECONDS),
+        ("1e400", MAX_RETRY_AFTER_SECONDS),
+        ("99999999999999999999999", MAX_RETRY_AFTER_SECONDS),
+        ("-5", 60.0),
+        ("nan", 60.0),
+        ("soon", 60.0),
+        ("", 60.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 60.0),  # a date in the past
+        (_FAR_DATE, MAX_RETRY_AFTER_SECONDS),
+        ("Fri, 15 Jan 2027 08:00:30 GMT", 30.0),  # an HTTP-date 30 s after the clock's now: honoured
+    ],
+)
+async def test_every_retry_after_is_bounded(tmp_path: Path, header: str, blocked_for: float) -> None:
+    """`Retry-After: inf` once broke every tool (OverflowError) until quota.db was edited by hand."""
+    clock = Clock()  # 2027-01-15T08:00:00Z
+    gate = timed_gate(tmp_path, clock, per_minute=100)
+    headers = {"Retry-After": header} if header else {}
+    response = await gate.send(READ, slow(clock, 0.0, httpx2.Response(429, headers=headers)))
+    assert response.status_code == 429
+    status = gate.limiter.status()
+    assert status.blocked_until is not None
+    blocked_until = _epoch(status.blocked_until)
+    assert math.isclose(blocked_until - clock.now, blocked_for, abs_tol=1.0)
+    clock.now = blocked_until + 1.0  # the block ends: the next request goes at once
+    with quota_patience(0):
+        await gate.send(READ, slow(clock, 0.1))
+    assert gate.limiter.status().used_today == 2
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

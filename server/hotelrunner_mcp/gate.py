@@ -1,21 +1,26 @@
 """Gate: the one door to HotelRunner. Each HTTP attempt is audited, counted against the quota, then sent.
 
-Order for one attempt: (write) intent line on disk -> quota counted -> request sent -> outcome line.
-For a read the audit file is checked writable before sending. The gate maps no HTTP status to errors:
-that is the client's job. It only tells the limiter about a 429.
+Order for one attempt: (write) intent line on disk -> quota counted -> request sent -> limiter told the
+request is over (it arrived upstream, if at all, by then) -> outcome line. For a read the audit file is
+checked writable before sending. The gate maps no HTTP status to errors: that is the client's job. It
+only tells the limiter about a 429 (with a bounded Retry-After).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio.to_thread
 import httpx2
 
 from .audit import AuditLog, current_call
@@ -24,6 +29,7 @@ from .quota import QuotaLimiter, QuotaTicket
 from .redact import Redactor
 
 OnWait = Callable[[float], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 _wait_notifier: ContextVar[OnWait | None] = ContextVar("hotelrunner_quota_wait_notifier", default=None)
 _patience: ContextVar[float | None] = ContextVar("hotelrunner_quota_patience", default=None)
@@ -98,21 +104,35 @@ class Gate:
         try:
             response = await attempt()
         except BaseException as exc:
+            if isinstance(exc, Exception):  # over; a cancelled one may still be on the wire: it keeps its bound
+                await self._finished(ticket)
             self.audit.write_quietly(
                 "upstream", **described, sent=True, duration_ms=_ms_since(started), quota_left=ticket.left_today,
                 error_code=getattr(exc, "code", type(exc).__name__), error=self._redactor.text(str(exc))[:500],
             )
             raise
-        self._after(call, described, ticket, response, started)
+        await self._finished(ticket)
+        await self._after(call, described, ticket, response, started)
         return response
 
-    def _after(
+    async def _finished(self, ticket: QuotaTicket) -> None:
+        """Tell the limiter the request is over; if that fails it keeps counting it as in flight (safe)."""
+        try:
+            await self.limiter.finish(ticket)
+        except HotelRunnerError as exc:
+            log.warning("quota ledger: completion not recorded (%s)", exc.message)
+
+    async def _after(
         self, call: UpstreamCall, described: dict[str, Any], ticket: QuotaTicket, response: httpx2.Response,
         started: float,
     ) -> None:
         duration_ms = _ms_since(started)
         if response.status_code == 429:
-            self.limiter.note_rate_limited(_retry_after(response))
+            retry_after = _retry_after(response, self.limiter.now())
+            try:
+                await anyio.to_thread.run_sync(self.limiter.note_rate_limited, retry_after)
+            except HotelRunnerError as exc:  # the 429 still reaches the client, which maps it
+                log.warning("quota ledger: 429 pause not recorded (%s)", exc.message)
         elif response.is_success:
             self.last_success_at = datetime.now(timezone.utc)
         self.audit.write_quietly(
@@ -133,12 +153,27 @@ def _ms_since(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 1)
 
 
-def _retry_after(response: httpx2.Response) -> float | None:
-    """Retry-After in seconds (HTTP dates are rare here and treated as absent)."""
-    try:
-        return float(response.headers.get("retry-after", ""))
-    except ValueError:
+def _retry_after(response: httpx2.Response, now: float) -> float | None:
+    """Retry-After in seconds from now: delay-seconds or an HTTP-date; None when absent or unreadable.
+
+    The value is not bounded here (it may be inf, huge or negative): the limiter bounds it."""
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
         return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        try:
+            seconds = when.timestamp() - now
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None if math.isnan(seconds) else seconds
 
 
 def _transaction_id(response: httpx2.Response) -> str | None:

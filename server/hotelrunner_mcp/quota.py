@@ -3,11 +3,22 @@
 Every server process using the same property shares one ledger file, so their requests add up. A request
 is counted (a row inserted) before it is sent, inside a `BEGIN IMMEDIATE` transaction, so two processes
 can never both take the last slot.
+
+HotelRunner counts a request when it *arrives*, and we cannot see that moment: it lies somewhere between
+when the request left (its row's `at`) and when its answer came back (`done_at`, which the Gate records);
+while it is still in flight, up to `at` + the HTTP timeout (`latest_at`), the honest bound. So a request
+holds its slot from when it is counted until its latest possible arrival + one window + a small margin:
+a new request may go only if fewer than `limit` earlier requests could still share a rolling window with
+it at arrival, whatever the arrival lag. Waiting processes wake with a little jitter, and a 429 widens the
+margin for a while (besides the block HotelRunner's Retry-After asks for).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
+import random
 import sqlite3
 import threading
 import time
@@ -16,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -26,15 +37,26 @@ from .errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
 from .sqlite_db import connect, immediate
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 QUOTA_DB_NAME = "quota.db"
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 20.0  # Settings.timeout_seconds' default
+MAX_RETRY_AFTER_SECONDS = 3600.0  # no Retry-After blocks longer; a still-limited upstream just says 429 again
 _SLACK = 0.01  # seconds added to a wait so the freed slot has really left the window
+_MARGIN_FRACTION = 1 / 20  # default safety margin: a twentieth of the window ...
+_MARGIN_MAX = 0.5  # ... at most half a second (it covers clock steps, not network lag)
+_WIDEN_MAX_FRACTION = 1 / 4  # a 429 may widen the margin up to a quarter of the window
+_WIDEN_WINDOWS = 60.0  # a widened margin lasts this many windows after the last 429 (an hour)
+_SPREAD_MAX = 0.05  # each waiter wakes up to this much later than the slot frees, at random
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS quota_requests (key TEXT NOT NULL, at REAL NOT NULL, label TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS quota_requests_key_at ON quota_requests (key, at);
 CREATE TABLE IF NOT EXISTS quota_blocks (key TEXT PRIMARY KEY, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS quota_margins (key TEXT PRIMARY KEY, seconds REAL NOT NULL, until REAL NOT NULL);
 """
+# Added to quota_requests of older ledgers (NULL in old rows: they count as in flight up to at + timeout).
+_NEW_COLUMNS = ("latest_at", "done_at")
 
 
 def quota_db_path(data_dir: Path) -> Path:
@@ -50,15 +72,19 @@ def quota_key(hr_id: str | None, base_url: str) -> str:
 
 
 def iso_utc(timestamp: float | None) -> str | None:
-    """Epoch seconds -> ISO-8601 UTC with a Z, to the second."""
-    if timestamp is None:
+    """Epoch seconds -> ISO-8601 UTC with a Z, to the second (None for no time or one out of range)."""
+    if timestamp is None or not math.isfinite(timestamp):
         return None
-    return datetime.fromtimestamp(timestamp, timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    try:
+        moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
 class QuotaTicket:
-    """One counted request."""
+    """One counted request. Hand it back to `finish` when its answer came (or it failed)."""
 
     at: float  # epoch seconds at which it was counted
     label: str
@@ -66,6 +92,7 @@ class QuotaTicket:
     used_last_minute: int
     used_today: int
     left_today: int
+    row_id: int | None = None  # its ledger row
 
 
 @dataclass(frozen=True)
@@ -82,18 +109,35 @@ class QuotaStatus:
 
 
 @dataclass(frozen=True)
+class _Span:
+    """When one counted request may have arrived upstream: between `at` and `end`.
+
+    `end` is its completion time, or while in flight its bound (`at` + timeout); `soonest_end` is what
+    `end` would be if it finished right now, so waits computed from it are never too long."""
+
+    at: float
+    end: float
+    soonest_end: float
+
+
+@dataclass(frozen=True)
 class _Window:
     """What one look at the ledger found (all times epoch seconds)."""
 
     now: float
-    minute: list[float]
-    day_used: int
-    day_oldest: float | None
+    margin: float
+    minute: list[_Span]  # requests that could still share a minute window with one sent now
+    day: list[_Span]  # ... a day window
     blocked_until: float | None
 
 
 class QuotaLimiter:
-    """Rolling-window limiter shared by every process that opens the same SQLite file with the same key."""
+    """Rolling-window limiter shared by every process that opens the same SQLite file with the same key.
+
+    `request_timeout_seconds` is the HTTP timeout of the client (how long a request may be in flight);
+    `margin_seconds` the fixed safety margin (default: a twentieth of the window, at most 0.5 s).
+    `clock`, `sleep` and `rng` are injectable for tests.
+    """
 
     def __init__(
         self,
@@ -105,10 +149,16 @@ class QuotaLimiter:
         minute_seconds: float = 60.0,
         day_seconds: float = 86400.0,
         max_wait_seconds: float = 70.0,
+        request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        margin_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         if per_minute < 1 or per_day < 1:
             raise ValueError("per_minute and per_day must be at least 1")
+        if not (minute_seconds > 0 and day_seconds > 0 and request_timeout_seconds > 0):
+            raise ValueError("window lengths and the request timeout must be positive")
         self.db_path = Path(db_path)
         self.key = key
         self.per_minute = per_minute
@@ -116,11 +166,23 @@ class QuotaLimiter:
         self.minute_seconds = minute_seconds
         self.day_seconds = day_seconds
         self.max_wait_seconds = max_wait_seconds
+        self.request_timeout_seconds = request_timeout_seconds
+        default_margin = min(_MARGIN_MAX, minute_seconds * _MARGIN_FRACTION)
+        self.margin_seconds = default_margin if margin_seconds is None else max(0.0, margin_seconds)
+        self.max_retry_after_seconds = max(minute_seconds, min(MAX_RETRY_AFTER_SECONDS, day_seconds))
+        self._widen_max = minute_seconds * _WIDEN_MAX_FRACTION
+        self._spread = min(_SPREAD_MAX, minute_seconds / 40)
         self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one thread at a time on the connection
 
     # ------------------------------------------------------------------ public API
+
+    def now(self) -> float:
+        """The limiter's clock (epoch seconds)."""
+        return self._clock()
 
     async def acquire(
         self,
@@ -147,21 +209,60 @@ class QuotaLimiter:
             if on_wait is not None and now + wait > announced_until + 1.0:
                 announced_until = now + wait
                 await on_wait(wait)
-            await anyio.sleep(wait + _SLACK)
+            # The jitter keeps processes that wait for the same slot from all asking at the same instant.
+            await self._sleep(wait + _SLACK + self._rng.uniform(0.0, self._spread))
+
+    async def finish(self, ticket: QuotaTicket) -> None:
+        """The ticket's request is over (answered, or failed): it arrived upstream, if at all, by now.
+
+        Until this is called the request counts as possibly arriving up to its send time + the request
+        timeout. Raises RecordingUnavailable if the ledger fails (the request then keeps that bound)."""
+        if ticket.row_id is None:
+            return
+        done_at = self._clock()  # taken before the thread hop: the answer is here now
+
+        def record(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE quota_requests SET done_at = ? WHERE rowid = ? AND key = ? AND done_at IS NULL",
+                (max(done_at, ticket.at), ticket.row_id, self.key),
+            )
+
+        await anyio.to_thread.run_sync(self._write, record)
+
+    def bounded_retry_after(self, retry_after: float | None) -> float:
+        """Seconds to pause after a 429: Retry-After when it is a sane positive number (at most
+        `max_retry_after_seconds`, so `inf` or 1e300 block an hour, not forever), else one window."""
+        if retry_after is None or math.isnan(retry_after) or retry_after <= 0:
+            return self.minute_seconds
+        return min(retry_after, self.max_retry_after_seconds)
 
     def note_rate_limited(self, retry_after: float | None) -> None:
-        """HotelRunner answered 429: send nothing before `retry_after` seconds (default: one minute window)."""
-        delay = retry_after if retry_after and retry_after > 0 else self.minute_seconds
-        until = self._clock() + delay
+        """HotelRunner answered 429: we were too eager. Send nothing before `retry_after` seconds (bounded;
+        default one window) and widen the safety margin for a while (doubling on each 429, capped)."""
+        now = self._clock()
+        until = now + self.bounded_retry_after(retry_after)
+        widen_until = now + self.minute_seconds * _WIDEN_WINDOWS
 
-        def block(conn: sqlite3.Connection) -> None:
+        def block(conn: sqlite3.Connection) -> float:
+            self._repair(conn, now)
             conn.execute(
                 "INSERT INTO quota_blocks (key, until) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET until = max(until, excluded.until)",
                 (self.key, until),
             )
+            row = conn.execute("SELECT seconds, until FROM quota_margins WHERE key = ?", (self.key,)).fetchone()
+            current = row[0] if row and row[1] is not None and row[1] > now and row[0] is not None else 0.0
+            widened = min(self._widen_max, max(self.margin_seconds, 2 * current, _SLACK))
+            conn.execute(
+                "INSERT INTO quota_margins (key, seconds, until) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET seconds = excluded.seconds, until = excluded.until",
+                (self.key, widened, widen_until),
+            )
+            return widened
 
-        self._write(block)
+        widened = self._write(block)
+        log.warning("HotelRunner answered 429: pausing until %s, quota margin widened to %.2f s",
+                    iso_utc(until), self.margin_seconds + widened)
 
     def status(self) -> QuotaStatus:
         """Current use of both windows and when the next request may go."""
@@ -169,10 +270,10 @@ class QuotaLimiter:
             window = self._look(conn, self._clock())
         return QuotaStatus(
             used_last_minute=len(window.minute),
-            used_today=window.day_used,
+            used_today=len(window.day),
             per_minute=self.per_minute,
             per_day=self.per_day,
-            left_today=max(0, self.per_day - window.day_used),
+            left_today=max(0, self.per_day - len(window.day)),
             next_free_at=iso_utc(self._next_free(window)),
             blocked_until=iso_utc(window.blocked_until),
         )
@@ -190,15 +291,23 @@ class QuotaLimiter:
 
         def take(conn: sqlite3.Connection) -> tuple[QuotaTicket | None, float]:
             now = self._clock()
-            conn.execute("DELETE FROM quota_requests WHERE key = ? AND at <= ?", (self.key, now - self.day_seconds))
+            self._repair(conn, now)
+            conn.execute(
+                "DELETE FROM quota_requests WHERE key = ? AND at <= ? AND coalesce(done_at, latest_at, at + ?) <= ?",
+                (self.key, now - self.day_seconds, self.request_timeout_seconds,
+                 now - self.day_seconds - self._widen_max - self.margin_seconds),
+            )
             window = self._look(conn, now)
-            if window.day_used >= self.per_day:
+            if len(window.day) >= self.per_day:
                 raise self._exhausted(window)
             free_at = self._next_free(window)
-            if free_at is not None and free_at > now:
-                return None, free_at - now
-            conn.execute("INSERT INTO quota_requests (key, at, label) VALUES (?, ?, ?)", (self.key, now, label))
-            used_today = window.day_used + 1
+            if free_at is not None:
+                return None, max(free_at - now, _SLACK)
+            cursor = conn.execute(
+                "INSERT INTO quota_requests (key, at, label, latest_at) VALUES (?, ?, ?, ?)",
+                (self.key, now, label, now + self.request_timeout_seconds),
+            )
+            used_today = len(window.day) + 1
             ticket = QuotaTicket(
                 at=now,
                 label=label,
@@ -206,36 +315,73 @@ class QuotaLimiter:
                 used_last_minute=len(window.minute) + 1,
                 used_today=used_today,
                 left_today=self.per_day - used_today,
+                row_id=cursor.lastrowid,
             )
             return ticket, 0.0
 
         return self._write(take)
 
+    def _repair(self, conn: sqlite3.Connection, now: float) -> None:
+        """Pull back times no honest run can have written (an old version's `Retry-After: inf`, a clock
+        that was set back): they would otherwise block every request for days. Rows keep counting."""
+        cap = now + self.max_retry_after_seconds
+        conn.execute("UPDATE quota_blocks SET until = ? WHERE key = ? AND until > ?", (cap, self.key, cap))
+        conn.execute("UPDATE quota_margins SET until = ? WHERE key = ? AND until > ?",
+                     (now + self.minute_seconds * _WIDEN_WINDOWS, self.key, now + self.minute_seconds * _WIDEN_WINDOWS))
+        ahead = now + 1.0
+        conn.execute("UPDATE quota_requests SET at = ? WHERE key = ? AND at > ?", (now, self.key, ahead))
+        conn.execute("UPDATE quota_requests SET done_at = ? WHERE key = ? AND done_at > ?", (now, self.key, ahead))
+        bound = now + self.request_timeout_seconds
+        conn.execute("UPDATE quota_requests SET latest_at = ? WHERE key = ? AND latest_at > ?",
+                     (bound, self.key, bound + 1.0))
+
     def _look(self, conn: sqlite3.Connection, now: float) -> _Window:
-        minute = [
-            row[0]
-            for row in conn.execute(
-                "SELECT at FROM quota_requests WHERE key = ? AND at > ? ORDER BY at",
-                (self.key, now - self.minute_seconds),
+        margin = self.margin_seconds
+        row = conn.execute("SELECT seconds, until FROM quota_margins WHERE key = ?", (self.key,)).fetchone()
+        if row and row[0] is not None and row[1] is not None and row[1] > now:
+            margin += min(max(0.0, row[0]), self._widen_max)
+        spans = [
+            self._span(at, latest_at, done_at, now)
+            for at, latest_at, done_at in conn.execute(
+                "SELECT at, latest_at, done_at FROM quota_requests WHERE key = ?", (self.key,)
             )
         ]
-        day_used, day_oldest = conn.execute(
-            "SELECT count(*), min(at) FROM quota_requests WHERE key = ? AND at > ?", (self.key, now - self.day_seconds)
-        ).fetchone()
         row = conn.execute("SELECT until FROM quota_blocks WHERE key = ?", (self.key,)).fetchone()
-        blocked = row[0] if row and row[0] > now else None
-        return _Window(now=now, minute=minute, day_used=day_used, day_oldest=day_oldest, blocked_until=blocked)
+        blocked = min(row[0], now + self.max_retry_after_seconds) if row and row[0] is not None and row[0] > now else None
+        return _Window(
+            now=now,
+            margin=margin,
+            minute=[s for s in spans if s.end + margin > now - self.minute_seconds],
+            day=[s for s in spans if s.end + margin > now - self.day_seconds],
+            blocked_until=blocked,
+        )
+
+    def _span(self, at: float, latest_at: float | None, done_at: float | None, now: float) -> _Span:
+        at = min(at, now)
+        if done_at is not None:
+            end = max(at, min(done_at, now))
+            return _Span(at, end, end)
+        bound = max(at, latest_at if latest_at is not None else at + self.request_timeout_seconds)
+        return _Span(at, bound, min(bound, max(at, now)))
 
     def _next_free(self, window: _Window) -> float | None:
-        """When a request may next be counted, or None if it may be counted now."""
-        candidates = []
-        if window.day_used >= self.per_day and window.day_oldest is not None:
-            candidates.append(window.day_oldest + self.day_seconds)
-        if len(window.minute) >= self.per_minute:
-            candidates.append(window.minute[len(window.minute) - self.per_minute] + self.minute_seconds)
+        """When a request may next be counted, or None if it may be counted now.
+
+        It may go when fewer than `limit` earlier requests could still arrive within one window of it;
+        in-flight requests are assumed to finish now (so a wait is never overestimated: the caller looks
+        again when it ends)."""
+        full = len(window.minute) >= self.per_minute or len(window.day) >= self.per_day
+        if not full and window.blocked_until is None:
+            return None
+        candidates = [window.now]
+        for spans, limit, length in ((window.minute, self.per_minute, self.minute_seconds),
+                                     (window.day, self.per_day, self.day_seconds)):
+            if len(spans) >= limit:
+                ends = sorted((s.soonest_end for s in spans), reverse=True)
+                candidates.append(ends[limit - 1] + window.margin + length)
         if window.blocked_until is not None:
             candidates.append(window.blocked_until)
-        return max(candidates) if candidates else None
+        return max(candidates)
 
     def _write(self, body: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run `body` in one BEGIN IMMEDIATE transaction (rolled back if it raises)."""
@@ -256,6 +402,7 @@ class QuotaLimiter:
             try:
                 conn = connect(self.db_path)
                 conn.executescript(_SCHEMA)
+                _add_missing_columns(conn)
             except (OSError, sqlite3.Error) as exc:
                 raise self._unavailable(exc) from None
             self._conn = conn
@@ -264,12 +411,14 @@ class QuotaLimiter:
     # ------------------------------------------------------------------ messages
 
     def _exhausted(self, window: _Window) -> QuotaExhausted:
-        next_free = iso_utc(self._next_free(window))
+        ends = sorted((s.end for s in window.day), reverse=True)
+        free = ends[self.per_day - 1] + window.margin + self.day_seconds if len(ends) >= self.per_day else None
+        next_free = iso_utc(free)
         return QuotaExhausted(
-            f"Daily HotelRunner quota used up: {window.day_used} of {self.per_day} requests in the last 24 hours. "
+            f"Daily HotelRunner quota used up: {len(window.day)} of {self.per_day} requests in the last 24 hours. "
             f"Nothing was sent. The next request can go at {next_free}; until then work from local data "
             "(the reservation mirror, the calendar ledger) or wait for pushes.",
-            used=window.day_used,
+            used=len(window.day),
             limit=self.per_day,
             next_free_at=next_free,
         )
@@ -286,3 +435,16 @@ class QuotaLimiter:
             f"The quota ledger {self.db_path} cannot be used ({type(exc).__name__}: {exc}), so the request was "
             "refused rather than sent uncounted. Check that HOTELRUNNER_DATA_DIR is writable and the disk not full."
         )
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a ledger written by an older version up to date; its rows keep counting."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(quota_requests)")}
+    for column in _NEW_COLUMNS:
+        if column in have:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE quota_requests ADD COLUMN {column} REAL")
+        except sqlite3.OperationalError as exc:  # another process added it a moment ago
+            if "duplicate column" not in str(exc).lower():
+                raise
