@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from hotelrunner_mcp.sandbox.config import ADMIN_PREFIX, SandboxConfig
+from hotelrunner_mcp.sandbox.config import ADMIN_PREFIX, PUSH_ENCODINGS, PUSH_SHAPES, SandboxConfig
 from hotelrunner_mcp.sandbox.control import SandboxControl
 from hotelrunner_mcp.sandbox.core import Sandbox
 from hotelrunner_mcp.sandbox.faults import FAULT_KINDS, make_fault
@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-minute", type=int, default=5, help="requests per minute per hr_id (default 5)")
     parser.add_argument("--per-day", type=int, default=250, help="requests per day per hr_id (default 250)")
     parser.add_argument("--callback", metavar="URL", help="push every booking change to URL, as HotelRunner would")
+    parser.add_argument("--push-encoding", choices=PUSH_ENCODINGS, default="multipart", help="how pushes carry data (default multipart)")
+    parser.add_argument("--push-shape", choices=PUSH_SHAPES, default="2026", help="which documented push payload (default 2026)")
+    parser.add_argument("--ack-disabled", action="store_true", help="PUT /reservations/~ answers 403 (not enabled for the app)")
+    parser.add_argument("--verbatim-bodies", action="store_true", help="answer with the docs' invalid-JSON bodies (fire/ack ok, daily try_again)")
+    parser.add_argument("--requires-response", action="store_true", help="reservation objects carry requires_response")
     parser.add_argument(
         "--fault", action="append", default=[], type=parse_fault_spec, metavar="KIND[,times=N][,rate=P][,delay=S][,paths=/a|/b]",
         help=f"a fault active from the start (repeatable); KIND is one of {', '.join(FAULT_KINDS)}",
@@ -140,10 +145,18 @@ def parse_fault_spec(spec: str) -> dict[str, Any]:
     return fault
 
 
+def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    return SandboxConfig(
+        seed=args.seed, per_minute=args.per_minute, per_day=args.per_day, faults=args.fault, callback_url=args.callback,
+        push_encoding=args.push_encoding, push_shape=args.push_shape, ack_enabled=not args.ack_disabled,
+        verbatim_bodies=args.verbatim_bodies, requires_response_field=args.requires_response,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGINT/SIGTERM; print KEY=value lines a script can read."""
     args = build_parser().parse_args(argv)
-    config = SandboxConfig(seed=args.seed, per_minute=args.per_minute, per_day=args.per_day, faults=args.fault, callback_url=args.callback)
+    config = config_from_args(args)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
