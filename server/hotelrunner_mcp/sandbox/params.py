@@ -47,10 +47,6 @@ def parse_flag(name: str, value: object) -> int:
     raise invalid(f"'{name}' must be 0 or 1, got {str(value)[:40]!r}.")
 
 
-def parse_bool(name: str, value: str) -> bool:
-    return bool(parse_flag(name, value))
-
-
 def parse_price(name: str, value: object) -> Decimal:
     if isinstance(value, bool):
         raise invalid(f"'{name}' must be a number, got {value!r}.")
