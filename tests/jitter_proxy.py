@@ -213,7 +213,7 @@ def run_soak(
     per_window: int = 5,
     max_delay: float = 0.15,
     seed: int | None = None,
-    timeout_seconds: float = 10.0,
+    timeout_seconds: float = 20.0,
 ) -> SoakResult:
     """Run the soak and return what the sandbox saw. Raises RuntimeError if a worker fails to run."""
     config = SandboxConfig(seed=7, per_minute=per_window, per_day=1_000_000, minute_seconds=window_seconds)
@@ -229,7 +229,7 @@ def run_soak(
                 HOTELRUNNER_TIMEOUT_SECONDS=str(timeout_seconds),
                 HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS=str(max(70.0, window_seconds * 4)),
             )
-            start_at = time.time() + 3.0 + processes * 0.3  # time for every interpreter to import and open
+            start_at = time.time() + 3.0 + processes * 0.25  # time for every interpreter to import and open
             stop_at = start_at + seconds
             workers = [
                 subprocess.Popen(

@@ -127,7 +127,8 @@ class _Window:
     now: float
     margin: float
     minute: list[_Span]  # requests that could still share a minute window with one sent now
-    day: list[_Span]  # ... a day window
+    day_used: int  # ... a day window
+    day_frees_at: float | None  # when the day window has a slot again, if it is full
     blocked_until: float | None
 
 
@@ -270,10 +271,10 @@ class QuotaLimiter:
             window = self._look(conn, self._clock())
         return QuotaStatus(
             used_last_minute=len(window.minute),
-            used_today=len(window.day),
+            used_today=window.day_used,
             per_minute=self.per_minute,
             per_day=self.per_day,
-            left_today=max(0, self.per_day - len(window.day)),
+            left_today=max(0, self.per_day - window.day_used),
             next_free_at=iso_utc(self._next_free(window)),
             blocked_until=iso_utc(window.blocked_until),
         )
@@ -298,7 +299,7 @@ class QuotaLimiter:
                  now - self.day_seconds - self._widen_max - self.margin_seconds),
             )
             window = self._look(conn, now)
-            if len(window.day) >= self.per_day:
+            if window.day_used >= self.per_day:
                 raise self._exhausted(window)
             free_at = self._next_free(window)
             if free_at is not None:
@@ -307,7 +308,7 @@ class QuotaLimiter:
                 "INSERT INTO quota_requests (key, at, label, latest_at) VALUES (?, ?, ?, ?)",
                 (self.key, now, label, now + self.request_timeout_seconds),
             )
-            used_today = len(window.day) + 1
+            used_today = window.day_used + 1
             ticket = QuotaTicket(
                 at=now,
                 label=label,
@@ -325,36 +326,51 @@ class QuotaLimiter:
         """Pull back times no honest run can have written (an old version's `Retry-After: inf`, a clock
         that was set back): they would otherwise block every request for days. Rows keep counting."""
         cap = now + self.max_retry_after_seconds
-        conn.execute("UPDATE quota_blocks SET until = ? WHERE key = ? AND until > ?", (cap, self.key, cap))
-        conn.execute("UPDATE quota_margins SET until = ? WHERE key = ? AND until > ?",
-                     (now + self.minute_seconds * _WIDEN_WINDOWS, self.key, now + self.minute_seconds * _WIDEN_WINDOWS))
         ahead = now + 1.0
+        bound = now + self.request_timeout_seconds
+        widen_cap = now + self.minute_seconds * _WIDEN_WINDOWS
+        (broken,) = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM quota_requests WHERE key = ? AND (at > ? OR done_at > ? OR latest_at > ?)) "
+            "OR EXISTS (SELECT 1 FROM quota_blocks WHERE key = ? AND until > ?) "
+            "OR EXISTS (SELECT 1 FROM quota_margins WHERE key = ? AND until > ?)",
+            (self.key, ahead, ahead, bound + 1.0, self.key, cap, self.key, widen_cap),
+        ).fetchone()
+        if not broken:
+            return
+        log.warning("quota ledger %s: times far in the future pulled back to now", self.db_path)
+        conn.execute("UPDATE quota_blocks SET until = ? WHERE key = ? AND until > ?", (cap, self.key, cap))
+        conn.execute("UPDATE quota_margins SET until = ? WHERE key = ? AND until > ?", (widen_cap, self.key, widen_cap))
         conn.execute("UPDATE quota_requests SET at = ? WHERE key = ? AND at > ?", (now, self.key, ahead))
         conn.execute("UPDATE quota_requests SET done_at = ? WHERE key = ? AND done_at > ?", (now, self.key, ahead))
-        bound = now + self.request_timeout_seconds
-        conn.execute("UPDATE quota_requests SET latest_at = ? WHERE key = ? AND latest_at > ?",
-                     (bound, self.key, bound + 1.0))
+        conn.execute("UPDATE quota_requests SET latest_at = ? WHERE key = ? AND latest_at > ?", (bound, self.key, bound + 1.0))
 
     def _look(self, conn: sqlite3.Connection, now: float) -> _Window:
         margin = self.margin_seconds
         row = conn.execute("SELECT seconds, until FROM quota_margins WHERE key = ?", (self.key,)).fetchone()
         if row and row[0] is not None and row[1] is not None and row[1] > now:
             margin += min(max(0.0, row[0]), self._widen_max)
-        spans = [
+        # A request counts while its latest possible arrival (+ margin) lies within a window before now.
+        counting = "FROM quota_requests WHERE key = ? AND coalesce(done_at, latest_at, at + ?) + ? > ?"
+        timeout = self.request_timeout_seconds
+        minute = [
             self._span(at, latest_at, done_at, now)
             for at, latest_at, done_at in conn.execute(
-                "SELECT at, latest_at, done_at FROM quota_requests WHERE key = ?", (self.key,)
+                f"SELECT at, latest_at, done_at {counting}", (self.key, timeout, margin, now - self.minute_seconds)
             )
         ]
+        day_args = (self.key, timeout, margin, now - self.day_seconds)
+        (day_used,) = conn.execute(f"SELECT count(*) {counting}", day_args).fetchone()
+        day_frees_at = None
+        if day_used >= self.per_day:  # rare: only then read the day's rows
+            ends = sorted(
+                (self._span(*r, now).soonest_end for r in conn.execute(f"SELECT at, latest_at, done_at {counting}", day_args)),
+                reverse=True,
+            )
+            day_frees_at = ends[self.per_day - 1] + margin + self.day_seconds
         row = conn.execute("SELECT until FROM quota_blocks WHERE key = ?", (self.key,)).fetchone()
         blocked = min(row[0], now + self.max_retry_after_seconds) if row and row[0] is not None and row[0] > now else None
-        return _Window(
-            now=now,
-            margin=margin,
-            minute=[s for s in spans if s.end + margin > now - self.minute_seconds],
-            day=[s for s in spans if s.end + margin > now - self.day_seconds],
-            blocked_until=blocked,
-        )
+        return _Window(now=now, margin=margin, minute=minute, day_used=day_used, day_frees_at=day_frees_at,
+                       blocked_until=blocked)
 
     def _span(self, at: float, latest_at: float | None, done_at: float | None, now: float) -> _Span:
         at = min(at, now)
@@ -370,15 +386,15 @@ class QuotaLimiter:
         It may go when fewer than `limit` earlier requests could still arrive within one window of it;
         in-flight requests are assumed to finish now (so a wait is never overestimated: the caller looks
         again when it ends)."""
-        full = len(window.minute) >= self.per_minute or len(window.day) >= self.per_day
+        full = len(window.minute) >= self.per_minute or window.day_frees_at is not None
         if not full and window.blocked_until is None:
             return None
         candidates = [window.now]
-        for spans, limit, length in ((window.minute, self.per_minute, self.minute_seconds),
-                                     (window.day, self.per_day, self.day_seconds)):
-            if len(spans) >= limit:
-                ends = sorted((s.soonest_end for s in spans), reverse=True)
-                candidates.append(ends[limit - 1] + window.margin + length)
+        if len(window.minute) >= self.per_minute:
+            ends = sorted((s.soonest_end for s in window.minute), reverse=True)
+            candidates.append(ends[self.per_minute - 1] + window.margin + self.minute_seconds)
+        if window.day_frees_at is not None:
+            candidates.append(window.day_frees_at)
         if window.blocked_until is not None:
             candidates.append(window.blocked_until)
         return max(candidates)
@@ -411,14 +427,12 @@ class QuotaLimiter:
     # ------------------------------------------------------------------ messages
 
     def _exhausted(self, window: _Window) -> QuotaExhausted:
-        ends = sorted((s.end for s in window.day), reverse=True)
-        free = ends[self.per_day - 1] + window.margin + self.day_seconds if len(ends) >= self.per_day else None
-        next_free = iso_utc(free)
+        next_free = iso_utc(window.day_frees_at)
         return QuotaExhausted(
-            f"Daily HotelRunner quota used up: {len(window.day)} of {self.per_day} requests in the last 24 hours. "
+            f"Daily HotelRunner quota used up: {window.day_used} of {self.per_day} requests in the last 24 hours. "
             f"Nothing was sent. The next request can go at {next_free}; until then work from local data "
             "(the reservation mirror, the calendar ledger) or wait for pushes.",
-            used=len(window.day),
+            used=window.day_used,
             limit=self.per_day,
             next_free_at=next_free,
         )
