@@ -227,6 +227,19 @@ async def test_a_request_never_answered_counts_until_its_timeout(tmp_path: Path)
     assert ticket.at >= lost.at + 20.0 + 60.0 + other.margin_seconds
 
 
+async def test_a_process_with_a_longer_timeout_keeps_its_in_flight_bound(tmp_path: Path) -> None:
+    clock = FakeClock()
+    db = tmp_path / "q.db"
+    patient = limiter(db, clock, per_minute=1, request_timeout_seconds=60.0)
+    await patient.acquire("slow read")  # in flight; may arrive up to +60 s
+    hasty = limiter(db, clock, per_minute=1, request_timeout_seconds=20.0)
+    clock.now += 10.0
+    with pytest.raises(QuotaWaitTooLong):  # the take looks at (and would repair) the ledger
+        await hasty.acquire("read", max_wait_seconds=0)
+    clock.now = T0 + 100.0  # past +20 s + a window, within +60 s + a window
+    assert hasty.status().used_last_minute == 1
+
+
 async def test_a_waiter_looks_again_when_the_request_in_flight_ends(tmp_path: Path) -> None:
     """While the slot's holder is in flight, a waiter sleeps only as if it ended now, then re-checks:
     it neither oversleeps by the whole timeout nor goes before the holder's answer + a window."""

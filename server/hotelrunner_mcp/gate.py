@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import httpx2
 
@@ -116,9 +117,11 @@ class Gate:
         return response
 
     async def _finished(self, ticket: QuotaTicket) -> None:
-        """Tell the limiter the request is over; if that fails it keeps counting it as in flight (safe)."""
+        """Tell the limiter the request is over; if that fails it keeps counting it as in flight (safe).
+        Shielded: a cancellation here must not cost the outcome audit line that follows."""
         try:
-            await self.limiter.finish(ticket)
+            with anyio.CancelScope(shield=True):
+                await self.limiter.finish(ticket)
         except HotelRunnerError as exc:
             log.warning("quota ledger: completion not recorded (%s)", exc.message)
 
@@ -130,7 +133,8 @@ class Gate:
         if response.status_code == 429:
             retry_after = _retry_after(response, self.limiter.now())
             try:
-                await anyio.to_thread.run_sync(self.limiter.note_rate_limited, retry_after)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self.limiter.note_rate_limited, retry_after)
             except HotelRunnerError as exc:  # the 429 still reaches the client, which maps it
                 log.warning("quota ledger: 429 pause not recorded (%s)", exc.message)
         elif response.is_success:

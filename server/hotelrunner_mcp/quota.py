@@ -327,22 +327,28 @@ class QuotaLimiter:
         that was set back): they would otherwise block every request for days. Rows keep counting."""
         cap = now + self.max_retry_after_seconds
         ahead = now + 1.0
-        bound = now + self.request_timeout_seconds
+        # Another process may use a longer timeout than ours: only an in-flight bound beyond any sane
+        # timeout is pulled back (to its send + our timeout).
+        flight_cap = max(self.request_timeout_seconds, self.max_retry_after_seconds)
         widen_cap = now + self.minute_seconds * _WIDEN_WINDOWS
         (broken,) = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM quota_requests WHERE key = ? AND (at > ? OR done_at > ? OR latest_at > ?)) "
+            "SELECT EXISTS (SELECT 1 FROM quota_requests WHERE key = ? AND "
+            "(at > ? OR done_at > ? OR latest_at > at + ?)) "
             "OR EXISTS (SELECT 1 FROM quota_blocks WHERE key = ? AND until > ?) "
             "OR EXISTS (SELECT 1 FROM quota_margins WHERE key = ? AND until > ?)",
-            (self.key, ahead, ahead, bound + 1.0, self.key, cap, self.key, widen_cap),
+            (self.key, ahead, ahead, flight_cap, self.key, cap, self.key, widen_cap),
         ).fetchone()
         if not broken:
             return
         log.warning("quota ledger %s: times far in the future pulled back to now", self.db_path)
         conn.execute("UPDATE quota_blocks SET until = ? WHERE key = ? AND until > ?", (cap, self.key, cap))
         conn.execute("UPDATE quota_margins SET until = ? WHERE key = ? AND until > ?", (widen_cap, self.key, widen_cap))
+        conn.execute("UPDATE quota_requests SET latest_at = latest_at - at + ? WHERE key = ? AND at > ?",
+                     (now, self.key, ahead))
         conn.execute("UPDATE quota_requests SET at = ? WHERE key = ? AND at > ?", (now, self.key, ahead))
         conn.execute("UPDATE quota_requests SET done_at = ? WHERE key = ? AND done_at > ?", (now, self.key, ahead))
-        conn.execute("UPDATE quota_requests SET latest_at = ? WHERE key = ? AND latest_at > ?", (bound, self.key, bound + 1.0))
+        conn.execute("UPDATE quota_requests SET latest_at = at + ? WHERE key = ? AND latest_at > at + ?",
+                     (self.request_timeout_seconds, self.key, flight_cap))
 
     def _look(self, conn: sqlite3.Connection, now: float) -> _Window:
         margin = self.margin_seconds
