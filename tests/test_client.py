@@ -77,19 +77,26 @@ async def test_update_range_encodes_parameters_as_hotelrunner_expects(rig: Rig, 
 
 async def test_update_daily_sends_json_and_reports_partial_failures(rig: Rig, sandbox: RunningSandbox) -> None:
     rooms = [
-        DailyRoomUpdate(inv_code="FAMSTE", dates=[
+        DailyRoomUpdate(inv_code="FAMSTE", rate_code="FAMSTE", dates=[
             DailyValues(date=FUTURE, price=Decimal("189"), stop_sale=True),
             DailyValues(date=FUTURE + timedelta(days=1), min_stay=2),
         ]),
-        DailyRoomUpdate(inv_code="NOSUCH", dates=[DailyValues(date=FUTURE, availability=1)]),
+        DailyRoomUpdate(inv_code="FAMSTE", rate_code="HB:FAMSTE", dates=[
+            DailyValues(date=FUTURE, price=Decimal("219")),
+            DailyValues(date=FUTURE + timedelta(days=1), price=Decimal("219.555")),  # HotelRunner refuses this date
+        ]),
     ]
     result = await rig.client.update_daily(rooms)
-    assert result.partial and "NOSUCH" in str(result.errors)
     [request] = sent(sandbox, "/rooms/daily")
     assert request.json["rooms"][0] == {"inv_code": "FAMSTE", "dates": [
         {"date": FUTURE.isoformat(), "price": "189", "stop_sale": 1},
         {"date": (FUTURE + timedelta(days=1)).isoformat(), "min_stay": 2},
     ]}
+    assert request.json["rooms"][1]["rate_code"] == "HB:FAMSTE" and "inv_code" not in request.json["rooms"][1]
+    assert result.partial
+    [refusal] = result.refusals() or []
+    assert (refusal.code, refusal.date) == ("HB:FAMSTE", FUTURE + timedelta(days=1))
+    assert sandbox.control.calendar("FAMSTE", FUTURE, "HB:FAMSTE")["channels"]["online"]["price"] == Decimal("219")
 
 
 async def test_reservations_list_acknowledge_and_fire(rig: Rig, sandbox: RunningSandbox) -> None:
@@ -97,14 +104,14 @@ async def test_reservations_list_acknowledge_and_fire(rig: Rig, sandbox: Running
     page = await rig.client.get_reservations(per_page=50)
     [booking] = [r for r in page.reservations if r.hr_number == booked["hr_number"]]
     assert booking.guest == "Amal Idrissi" and booking.rooms[0].inv_code == "SUITE"
-    assert booking.requires_response and "confirm" in booking.next_states and booking.total
+    assert booking.requires_response is None and booking.awaits_response and booking.total  # as the verbatim 2026 object
     await rig.client.fire_reservation(booking.hr_number, "confirm")
     await rig.client.acknowledge_reservation(booking.message_uid, pms_number="PMS-7")
     assert sandbox.control.reservation(booking.hr_number)["state"] == "confirmed"
     assert booking.hr_number not in [r.hr_number for r in (await rig.client.get_reservations()).reservations]
     everything = await rig.client.get_reservations(undelivered=False, reservation_number=booking.hr_number)
     assert [r.state for r in everything.reservations] == ["confirmed"]
-    assert sent(sandbox, "/reservations")[-1].params["undelivered"] == "0"
+    assert sent(sandbox, "/reservations")[-1].params["undelivered"] == "false"
 
 
 async def test_channel_infos(rig: Rig) -> None:

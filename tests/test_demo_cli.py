@@ -47,7 +47,7 @@ def test_check_against_the_sandbox_counts_rooms_and_quota(sandbox, tmp_path: Pat
     }
     done = _run("check", env=env)
     assert done.returncode == 0, done.stderr
-    assert "8 room types and 16 rates" in done.stdout
+    assert "9 room types and 20 rates" in done.stdout
     assert "1 of 250 requests used" in done.stdout
     assert sandbox.token not in done.stdout + done.stderr
     assert [r.path for r in sandbox.control.requests()] == ["/rooms"]

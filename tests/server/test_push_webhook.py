@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -67,7 +67,8 @@ async def test_new_modified_canceled_duplicate_and_late_pushes_leave_the_right_s
         assert (seen["guest"], seen["state"], seen["checkout"]) == ("Jürgen Weiß", "confirmed", str(CHECKIN + timedelta(days=2)))
         [new] = await changes_since(mcp, start)
         assert (new["hr_number"], new["kind"], new["source"]) == (number, "new", "push")
-        assert new["updated_at"] == booked["updated_at"]  # when HotelRunner changed it, not when we saw it
+        # when HotelRunner changed it (its +03:00 clock, shown in UTC), not when we saw it
+        assert datetime.fromisoformat(new["updated_at"]) == datetime.fromisoformat(booked["updated_at"])
 
         first_version = sandbox.control.reservation(number)
         hotel_clock.advance(minutes=5)

@@ -72,5 +72,5 @@ async def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
 
     assert init["result"]["serverInfo"]["name"] == "hotelrunner"
     rooms = reply["result"]["structuredContent"]
-    assert rooms["environment"].startswith("SANDBOX") and len(rooms["room_types"]) == 8
+    assert rooms["environment"].startswith("SANDBOX") and len(rooms["room_types"]) == 9  # 8 room types and HotelRunner's Default Room
     assert "sandbox" in (tmp_path / "stderr.txt").read_text()  # the log went to stderr

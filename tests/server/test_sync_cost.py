@@ -8,7 +8,7 @@ updated since the first sync are the changes a test makes.
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -23,8 +23,8 @@ PAGE_SIZE = 50
 
 
 def listable(sandbox: RunningSandbox) -> list[dict[str, Any]]:
-    """Every booking HotelRunner lists (made in the last 30 days), canceled ones included."""
-    oldest = utc_today() - timedelta(days=30)
+    """Every booking HotelRunner lists (made in the last 30 days on its own +03:00 clock), canceled ones included."""
+    oldest = datetime.now(timezone(timedelta(hours=3))).date() - timedelta(days=30)
     return [r for r in sandbox.control.reservations() if date.fromisoformat(str(r["completed_at"])[:10]) >= oldest]
 
 

@@ -77,7 +77,7 @@ async def test_503_on_a_read_is_retried_once(fast_settings: Settings, sandbox: R
     async with connect(fast_settings) as mcp:
         rooms = await mcp.ok("get_rooms")
 
-    assert len(rooms["room_types"]) == 8
+    assert len(rooms["room_types"]) == 9  # 8 room types and HotelRunner's Default Room
     assert [r.status for r in upstream(sandbox)] == [503, 200]
     assert rooms["quota_spent"] == 2  # each attempt is counted
 
