@@ -9,6 +9,7 @@ our sandbox's reading of it. Each test names the doc file it replays.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -275,3 +276,44 @@ async def test_documented_channel_lists_parse(stub_rig: Rig, stub: StubUpstream,
     stub.script("/infos/connected_channels", Answer(body=doc(name)))
     channels = await stub_rig.client.get_connected_channels()
     assert channels and all(c.code for c in channels)
+
+
+@pytest.mark.parametrize("name", ["channels.am.json", "channels.slate_v2.json"])
+async def test_documented_channel_catalogues_parse(stub_rig: Rig, stub: StubUpstream, name: str) -> None:
+    stub.script("/infos/channels", Answer(body=doc(name)))
+    channels = await stub_rig.client.get_channels()
+    assert {"bookingcom", "expedia"} <= {c.code for c in channels}
+
+
+async def test_the_2016_daily_answers_with_single_quotes_are_read(stub_rig: Rig, stub: StubUpstream) -> None:
+    """rooms_daily.devdocs_2016.responses.verbatim.txt: `"status": 'ok'`, and a try_again without a comma."""
+    ok, try_again = re.split(r"\n\s*or\s*\n", doc("rooms_daily.devdocs_2016.responses.verbatim.txt"))
+    stub.script("/rooms/daily", Answer(body=ok), Answer(body=try_again))
+    room = [DailyRoomUpdate(inv_code="HR:1903", dates=[DailyValues(date=date(2017, 1, 1), price=Decimal("400"))])]
+    assert (await stub_rig.client.update_daily(room)).transaction_id == "123456789"
+    with pytest.raises(NotApplied, match="HR:1903 2017-01-01: Invalid price"):
+        await stub_rig.client.update_daily(room)
+
+
+async def test_the_documented_snippet_body_shape_is_what_we_send(stub_rig: Rig, stub: StubUpstream) -> None:
+    """rooms_daily.devdocs.request_snippet.json: availability only, on channel online."""
+    snippet = doc_json("rooms_daily.devdocs.request_snippet.json")["rooms"][0]
+    days = [DailyValues(date=date.fromisoformat(d["date"]), availability=int(d["availability"])) for d in snippet["dates"]]
+    await stub_rig.client.update_daily([DailyRoomUpdate(inv_code=snippet["inv_code"], channel_codes=["online"], dates=days)])
+    sent_room = json_of(stub.requests("/rooms/daily")[0])["rooms"][0]
+    assert sent_room["inv_code"] == snippet["inv_code"] and sent_room["channel_codes"] == snippet["channel_codes"]
+    assert [(d["date"], str(d["availability"])) for d in sent_room["dates"]] == [(d["date"], d["availability"]) for d in snippet["dates"]]
+
+
+def test_a_multipart_push_as_the_docs_snippet_sends_it_is_stored(tmp_path: Path) -> None:
+    """push.devdocs.request.txt posts `new FormData()` with `data`: multipart/form-data. The receiver
+    answers the documented `{"status": "ok"}` (push_response.slate_v2.json)."""
+    from test_webhook import HR_ID, TOKEN, running_receiver
+
+    settings = Settings(token=TOKEN, hr_id=HR_ID, data_dir=tmp_path / "data")
+    with running_receiver(settings) as receiver:
+        answer = receiver.http.post("/hotelrunner/callback", params={"token": TOKEN, "hr_id": HR_ID},
+                                    files={"data": (None, doc("push.am_2026.reconstructed.json").encode())})
+        stored = receiver.store.get("R377873409")
+    assert answer.status_code == 200 and answer.json() == doc_json("push_response.slate_v2.json")
+    assert stored is not None and stored.guest == "John Doe" and stored.channel == "online"
