@@ -9,6 +9,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from .errors import HotelRunnerError
+from .probe import load_probe
 from .tools.runtime import ToolRuntime
 
 SETUP_STATUS_URI = "hotelrunner://setup-status"
@@ -48,6 +49,12 @@ def setup_status(runtime: ToolRuntime) -> dict[str, Any]:
     if s.missing:
         status["missing"] = s.missing
         status["how_to_fix"] = CREDENTIAL_HELP
+    probe = load_probe(s.data_dir)
+    status["docs_readings_probe"] = (
+        {"probed_at": probe.get("probed_at"), "findings": probe.get("findings")}
+        if probe
+        else "not run: `hotelrunner-mcp check --probe` settles, read-only, what HotelRunner's docs leave open"
+    )
     try:
         services = runtime.services()
     except HotelRunnerError as exc:

@@ -106,3 +106,21 @@ async def test_an_unwritable_audit_log_refuses_calls(settings: Settings, sandbox
     assert_tool_error(message, "get_rooms")
     assert "recording_unavailable" in message
     assert sandbox.control.requests() == []
+
+
+async def test_the_status_names_the_probe_and_its_findings(settings: Settings, sandbox: RunningSandbox) -> None:
+    from hotelrunner_mcp.probe import run_probe, save_probe
+    from hotelrunner_mcp.services import Services
+
+    async with connect(settings) as mcp:
+        before = json.loads(await mcp.resource("hotelrunner://setup-status"))
+    assert "check --probe" in before["docs_readings_probe"]
+    services = Services.open(settings)
+    try:
+        report = await run_probe(services.require_client(), base_url=settings.base_url)
+    finally:
+        await services.aclose()
+    save_probe(report, settings.data_dir)
+    async with connect(settings) as mcp:
+        after = json.loads(await mcp.resource("hotelrunner://setup-status"))
+    assert after["docs_readings_probe"]["findings"] == report.findings and report.requests <= 3
