@@ -60,6 +60,19 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+DEFAULT_MINUTE_SECONDS = 60.0
+DEFAULT_DAY_SECONDS = 86400.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(url: str) -> bool:
+    """True for a URL on this machine (the sandbox); plain http is allowed only there."""
+    try:
+        return urlsplit(url).hostname in LOOPBACK_HOSTS
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to know. Build it with `Settings.load()`."""
@@ -71,8 +84,8 @@ class Settings:
     audit_path: Path | None = None  # None: <data_dir>/audit.jsonl
     per_minute: int = 5
     per_day: int = 250
-    minute_seconds: float = 60.0  # length of the "minute" window; only tests shorten it
-    day_seconds: float = 86400.0
+    minute_seconds: float = DEFAULT_MINUTE_SECONDS  # length of the "minute" window; only sandbox tests shorten it
+    day_seconds: float = DEFAULT_DAY_SECONDS
     max_quota_wait_seconds: float = 70.0
     timeout_seconds: float = 20.0
     read_only: bool = False
@@ -83,6 +96,22 @@ class Settings:
     mirror_max_age_seconds: float = 900.0
     room_counts: Mapping[str, int] = field(default_factory=dict)  # inv_code -> physical rooms, for occupancy
     sources: tuple[str, ...] = ()  # env files that were read, for the setup status
+
+    def __post_init__(self) -> None:
+        """Test-only settings never reach a real HotelRunner: a sandbox label on live answers would hide
+        that they are real, and shortened quota windows would send far more than 5 requests a minute."""
+        if is_loopback(self.base_url):
+            return
+        if self.sandbox:
+            raise ConfigError(
+                "HOTELRUNNER_SANDBOX=true but HOTELRUNNER_BASE_URL is not a sandbox on this machine: answers from it "
+                "are real and must not be labelled SANDBOX. Unset HOTELRUNNER_SANDBOX, or point the URL at the sandbox"
+            )
+        if self.minute_seconds != DEFAULT_MINUTE_SECONDS or self.day_seconds != DEFAULT_DAY_SECONDS:
+            raise ConfigError(
+                "HOTELRUNNER_QUOTA_MINUTE_SECONDS / HOTELRUNNER_QUOTA_DAY_SECONDS shorten the quota windows for tests "
+                "against the sandbox only; against HotelRunner they would break its 5-a-minute limit. Unset them"
+            )
 
     @property
     def configured(self) -> bool:
@@ -147,8 +176,8 @@ class Settings:
             audit_path=reader.path("HOTELRUNNER_AUDIT_LOG"),
             per_minute=reader.integer("HOTELRUNNER_QUOTA_PER_MINUTE", 5),
             per_day=reader.integer("HOTELRUNNER_QUOTA_PER_DAY", 250),
-            minute_seconds=reader.number("HOTELRUNNER_QUOTA_MINUTE_SECONDS", 60.0),
-            day_seconds=reader.number("HOTELRUNNER_QUOTA_DAY_SECONDS", 86400.0),
+            minute_seconds=reader.number("HOTELRUNNER_QUOTA_MINUTE_SECONDS", DEFAULT_MINUTE_SECONDS),
+            day_seconds=reader.number("HOTELRUNNER_QUOTA_DAY_SECONDS", DEFAULT_DAY_SECONDS),
             max_quota_wait_seconds=reader.number("HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS", 70.0, minimum=0),
             timeout_seconds=reader.number("HOTELRUNNER_TIMEOUT_SECONDS", 20.0),
             read_only=reader.flag("HOTELRUNNER_READ_ONLY"),
@@ -208,7 +237,7 @@ class _Reader:
             raise ConfigError(f"{name} must be an https:// URL such as {DEFAULT_BASE_URL}")
         if parts.query or parts.username or parts.password:
             raise ConfigError(f"{name} must not carry credentials or a query; use HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID")
-        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise ConfigError(f"{name} must use https:// (the token travels in the URL); plain http only for 127.0.0.1")
         if "/api/v1/" in parts.path + "/":
             # The 2015 v1 API answers bare arrays with other field names; this server speaks v2 only.
