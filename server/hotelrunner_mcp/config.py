@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import RecordingUnavailable
+from .property_folder import folder_for
 
 DEFAULT_BASE_URL = "https://app.hotelrunner.com/api/v2/apps"
 SANDBOX_LABEL = "SANDBOX: test data from the embedded HotelRunner sandbox, not the real property"
@@ -36,7 +37,8 @@ class ConfigError(ValueError):
 
 
 def default_data_dir() -> Path:
-    """Per-user data folder: $XDG_DATA_HOME/hotelrunner-mcp or ~/.local/share/hotelrunner-mcp."""
+    """Per-user data root: $XDG_DATA_HOME/hotelrunner-mcp or ~/.local/share/hotelrunner-mcp (one subfolder
+    per property: property_folder.py)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "hotelrunner-mcp"
 
@@ -168,11 +170,13 @@ class Settings:
         """Settings from HOTELRUNNER_* strings; ConfigError names any variable with an unusable value."""
         reader = _Reader(values)
         data_dir = reader.path("HOTELRUNNER_DATA_DIR")
+        base_url = reader.base_url("HOTELRUNNER_BASE_URL")
+        hr_id = reader.text("HOTELRUNNER_HR_ID")
         return cls(
             token=reader.text("HOTELRUNNER_TOKEN"),
-            hr_id=reader.text("HOTELRUNNER_HR_ID"),
-            base_url=reader.base_url("HOTELRUNNER_BASE_URL"),
-            data_dir=data_dir or default_data_dir(),
+            hr_id=hr_id,
+            base_url=base_url,
+            data_dir=data_dir or folder_for(default_data_dir(), base_url, hr_id),
             audit_path=reader.path("HOTELRUNNER_AUDIT_LOG"),
             per_minute=reader.integer("HOTELRUNNER_QUOTA_PER_MINUTE", 5),
             per_day=reader.integer("HOTELRUNNER_QUOTA_PER_DAY", 250),

@@ -9,6 +9,7 @@ from .audit import AuditLog
 from .catalog import RoomCatalog
 from .client import HotelRunnerClient
 from .config import Settings, prepare_data_dir
+from .property_folder import claim
 from .errors import NotConfigured
 from .gate import Gate
 from .ledger import CalendarLedger
@@ -41,6 +42,7 @@ class Services:
     def open(cls, settings: Settings) -> Services:
         """Create the data folder and every service over it. Needs no credentials."""
         prepare_data_dir(settings.data_dir)
+        claim(settings.data_dir, settings.base_url, settings.hr_id)
         redactor = Redactor([settings.token, settings.hr_id])
         audit = AuditLog(settings.audit_file, redactor)
         limiter = QuotaLimiter(

@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 from hotelrunner_mcp.audit import AuditLog
 from hotelrunner_mcp.config import Settings, prepare_data_dir
+from hotelrunner_mcp.property_folder import claim
 from hotelrunner_mcp.errors import NotConfigured
 from hotelrunner_mcp.models import Reservation
 from hotelrunner_mcp.redact import Redactor
@@ -284,5 +285,6 @@ def serve_webhook(settings: Settings, *, host: str = DEFAULT_HOST, port: int = D
 def open_services(settings: Settings) -> tuple[ReservationStore, AuditLog]:
     """The store and audit log the receiver writes to, from the settings."""
     prepare_data_dir(settings.data_dir)
+    claim(settings.data_dir, settings.base_url, settings.hr_id)
     store = ReservationStore(mirror_db_path(settings.data_dir))
     return store, AuditLog(settings.audit_file, Redactor([settings.token, settings.hr_id]))
