@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from statistics import median
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -17,7 +19,9 @@ from .calendar_plan import CalendarPlan, PlannedRequest, compile_plan
 from .errors import HotelRunnerError, QuotaExhausted, ReadOnlyMode
 from .ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite, Value
 from .models import DailyRoomUpdate, RangeUpdate, Transaction, TransactionDetail, UpdateResult
+from .reservation_queries import CANCELED_STATES, DateRange, ReservationQuery
 from .services import Services
+from .store import ReservationStore
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +155,8 @@ class CalendarService:
 
     def _change_previews(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> list[ChangePreview]:
         keys = {rc.index: list(_ledger_keys(rc)) for rc in resolved}
+        priced = {rc.inv_code for rc in resolved if "price" in rc.values}
+        usual = usual_prices(self._s.store, priced, self._today or property_today()) if priced else {}
         known = self._s.ledger.previous_many(key for ks in keys.values() for key in ks)
         previews = []
         for rc, description in zip(resolved, plan.descriptions, strict=True):
@@ -171,6 +177,8 @@ class CalendarService:
                 PreviousValues(field=f, values=dict(by_field.get(f, {})), unknown_dates=unknown[f]) for f in fields
             ]
             warnings = price_jump_warnings(rc.values.get("price"), old_prices)
+            if not warnings:  # no price of ours to compare with: compare with what guests pay
+                warnings = usual_price_warnings(rc.values.get("price"), usual.get(rc.inv_code))
             previews.append(ChangePreview(index=rc.index, description=description, previous=previous, warnings=warnings))
         return previews
 
@@ -383,6 +391,44 @@ def price_jump_warnings(new: object, old_prices: set[Decimal]) -> list[str]:
     return [
         f"price {new:.2f} is {abs(change):.0%} {direction} the {far[0]:.2f} set before on some of these dates; "
         "confirm it is not a typo before applying"
+    ]
+
+
+USUAL_PRICE_WINDOW_DAYS = 180
+FAR_BELOW_USUAL = Decimal("0.5")  # half of what guests usually pay is worth a second look
+
+
+@dataclass(frozen=True)
+class UsualPrice:
+    """The median nightly price guests paid for a room type, from the bookings in the mirror."""
+
+    median: Decimal
+    nights: int
+
+
+def usual_prices(store: ReservationStore, inv_codes: Collection[str], today: date) -> dict[str, UsualPrice]:
+    """Median booked nightly price per room type, over stays within 180 days of today (canceled ones left
+    out): the reference a price is checked against when this server never set one on those dates."""
+    window = DateRange(today - timedelta(days=USUAL_PRICE_WINDOW_DAYS), today + timedelta(days=USUAL_PRICE_WINDOW_DAYS))
+    prices: dict[str, list[Decimal]] = {code: [] for code in inv_codes}
+    for booking in store.find(ReservationQuery(overlapping=window)):
+        if (booking.state or "").lower() in CANCELED_STATES:
+            continue
+        for line in booking.rooms:
+            code = line.inv_code or line.code
+            if code in prices:
+                prices[code] += [d.price for d in line.daily_prices if d.price is not None and d.price > 0]
+    return {code: UsualPrice(Decimal(median(found)), len(found)) for code, found in prices.items() if found}
+
+
+def usual_price_warnings(new: object, usual: UsualPrice | None) -> list[str]:
+    """A warning when a new price is far below what guests usually pay for the room (a typo, or an
+    instruction smuggled into a guest note, reaching Booking.com at 1 EUR)."""
+    if not isinstance(new, Decimal) or usual is None or new >= usual.median * FAR_BELOW_USUAL:
+        return []
+    return [
+        f"price {new:.2f} is {1 - new / usual.median:.0%} below the {usual.median:.2f} guests usually pay for this "
+        f"room (median of {usual.nights} booked nights); confirm with the user before applying"
     ]
 
 

@@ -102,3 +102,21 @@ async def test_a_price_far_from_the_last_one_set_is_flagged_in_the_preview(
         "price 18.00 is 90% below the 180.00 set before on some of these dates; confirm it is not a typo before applying"
     ]
     assert nudge["changes"][0]["warnings"] == []
+
+
+async def test_a_price_far_below_what_guests_pay_is_flagged_without_any_history(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    """Issue 12, Medium 4: 1 EUR for every room for a year previewed with no warning, because the ledger
+    held no earlier price. The mirror's booked nights are the reference instead."""
+    year = [{"room": room, "start_date": SEASON_START.isoformat(), "end_date": (SEASON_START + timedelta(days=364)).isoformat(),
+             "price": "1"} for room in ("SUITE", "DLXTRP")]
+    async with connect(roomy_settings) as mcp:
+        await mcp.ok("get_reservations", arriving_from="2020-01-01")  # the mirror knows what guests pay
+        preview = await mcp.ok("update_calendar", changes=year)
+        fair = await mcp.ok("update_calendar", changes=[{**year[0], "price": "170"}])
+    for change in preview["changes"]:
+        [warning] = change["warnings"]
+        assert warning.startswith("price 1.00 is 99% below the ") and "guests usually pay" in warning
+    assert fair["changes"][0]["warnings"] == []
+    assert [r for r in sandbox.control.requests() if r.method == "PUT"] == []  # a preview sends nothing

@@ -74,7 +74,7 @@ async def test_a_refresh_after_n_changes_costs_ceil_n_over_the_page_size(
             assert seen["reservations"][0]["state"] == "canceled"
         for number in changes["modified"]:
             seen = await mcp.ok("get_reservations", number=number)
-            assert seen["reservations"][0]["note"] == "Late arrival, around 23:30."
+            assert seen["reservations"][0]["note"] == "«guest text»Late arrival, around 23:30.«end guest text»"
         assert upstream(hotel) == []
 
 

@@ -15,6 +15,7 @@ from ..models import Reservation
 from ..reservation_queries import DateRange, ReservationQuery
 from ..reservation_service import freshen, lookup
 from ..sync import SyncReport
+from ..untrusted import GUEST_TEXT_NOTICE, fence, fence_record
 from .runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 MAX_LIMIT = 200
@@ -50,6 +51,7 @@ class SyncInfo(BaseModel):
 
 
 class ReservationsAnswer(Answer):
+    guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
     freshness: str = Field(description="How current the local mirror is")
     sync: SyncInfo | None = Field(description="The sync this call ran (None: the mirror was fresh, no request)")
     matching: int = Field(description="How many reservations match (before limit)")
@@ -71,6 +73,7 @@ class ChangeInfo(BaseModel):
 
 
 class ChangesAnswer(Answer):
+    guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
     freshness: str
     changes: list[ChangeInfo]
     latest_change_id: int = Field(description="Pass as since_change_id next time to get only newer changes")
@@ -97,7 +100,7 @@ def summarize(r: Reservation) -> ReservationSummary:
         paid=r.paid_amount,
         booked_at=r.completed_at,
         updated_at=r.updated_at,
-        note=(r.note[:200] + "…") if r.note and len(r.note) > 200 else r.note,
+        note=fence((r.note[:200] + "…") if r.note and len(r.note) > 200 else r.note),
     )
 
 
@@ -188,7 +191,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 total = services.store.count(query)
                 matches = services.store.find(replace(query, limit=limit))
             records: list[ReservationSummary] | list[dict[str, Any]] = (
-                [r.model_dump(mode="json", exclude_none=True) for r in matches]
+                [fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches]
                 if detail == "full"
                 else [summarize(r) for r in matches]
             )
