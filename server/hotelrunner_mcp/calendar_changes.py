@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -38,6 +39,7 @@ MAX_PRICE = Decimal(1_000_000)
 MAX_STAY_NIGHTS = 365
 MAX_AVAILABILITY_UNKNOWN_COUNT = 100  # a sanity bound when the room type's size is not configured
 MAX_CHANGES = 5000  # keeps one call's work bounded (8 rooms x 365 single-night changes is 2920)
+MAX_CHANNELS = 50  # HotelRunner connects a few dozen channels at most
 ALL_CHANNELS = "*"  # cell channel for a rate whose channel list is unknown: "every channel"
 Value = int | Decimal | bool
 
@@ -72,10 +74,12 @@ class CalendarChange(BaseModel):
     end_date: date = Field(description="Last date to change, YYYY-MM-DD, inclusive. Same as start_date for one day.")
     weekdays: list[Weekday] | None = Field(
         default=None,
+        max_length=7,
         description='Only these weekdays inside the range, e.g. ["fri","sat"] for weekends. Omit for every day.',
     )
     channels: list[str] | None = Field(
         default=None,
+        max_length=MAX_CHANNELS,
         description='Only these channel codes, e.g. ["bookingcom"]. Omit for every channel of the rate.',
     )
     availability: int | None = Field(default=None, description="Rooms left to sell (0 or more). Shared by all rates of the room.")
@@ -260,7 +264,7 @@ class _Checker:
         if weekdays is not None:
             if not weekdays:
                 problems.append(f"{where}.weekdays: empty list; omit weekdays for every day")
-            duplicates = sorted({d for d in weekdays if weekdays.count(d) > 1}, key=WEEKDAYS.index)
+            duplicates = sorted({d for d, n in Counter(weekdays).items() if n > 1}, key=WEEKDAYS.index)
             if duplicates:
                 problems.append(f"{where}.weekdays: {', '.join(duplicates)} given more than once; list each weekday once")
         if problems:
@@ -345,7 +349,7 @@ class _Checker:
         problems: list[str] = []
         if not channels:
             problems.append(f"{where}.channels: empty list; omit channels for every channel of the rate")
-        duplicates = sorted({c for c in channels if channels.count(c) > 1})
+        duplicates = sorted(c for c, n in Counter(channels).items() if n > 1)
         if duplicates:
             problems.append(f"{where}.channels: {', '.join(duplicates)} given more than once; list each channel once")
         known = list(rate.channel_codes)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+import anyio.to_thread
 from pydantic import BaseModel, Field
 
 from .audit import current_call
@@ -101,10 +102,13 @@ class CalendarService:
     async def plan(self, changes: Sequence[CalendarChange]) -> tuple[list[ResolvedChange], CalendarPlan]:
         """Validate the changes against the (remembered) room list and compile them; sends nothing else."""
         rooms = (await self._s.catalog.get()).rooms
-        resolved = validate_changes(
-            changes, rooms, today=self._today or property_today(), room_counts=self._s.settings.room_counts
-        )
-        return resolved, compile_plan(resolved)
+        today, counts = self._today or property_today(), self._s.settings.room_counts
+
+        def work() -> tuple[list[ResolvedChange], CalendarPlan]:
+            resolved = validate_changes(changes, rooms, today=today, room_counts=counts)
+            return resolved, compile_plan(resolved)
+
+        return await anyio.to_thread.run_sync(work)  # a year for every room is CPU work: keep the loop serving
 
     async def run(self, changes: Sequence[CalendarChange], plan_id: str | None) -> CalendarOutcome:
         """Preview when no plan id is given (unless direct apply is allowed), else apply that plan."""
@@ -118,7 +122,7 @@ class CalendarService:
             self._s.plans.check(plan_id, digest)  # a bad plan id costs nothing, not even the room list
         resolved, plan = await self.plan(changes)
         if plan_id is None and not self._s.settings.apply_without_preview:
-            return self._preview(resolved, plan, digest)
+            return await self._preview(resolved, plan, digest)
         self._check_quota(plan)
         if plan_id is not None:
             self._s.plans.redeem(plan_id, digest)
@@ -131,7 +135,7 @@ class CalendarService:
 
     # ------------------------------------------------------------------ preview
 
-    def _preview(self, resolved: list[ResolvedChange], plan: CalendarPlan, digest: str) -> CalendarOutcome:
+    async def _preview(self, resolved: list[ResolvedChange], plan: CalendarPlan, digest: str) -> CalendarOutcome:
         issued = self._s.plans.issue(digest, {"requests": plan.request_count, "dates": plan.date_count})
         left = self._s.limiter.status().left_today
         fits = plan.request_count <= left
@@ -145,7 +149,7 @@ class CalendarService:
             applied=False,
             plan_id=issued.plan_id,
             plan_expires_at=issued.expires_at_iso,
-            changes=self._change_previews(resolved, plan),
+            changes=await anyio.to_thread.run_sync(self._change_previews, resolved, plan),
             upstream_requests=plan.request_count,
             naive_requests=plan.naive_request_count,
             dates_touched=plan.date_count,
@@ -209,7 +213,7 @@ class CalendarService:
     # ------------------------------------------------------------------ apply
 
     async def _apply(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> CalendarOutcome:
-        previews = self._change_previews(resolved, plan)
+        previews = await anyio.to_thread.run_sync(self._change_previews, resolved, plan)
         sent_before = _requests_sent()
         results: list[RequestOutcome] = []
         for request in plan.requests:
