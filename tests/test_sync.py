@@ -252,3 +252,15 @@ async def test_freshness_reports_the_last_push(hotel, server: Server, clock: Clo
     freshness = sync.freshness
     assert freshness.last_change_source == "push" and freshness.last_push_at is not None
     assert "last push received" in freshness.describe()
+
+
+async def test_waiting_for_a_live_lease_holder_is_bounded(hotel, server: Server, clock: Clock) -> None:
+    """A lease held elsewhere (another machine on a shared folder, alive as far as we can tell) makes a
+    first sync wait at most max_lease_wait_seconds, then say so, having sent nothing."""
+    from hotelrunner_mcp.sync import LEASE_NAME, SyncBusy
+
+    assert server.store.acquire_lease(LEASE_NAME, "other-host:12345-busy", 3600)
+    sync = server.sync(clock, max_lease_wait_seconds=0.2, lease_poll_seconds=0.05)
+    with pytest.raises(SyncBusy, match="held the reservation sync for over 0.2 s"):
+        await sync.sync()
+    assert listings(hotel) == []

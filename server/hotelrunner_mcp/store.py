@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -526,7 +529,7 @@ class ReservationStore:
         now = time.time()
         with self._locked() as conn, immediate(conn):
             row = conn.execute("SELECT owner, expires_at FROM sync_lease WHERE name = ?", (name,)).fetchone()
-            if row and row["owner"] != owner and row["expires_at"] > now:
+            if row and row["owner"] != owner and row["expires_at"] > now and owner_alive(row["owner"]):
                 return False
             conn.execute(
                 "INSERT INTO sync_lease (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
@@ -538,6 +541,30 @@ class ReservationStore:
     def release_lease(self, name: str, owner: str) -> None:
         with self._locked() as conn, immediate(conn):
             conn.execute("DELETE FROM sync_lease WHERE name = ? AND owner = ?", (name, owner))
+
+
+def lease_owner() -> str:
+    """A lease owner name that says where it runs: host, process id, and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def owner_alive(owner: str) -> bool:
+    """False only when the owner is a process on this machine that no longer exists (killed, crashed):
+    its lease must not block a restarted server until it expires."""
+    host, _, rest = owner.rpartition(":")
+    if host and host != socket.gethostname():
+        return True  # another machine sharing the folder: cannot tell, trust the expiry
+    try:
+        pid = int(rest.split("-", 1)[0])
+    except ValueError:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _stamp(text: str) -> datetime:

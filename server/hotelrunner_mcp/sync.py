@@ -18,9 +18,7 @@ in mirror.db makes the second process wait for the first and reuse its report in
 from __future__ import annotations
 
 import logging
-import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
@@ -31,7 +29,7 @@ import anyio
 from .client import MAX_PER_PAGE
 from .errors import HotelRunnerError
 from .models import ReservationPage
-from .store import ReservationStore, SyncState, UpsertCounts
+from .store import ReservationStore, SyncState, UpsertCounts, lease_owner
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +150,7 @@ class ReservationSync:
         backfill_days: int = 30,
         overlap_seconds: float = 900.0,
         lease_ttl_seconds: float = 150.0,
+        max_lease_wait_seconds: float = 60.0,
         lease_poll_seconds: float = 0.2,
         retry_after_seconds: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
@@ -167,7 +166,8 @@ class ReservationSync:
         self._lease_ttl = lease_ttl_seconds
         self._lease_poll = lease_poll_seconds
         self._clock = clock
-        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._owner = lease_owner()
+        self._max_lease_wait = max_lease_wait_seconds
         self._inflight: _Inflight | None = None
         self._retry_after = timedelta(seconds=retry_after_seconds)
         self._failure: tuple[datetime, Exception] | None = None  # the last sync's error, until one succeeds
@@ -241,9 +241,15 @@ class ReservationSync:
         waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
         before = self._store.sync_state().last_sync_at
         waited = False
+        deadline = time.monotonic() + self._max_lease_wait
         while not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):
             if not wait:
                 raise SyncBusy("another server process is syncing the reservation mirror right now")
+            if time.monotonic() >= deadline:
+                raise SyncBusy(
+                    f"another server process has held the reservation sync for over {self._max_lease_wait:g} s; "
+                    "this answer comes from the mirror as it is"
+                )
             waited = True
             await anyio.sleep(self._lease_poll)
         try:
