@@ -127,11 +127,21 @@ class CalendarService:
         if plan_id is not None:
             self._s.plans.redeem(plan_id, digest)
         try:
-            return await self._apply(resolved, plan)
+            outcome = await self._apply(resolved, plan)
         except NothingApplied as failure:
             if plan_id is not None and failure.sent == 0:
                 self._s.plans.release(plan_id)
+            elif plan_id is not None:
+                self._s.plans.finish(plan_id, "outcome_unknown" if failure.code == "outcome_unknown" else "failed")
             raise
+        except BaseException:
+            if plan_id is not None:
+                self._s.plans.finish(plan_id, "outcome_unknown")  # cancelled or crashed while sending
+            raise
+        if plan_id is not None:
+            statuses = {r.status for r in outcome.results}
+            self._s.plans.finish(plan_id, "applied" if statuses == {"ok"} else "partial")
+        return outcome
 
     # ------------------------------------------------------------------ preview
 

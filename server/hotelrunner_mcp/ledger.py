@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from hotelrunner_mcp.sqlite_db import connect, immediate
+from hotelrunner_mcp.sqlite_db import connect, immediate, migrate
 
 FIELDS: tuple[str, ...] = ("price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay")
 CHANNEL_STATES: tuple[str, ...] = ("succeeded", "failed", "in_progress")
@@ -63,6 +63,8 @@ CREATE TABLE IF NOT EXISTS ledger_channel_results (
     PRIMARY KEY (transaction_id, channel_code, inv_code)
 );
 """
+MIGRATIONS = (_SCHEMA,)  # step 1: the schema as first shipped; append steps, never edit old ones
+
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,8 @@ class CalendarLedger:
     def __init__(self, db_path: Path) -> None:
         self._conn = connect(Path(db_path))
         self._lock = threading.Lock()
-        with self._write() as conn:
-            _create_schema(conn)
+        with self._lock:
+            migrate(self._conn, "calendar_ledger", MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
@@ -338,12 +340,6 @@ _SELECT = (
     " b.transaction_id, b.set_at, b.tool_call_id, b.client"
     " FROM ledger_writes w JOIN ledger_batches b ON b.id = w.batch_id"
 )
-
-
-def _create_schema(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA.split(";"):  # no ';' inside the schema's comments
-        if statement.strip():
-            conn.execute(statement)
 
 
 def _to_value(row: sqlite3.Row, results: dict[str, list[tuple[ChannelResult, str]]]) -> LedgerValue:

@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import InvalidRequest
 from .quota import iso_utc
-from .sqlite_db import connect, immediate
+from .sqlite_db import connect, immediate, lease_owner, migrate, owner_alive
 
 PLANS_DB_NAME = "plans.db"
 KEEP_SECONDS_AFTER_EXPIRY = 86400.0  # expired or used plans are kept a day, so errors can say why
@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS plans (
     summary     TEXT
 )
 """
+MIGRATIONS = (
+    _SCHEMA,
+    # step 2: what became of an applied plan. 'applying:<owner>' until the apply ends, so a server that
+    # was killed mid-apply is told "outcome unknown" instead of "already applied".
+    "ALTER TABLE plans ADD COLUMN outcome TEXT",
+)
+APPLYING = "applying:"
 
 
 def plans_db_path(data_dir: Path) -> Path:
@@ -56,6 +63,12 @@ class StoredPlan:
     expires_at: float
     used_at: float | None
     summary: dict[str, Any] | None
+    outcome: str | None = None  # None until applied; "applying:<owner>" while applying; then how it ended
+
+    @property
+    def interrupted(self) -> bool:
+        """Redeemed by a process that died before recording how the apply ended."""
+        return bool(self.outcome and self.outcome.startswith(APPLYING) and not owner_alive(self.outcome[len(APPLYING):]))
 
 
 class PlanStore:
@@ -69,7 +82,7 @@ class PlanStore:
         self._conn = connect(Path(db_path))
         self._lock = threading.Lock()  # one connection, never used by two threads at once
         with self._lock:
-            self._conn.execute(_SCHEMA)
+            migrate(self._conn, "plans", MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
@@ -100,6 +113,7 @@ class PlanStore:
             expires_at=row["expires_at"],
             used_at=row["used_at"],
             summary=json.loads(row["summary"]) if row["summary"] is not None else None,
+            outcome=row["outcome"],
         )
 
     def check(self, plan_id: str, fingerprint: str) -> None:
@@ -112,15 +126,28 @@ class PlanStore:
     def release(self, plan_id: str) -> None:
         """Make a redeemed plan usable again (its apply sent nothing), until it expires as before."""
         with self._lock, immediate(self._conn) as conn:
-            conn.execute("UPDATE plans SET used_at = NULL WHERE plan_id = ?", (plan_id,))
+            conn.execute("UPDATE plans SET used_at = NULL, outcome = NULL WHERE plan_id = ?", (plan_id,))
+
+    def finish(self, plan_id: str, outcome: str) -> None:
+        """Record how an apply ended ("applied", "partial", "failed", "outcome_unknown")."""
+        with self._lock, immediate(self._conn) as conn:
+            conn.execute("UPDATE plans SET outcome = ? WHERE plan_id = ?", (outcome, plan_id))
+
+    def interrupted(self) -> list[StoredPlan]:
+        """Plans whose apply never recorded an end (the server was killed while sending them)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT plan_id FROM plans WHERE outcome LIKE ?", (APPLYING + "%",)).fetchall()
+        found = [self.get(row["plan_id"]) for row in rows]
+        return [plan for plan in found if plan is not None and plan.interrupted]
 
     def redeem(self, plan_id: str, fingerprint: str) -> None:
         """Use the plan once for exactly these changes, or raise `InvalidRequest` saying why not."""
         now = self._clock()
         with self._lock, immediate(self._conn) as conn:
             used = conn.execute(
-                "UPDATE plans SET used_at = ? WHERE plan_id = ? AND fingerprint = ? AND used_at IS NULL AND expires_at > ?",
-                (now, plan_id, fingerprint, now),
+                "UPDATE plans SET used_at = ?, outcome = ? WHERE plan_id = ? AND fingerprint = ? AND used_at IS NULL"
+                " AND expires_at > ?",
+                (now, APPLYING + lease_owner(), plan_id, fingerprint, now),
             ).rowcount
         if used == 1:
             return
@@ -132,6 +159,13 @@ class PlanStore:
             return (
                 f"unknown plan id {plan_id!r}; nothing was applied. Preview the changes again "
                 "(without plan_id) and apply with the plan id that preview returns"
+            )
+        if plan.used_at is not None and (plan.interrupted or plan.outcome == "outcome_unknown"):
+            return (
+                f"plan {plan_id} was being applied at {iso_utc(plan.used_at)} and stopped before HotelRunner's "
+                "answer was recorded: OUTCOME UNKNOWN, some of its requests may have been applied. "
+                "Do not resend blindly: call check_channel_results and get_calendar, or look at the HotelRunner "
+                "panel, then preview what is still needed and apply that new plan id"
             )
         if plan.used_at is not None:
             return (

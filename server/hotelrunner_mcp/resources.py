@@ -10,6 +10,7 @@ from mcp.server.mcpserver import MCPServer
 
 from .errors import HotelRunnerError
 from .probe import load_probe
+from .quota import iso_utc
 from .tools.runtime import ToolRuntime
 
 SETUP_STATUS_URI = "hotelrunner://setup-status"
@@ -73,6 +74,13 @@ def setup_status(runtime: ToolRuntime) -> dict[str, Any]:
     }
     last = services.gate.last_success_at
     status["last_successful_call"] = last.isoformat() if last else "none since this server started"
+    unfinished = services.plans.interrupted()
+    if unfinished:
+        status["interrupted_calendar_changes"] = [
+            f"plan {p.plan_id}, applied at {iso_utc(p.used_at)}: the server stopped before recording HotelRunner's "
+            "answer, so its outcome is unknown; check get_calendar, check_channel_results or the HotelRunner panel"
+            for p in unfinished
+        ]
     status["reservation_mirror"] = {
         "reservations": services.store.count(),
         "freshness": services.sync.freshness.describe(),

@@ -1,4 +1,4 @@
-"""Shared SQLite helpers: one way to open `<data_dir>/mirror.db` safely from several processes.
+"""Shared SQLite helpers: one way to open a data file safely from several processes, and to migrate it.
 
 Every connection is in WAL mode (readers never block the writer), waits for locks instead of failing
 (`busy_timeout`), returns `sqlite3.Row` rows, and runs in autocommit mode so that every write is an
@@ -8,9 +8,11 @@ explicit, short `immediate()` transaction.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -75,3 +77,63 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+Migration = str
+"""One schema step: SQL statements separated by ';' (no ';' inside comments or strings)."""
+
+
+def migrate(conn: sqlite3.Connection, component: str, steps: Sequence[Migration]) -> int:
+    """Bring `component`'s tables (several components share mirror.db) to the latest of `steps`.
+
+    The version reached is kept per component in `schema_versions`. A file written before versions
+    existed is at version 0, and step 1 of every component is its original `CREATE ... IF NOT EXISTS`
+    schema, so such a file is adopted as it is and only later steps change it. Every step runs in one
+    write transaction with the version bump, so two processes opening a file at once apply it once.
+    A file from a newer version of this server is refused rather than misread.
+    """
+    with immediate(conn):
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+    while True:
+        with immediate(conn):
+            row = conn.execute("SELECT version FROM schema_versions WHERE component = ?", (component,)).fetchone()
+            version = int(row["version"]) if row else 0
+            if version > len(steps):
+                raise sqlite3.DatabaseError(
+                    f"{component} tables are at schema version {version}, newer than this server knows ({len(steps)}): "
+                    "upgrade hotelrunner-mcp, or use another data folder"
+                )
+            if version == len(steps):
+                return version
+            for statement in steps[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_versions (component, version) VALUES (?, ?)"
+                " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (component, version + 1),
+            )
+
+
+def lease_owner() -> str:
+    """A lease owner name that says where it runs: host, process id, and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def owner_alive(owner: str) -> bool:
+    """False only when the owner is a process on this machine that no longer exists (killed, crashed):
+    its lease must not block a restarted server until it expires."""
+    host, _, rest = owner.rpartition(":")
+    if host and host != socket.gethostname():
+        return True  # another machine sharing the folder: cannot tell, trust the expiry
+    try:
+        pid = int(rest.split("-", 1)[0])
+    except ValueError:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

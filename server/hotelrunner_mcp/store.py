@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +38,7 @@ from .reservation_queries import (
     validate_occupancy_range,
     where_clause,
 )
-from .sqlite_db import connect, immediate
+from .sqlite_db import connect, immediate, migrate, owner_alive
 
 Source = Literal["listing", "lookup", "push", "sync"]
 UpsertResult = Literal["new", "updated", "unchanged", "stale"]
@@ -110,6 +107,8 @@ CREATE TABLE IF NOT EXISTS sync_lease (
     expires_at REAL NOT NULL
 );
 """
+MIGRATIONS = (_SCHEMA,)  # step 1: the schema as first shipped; append steps, never edit old ones
+
 
 
 # --------------------------------------------------------------------------- value types
@@ -268,9 +267,8 @@ class ReservationStore:
         self.db_path = Path(db_path)
         self._conn = connect(self.db_path)
         self._lock = threading.RLock()
-        with self._locked() as conn, immediate(conn):
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                conn.execute(statement)
+        with self._locked() as conn:
+            migrate(conn, "reservation_mirror", MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
@@ -541,30 +539,6 @@ class ReservationStore:
     def release_lease(self, name: str, owner: str) -> None:
         with self._locked() as conn, immediate(conn):
             conn.execute("DELETE FROM sync_lease WHERE name = ? AND owner = ?", (name, owner))
-
-
-def lease_owner() -> str:
-    """A lease owner name that says where it runs: host, process id, and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}-{uuid.uuid4().hex[:12]}"
-
-
-def owner_alive(owner: str) -> bool:
-    """False only when the owner is a process on this machine that no longer exists (killed, crashed):
-    its lease must not block a restarted server until it expires."""
-    host, _, rest = owner.rpartition(":")
-    if host and host != socket.gethostname():
-        return True  # another machine sharing the folder: cannot tell, trust the expiry
-    try:
-        pid = int(rest.split("-", 1)[0])
-    except ValueError:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _stamp(text: str) -> datetime:

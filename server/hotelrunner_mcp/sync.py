@@ -29,7 +29,8 @@ import anyio
 from .client import MAX_PER_PAGE
 from .errors import HotelRunnerError
 from .models import ReservationPage
-from .store import ReservationStore, SyncState, UpsertCounts, lease_owner
+from .sqlite_db import lease_owner
+from .store import ReservationStore, SyncState, UpsertCounts
 
 logger = logging.getLogger(__name__)
 
