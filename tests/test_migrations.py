@@ -1,0 +1,61 @@
+"""A data folder written by the server before schema versions existed opens with nothing lost
+(tests/fixtures/data-folder-af87e5f: reservations, ledger values, quota entries, an open plan)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hotelrunner_mcp.ledger import CalendarLedger
+from hotelrunner_mcp.plans import PlanStore
+from hotelrunner_mcp.quota import QuotaLimiter
+from hotelrunner_mcp.reservation_queries import ReservationQuery
+from hotelrunner_mcp.sqlite_db import migrate
+from hotelrunner_mcp.store import ReservationStore
+
+FIXTURE = Path(__file__).parent / "fixtures" / "data-folder-af87e5f"
+
+
+@pytest.fixture
+def old_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(FIXTURE, folder)
+    return folder
+
+
+def test_every_reservation_ledger_value_quota_entry_and_plan_survives(old_folder: Path) -> None:
+    manifest = json.loads((old_folder / "manifest.json").read_text())
+    with ReservationStore(old_folder / "mirror.db") as store:
+        assert sorted(r.hr_number for r in store.find(ReservationQuery())) == manifest["reservations"]
+    with CalendarLedger(old_folder / "mirror.db") as ledger:
+        for inv, rate, day, field, value in manifest["ledger_sample"]:
+            found = ledger.previous(inv, rate or None, date.fromisoformat(day), field)
+            assert found is not None and str(found.value) == value
+    QuotaLimiter(old_folder / "quota.db", key="any", per_minute=5, per_day=250).close()
+    with sqlite3.connect(old_folder / "quota.db") as raw:
+        for table, rows in manifest["quota_tables"].items():
+            assert raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == rows
+    plans = PlanStore(old_folder / "plans.db", ttl_seconds=600)
+    try:
+        plan = plans.get(manifest["open_plan"])
+        assert plan is not None and plan.used_at is None and plan.outcome is None
+    finally:
+        plans.close()
+    with sqlite3.connect(old_folder / "mirror.db") as raw:
+        versions = dict(raw.execute("SELECT component, version FROM schema_versions"))
+        assert raw.execute("SELECT COUNT(*) FROM ledger_writes").fetchone()[0] == manifest["ledger_writes"]
+    assert versions == {"reservation_mirror": 1, "calendar_ledger": 1}
+
+
+def test_a_folder_from_a_newer_server_is_refused_not_misread(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    migrate(conn, "thing", ("CREATE TABLE t (a)", "ALTER TABLE t ADD COLUMN b"))
+    with pytest.raises(sqlite3.DatabaseError, match="newer than this server knows"):
+        migrate(conn, "thing", ("CREATE TABLE t (a)",))
+    assert migrate(conn, "thing", ("CREATE TABLE t (a)", "ALTER TABLE t ADD COLUMN b")) == 2  # idempotent
