@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from hotelrunner_mcp.audit import AuditLog, read_audit
-from hotelrunner_mcp.errors import QuotaExhausted, RecordingUnavailable
+from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
 from hotelrunner_mcp.gate import Gate, UpstreamCall, quota_patience, quota_wait_notifier
 from hotelrunner_mcp.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter
 from hotelrunner_mcp.redact import Redactor
@@ -217,7 +217,7 @@ async def test_the_next_request_waits_for_the_slow_answer_plus_a_window(tmp_path
     second = read_audit(tmp_path / "audit.jsonl")[-1]
     assert second["status"] == 200 and waits == [pytest.approx(60.0 + gate.limiter.margin_seconds)]
     assert clock.now >= first_sent + 3.0 + 60.0 + gate.limiter.margin_seconds + 0.1
-    with quota_patience(0), pytest.raises(Exception, match="Nothing was sent"):  # a routine refresh never waits
+    with quota_patience(0), pytest.raises(QuotaWaitTooLong, match="Nothing was sent"):  # a routine refresh never waits
         await gate.send(READ, slow(clock, 0.1))
 
 
