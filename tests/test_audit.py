@@ -141,3 +141,27 @@ def test_a_numeric_hr_id_is_masked_where_it_stands_alone_and_lines_stay_json(tmp
     assert line["transaction_id"] == "424242" and line["price"] == 4242.5
     assert line["note"] == "property *** booked"
     assert "token=***" in line["url"]
+
+
+def test_an_append_only_audit_file_is_kept_as_the_owner_set_it(tmp_path: Path) -> None:
+    """`chattr +a` forbids chmod: the log must still be written, not refused."""
+    import shutil
+    import subprocess
+
+    path = tmp_path / "audit.jsonl"
+    path.touch(mode=0o600)
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+a", str(path)], capture_output=True).returncode:
+        pytest.skip("chattr +a is not available on this file system")
+    try:
+        AuditLog(path, Redactor([])).write("test", ok=True)
+        assert read_audit(path)[-1]["ok"] is True
+    finally:
+        subprocess.run(["chattr", "-a", str(path)], check=True)
+
+
+def test_a_huge_argument_is_logged_as_its_start_and_size(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path, Redactor([])).write("tool_call", arguments={"guest": "x" * 10_000_000, "channels": ["a"] * 5000})
+    assert path.stat().st_size < 20_000
+    [line] = read_audit(path)
+    assert line["arguments"]["guest"].endswith("…(10000000 characters)") and line["arguments"]["channels"][-1] == "…(4800 more)"

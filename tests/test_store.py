@@ -333,3 +333,17 @@ def test_two_processes_upserting_at_once_keep_the_newest(tmp_path: Path) -> None
         assert store.count() == 60
         assert {r.note for r in store.find(ReservationQuery())} == {"newer"}
         assert all(len(store.history(f"R{i}")) == 2 for i in range(60))
+
+
+def test_a_stamp_far_in_the_future_cannot_freeze_a_booking(tmp_path) -> None:
+    """A sync answer stamped 9999-12-31 is bounded to about now, so the next real change still wins."""
+    from datetime import UTC, datetime, timedelta
+
+    from hotelrunner_mcp.models import Reservation
+    from hotelrunner_mcp.store import ReservationStore
+
+    with ReservationStore(tmp_path / "m.db") as store:
+        store.upsert(Reservation(hr_number="R9", state="confirmed", updated_at=datetime(9999, 12, 31, tzinfo=UTC)), source="sync")
+        later = datetime.now(UTC) + timedelta(days=2)
+        assert store.upsert(Reservation(hr_number="R9", state="canceled", updated_at=later), source="sync") == "updated"
+        assert store.get("R9").state == "canceled"

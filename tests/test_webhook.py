@@ -337,3 +337,16 @@ def test_a_sandbox_push_with_other_credentials_is_refused(sandbox: Any, tmp_path
         handle = sandbox.control.push(number, rx.base_url + DEFAULT_PATH, "confirm", retries=0).wait()
         assert handle.delivered == 0 and handle.attempts[0].status == 401
         assert rx.store.count() == 0
+
+
+def test_a_push_nested_past_any_sane_depth_is_refused_not_retried(receiver: Receiver) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = receiver.push(deep)
+    assert answer.status_code == 400 and answer.json()["error"] == "not_json"
+
+
+def test_a_push_stamped_far_in_the_future_is_refused(receiver: Receiver) -> None:
+    answer = receiver.push(booking(updated_at="9999-12-31T00:00:00Z"))
+    assert answer.status_code == 422 and answer.json()["error"] == "updated_at_in_future"
+    assert receiver.store.get("R754208185") is None
+    assert receiver.push(booking(updated_at="2026-07-01T10:00:00Z")).status_code == 200  # a real one still lands

@@ -63,7 +63,7 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
     if not settings.read_only:
         calendar.register_writes(server, runtime)
     resources.register(server, runtime)
-    prompts.register(server)
+    prompts.register(server, read_only=settings.read_only)
     return server
 
 

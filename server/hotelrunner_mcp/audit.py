@@ -65,7 +65,7 @@ class AuditLog:
             record.update(tool=call.tool, call_id=call.call_id, client=call.client)
         record.update(fields)
         line = json.dumps(
-            self._redactor.value(record),  # strings redacted here, other objects as they become text:
+            bounded(self._redactor.value(record)),  # strings redacted here, other objects as they become text:
             ensure_ascii=False,
             default=lambda obj: self._redactor.text(str(obj)),
             separators=(",", ":"),
@@ -114,10 +114,12 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
             try:
-                if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
-                    os.fchmod(fd, FILE_MODE)
-                if data and os.write(fd, data) != len(data):
-                    raise OSError("short write (disk full?)")
+                if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:  # readable by others: guests' names inside
+                    os.fchmod(fd, FILE_MODE)  # (a stricter or append-only file is left as the owner set it)
+                written = os.write(fd, data) if data else 0
+                if written != len(data):
+                    os.write(fd, b"\n")  # end the torn fragment, so the next line still reads as JSON
+                    raise OSError(f"short write, {written} of {len(data)} bytes (disk full?)")
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -126,6 +128,22 @@ class AuditLog:
                 "the call was refused rather than made unrecorded. Check HOTELRUNNER_AUDIT_LOG / "
                 "HOTELRUNNER_DATA_DIR permissions and free disk space."
             ) from None
+
+
+MAX_LOGGED_TEXT = 2000  # characters of one string kept in an audit line
+MAX_LOGGED_ITEMS = 200  # items of one list
+
+
+def bounded(value: Any) -> Any:
+    """A copy small enough for one audit line: a 10 MB argument is logged as its start and its size."""
+    if isinstance(value, str) and len(value) > MAX_LOGGED_TEXT:
+        return f"{value[:MAX_LOGGED_TEXT]}…({len(value)} characters)"
+    if isinstance(value, dict):
+        return {k: bounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        kept = [bounded(v) for v in value[:MAX_LOGGED_ITEMS]]
+        return kept + [f"…({len(value) - MAX_LOGGED_ITEMS} more)"] if len(value) > MAX_LOGGED_ITEMS else kept
+    return value
 
 
 def read_audit(path: Path) -> list[dict[str, Any]]:

@@ -37,11 +37,14 @@ Work safely, this reaches Booking.com, Expedia and our website:
    do not resend on your own. A few minutes later, offer to run check_channel_results."""
 
 
-def register(server: MCPServer) -> None:
-    """Add the morning_briefing and change_prices prompts."""
+def register(server: MCPServer, *, read_only: bool = False) -> None:
+    """Add the morning_briefing prompt, and change_prices unless the server is read-only."""
     @server.prompt(title="Morning briefing", description="Overnight changes, bookings to confirm, today's arrivals and departures, this week's occupancy — for 0 to 2 requests.")
     def morning_briefing() -> str:
         return morning_briefing_text()
+
+    if read_only:
+        return
 
     @server.prompt(title="Change prices safely", description="Preview a calendar change, confirm it with the user, then apply it with its plan id.")
     def change_prices(request: str) -> str:

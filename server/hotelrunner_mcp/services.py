@@ -53,6 +53,7 @@ class Services:
             minute_seconds=settings.minute_seconds,
             day_seconds=settings.day_seconds,
             max_wait_seconds=settings.max_quota_wait_seconds,
+            request_timeout_seconds=settings.timeout_seconds,
         )
         gate = Gate(limiter, audit, redactor)
         client = HotelRunnerClient(settings, gate) if settings.configured else None

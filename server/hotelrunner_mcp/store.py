@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -238,6 +238,9 @@ def _lower(text: str | None) -> str | None:
     return text.strip().lower() if text else None
 
 
+MAX_FUTURE_STAMP = timedelta(days=1)
+
+
 def _decide(
     current: sqlite3.Row | None, incoming_updated: str | None, incoming_hash: str, incoming_state: str | None
 ) -> UpsertResult:
@@ -306,7 +309,10 @@ class ReservationStore:
             raise ValueError(f"source must be one of {sorted(SOURCES)}, not {source!r}")
         record = _record(reservation)
         digest = _content_hash(record)
-        updated = utc_text(reservation.updated_at) if reservation.updated_at else None
+        stamp = reservation.updated_at
+        if stamp is not None:  # a stamp far in the future would outrank every real change to come: bound it
+            stamp = min(stamp, datetime.now(timezone.utc) + MAX_FUTURE_STAMP)
+        updated = utc_text(stamp) if stamp else None
         current = conn.execute("SELECT * FROM reservation WHERE hr_number = ?", (reservation.hr_number,)).fetchone()
         result = _decide(current, updated, digest, _lower(reservation.state))
         if result == "unchanged":  # same version; keep the latest delivery fields (message_uid) current

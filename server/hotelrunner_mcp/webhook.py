@@ -24,6 +24,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
@@ -51,6 +52,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 MAX_BODY_BYTES = 2_000_000  # a reservation is a few KB; a batch of hundreds still fits
 MAX_BATCH = 500
+MAX_CLOCK_SKEW = timedelta(days=1)  # HotelRunner's clock may run ahead of ours, not by more
 OnStored = Callable[[UpsertCounts], None]
 """Called on the event loop once per stored push with what it did (`new + updated == 0`: nothing
 changed). Keep it quick; an exception in it is logged and the push is still acknowledged."""
@@ -79,8 +81,10 @@ def parse_push(data: str) -> list[Reservation]:
     """
     try:
         payload = json.loads(data)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise PushRefused(400, "not_json", f"`data` is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except (ValueError, RecursionError):  # nested past Python's limit: malformed, not a reason to retry
+        raise PushRefused(400, "not_json", "`data` is not JSON this receiver can read (nested too deeply)") from None
     items, where = _items(payload)
     if not items:
         raise PushRefused(422, "empty_push", "`data` holds no reservation")
@@ -112,12 +116,19 @@ def _reservation(item: Any, where: str) -> Reservation:
         raise PushRefused(422, "missing_hr_number", f"{where} has no hr_number")
     try:
         reservation = Reservation.model_validate(item)
+    except RecursionError:
+        raise PushRefused(422, "invalid_reservation", f"{where} ({number}) is nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "reservation"
         raise PushRefused(
             422, "invalid_reservation", f"{where} ({number}): {field}: {first['msg']}"
         ) from None
+    if reservation.updated_at is not None and reservation.updated_at > datetime.now(UTC) + MAX_CLOCK_SKEW:
+        # A stamp far ahead would win over every later real change and freeze the booking.
+        raise PushRefused(
+            422, "updated_at_in_future", f"{where} ({number}): updated_at {reservation.updated_at.isoformat()} is in the future"
+        )
     return reservation
 
 
