@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+from pydantic import ConfigDict
 from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
@@ -64,7 +65,18 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
         calendar.register_writes(server, runtime)
     resources.register(server, runtime)
     prompts.register(server, read_only=settings.read_only)
+    forbid_unknown_arguments(server)
     return server
+
+
+def forbid_unknown_arguments(server: MCPServer) -> None:
+    """A misspelled filter (`arrival_from`) must be refused, not ignored: ignored, it returns unfiltered
+    results as if they matched. The SDK ignores extra arguments and has no public hook, so each tool's
+    argument model is swapped for a strict subclass (the SDK reads it live) and its schema says so."""
+    for tool in server._tool_manager.list_tools():  # noqa: SLF001 - no public way to reach the argument models
+        loose = tool.fn_metadata.arg_model
+        tool.fn_metadata.arg_model = type(loose.__name__, (loose,), {"model_config": ConfigDict(**loose.model_config, extra="forbid")})
+        tool.parameters["additionalProperties"] = False
 
 
 async def _watch_changes(runtime: ToolRuntime, bus: InMemorySubscriptionBus) -> None:

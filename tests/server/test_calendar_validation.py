@@ -88,3 +88,13 @@ async def test_an_empty_change_list_is_refused(settings: Settings, sandbox: Runn
 
     assert "changes" in message
     assert upstream(sandbox) == []
+
+
+async def test_a_misspelled_argument_is_refused_not_ignored(settings: Settings, sandbox: RunningSandbox) -> None:
+    """Ignored, `arrival_from` would return every booking as if it matched (issue 12, Low)."""
+    async with connect(settings) as mcp:
+        refused = await mcp.error("get_reservations", arrival_from="2027-01-01")
+        tools = (await mcp.client.list_tools()).tools
+    assert "arrival_from" in refused and "Extra inputs are not permitted" in refused
+    assert upstream(sandbox) == []
+    assert all(t.input_schema.get("additionalProperties") is False for t in tools)

@@ -27,6 +27,7 @@ async def exercise(mcp: Session, sandbox: RunningSandbox) -> list[str]:
 
     async def call(tool: str, **arguments: Any) -> None:
         result = await mcp.call(tool, **arguments)
+        assert "validation error" not in result.text, result.text  # the call must reach the tool, not bounce
         seen.append(result.text)
 
     await call("get_rooms")
@@ -36,7 +37,7 @@ async def exercise(mcp: Session, sandbox: RunningSandbox) -> list[str]:
     await call("update_calendar", changes=CHANGE, plan_id=preview["plan_id"])
     await call("get_calendar", start_date=DAY, end_date=DAY)
     await call("check_channel_results")
-    await call("get_occupancy", start_date=DAY, end_date=DAY)
+    await call("get_occupancy", start=DAY, end=DAY)
     for kind in FAULTS:
         sandbox.control.add_fault(kind, times=2, delay=2)
         await call("get_rooms", refresh=True)
