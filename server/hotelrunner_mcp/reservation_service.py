@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .errors import HotelRunnerError
+import re
+import time
+
+from .errors import HotelRunnerError, InvalidRequest
 from .gate import quota_patience
 from .models import Reservation
 from .services import Services
@@ -36,9 +39,37 @@ async def freshen(
     return report, freshness
 
 
+RESERVATION_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{2,63}")
+MISS_MEMORY_SECONDS = 600.0  # a number HotelRunner did not know is not asked for again for 10 minutes
+
+
+def checked_number(number: str) -> str:
+    """The number without surrounding spaces, or InvalidRequest when it cannot be a reservation number."""
+    number = number.strip()
+    if not RESERVATION_NUMBER.fullmatch(number):
+        raise InvalidRequest(
+            f"{number[:40]!r} is not a reservation number: HotelRunner's look like R754208185, a channel's are "
+            "3 to 64 letters, digits, '-', '_', '.', ':' or '/'. Nothing was sent."
+        )
+    return number
+
+
 async def lookup(services: Services, number: str) -> Reservation | None:
-    """One upstream lookup by HotelRunner or channel number, stored in the mirror."""
+    """One upstream lookup by HotelRunner or channel number, stored in the mirror. A number that cannot
+    be one is refused, and a miss is remembered a while: 250 junk lookups must not spend the day."""
+    number = checked_number(number)
+    misses = services.lookup_misses
+    missed_at = misses.get(number)
+    if missed_at is not None and time.monotonic() - missed_at < MISS_MEMORY_SECONDS:
+        return None
     page = await services.require_client().get_reservations(reservation_number=number, undelivered=False)
     for found in page.reservations:
         services.store.upsert(found, source="lookup")
-    return services.store.get(number)
+    found = services.store.get(number)
+    if found is None:
+        misses[number] = time.monotonic()
+        while len(misses) > 1000:
+            misses.pop(next(iter(misses)))
+    else:
+        misses.pop(number, None)
+    return found

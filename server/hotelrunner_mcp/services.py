@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .audit import AuditLog
@@ -37,6 +37,7 @@ class Services:
     store: ReservationStore
     ledger: CalendarLedger
     sync: ReservationSync
+    lookup_misses: dict[str, float] = field(default_factory=dict)  # number -> when HotelRunner said "unknown"
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

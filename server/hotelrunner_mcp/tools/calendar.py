@@ -13,6 +13,7 @@ from ..calendar_service import CalendarOutcome, CalendarService
 from ..errors import InvalidRequest
 from ..ledger import LedgerValue
 from ..models import Transaction
+from .inputs import Day
 from .runtime import READS_LOCAL, READS_UPSTREAM, WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 MAX_CALENDAR_DAYS = 366
@@ -81,8 +82,8 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="What this server set in the calendar", annotations=READS_LOCAL)
     async def get_calendar(
         ctx: Context,
-        start_date: date,
-        end_date: date,
+        start_date: Day,
+        end_date: Day,
         room: str | None = None,
         rate_code: str | None = None,
         fields: list[CalendarField] | None = None,

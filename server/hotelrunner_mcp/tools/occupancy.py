@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from ..errors import InvalidRequest
 from ..reservation_queries import NightOccupancy, to_cents, validate_occupancy_range
 from ..reservation_service import freshen
+from .inputs import Day, SearchText
 from .runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 
@@ -85,9 +86,9 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     )
     async def get_occupancy(
         ctx: Context,
-        start: date,
-        end: date,
-        room: str | None = None,
+        start: Day,
+        end: Day,
+        room: SearchText | None = None,
         include_nights: bool = True,
         max_sync_requests: Annotated[int, Field(ge=1, le=50)] = 10,
     ) -> OccupancyAnswer:

@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from ..errors import InvalidRequest
 from ..models import Reservation
 from ..reservation_queries import DateRange, ReservationQuery
-from ..reservation_service import freshen, lookup
+from ..reservation_service import checked_number, freshen, lookup
 from ..sync import SyncReport
 from ..untrusted import GUEST_TEXT_NOTICE, fence, fence_record
+from .inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
 from .runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 MAX_LIMIT = 200
@@ -124,21 +125,21 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="Find reservations", annotations=READS_UPSTREAM)
     async def get_reservations(
         ctx: Context,
-        number: str | None = None,
-        arriving_from: date | None = None,
-        arriving_to: date | None = None,
-        departing_from: date | None = None,
-        departing_to: date | None = None,
-        in_house_on: date | None = None,
-        stay_from: date | None = None,
-        stay_to: date | None = None,
-        booked_from: date | None = None,
-        booked_to: date | None = None,
-        updated_since: datetime | None = None,
-        guest: str | None = None,
-        channel: str | None = None,
+        number: ReservationNumber | None = None,
+        arriving_from: Day | None = None,
+        arriving_to: Day | None = None,
+        departing_from: Day | None = None,
+        departing_to: Day | None = None,
+        in_house_on: Day | None = None,
+        stay_from: Day | None = None,
+        stay_to: Day | None = None,
+        booked_from: Day | None = None,
+        booked_to: Day | None = None,
+        updated_since: Moment | None = None,
+        guest: SearchText | None = None,
+        channel: SearchText | None = None,
         state: Literal["reserved", "confirmed", "canceled"] | None = None,
-        room: str | None = None,
+        room: SearchText | None = None,
         sort: Literal["checkin", "checkout", "created", "updated"] = "checkin",
         descending: bool = False,
         limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
@@ -177,6 +178,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 sort=sort,
                 descending=descending,
             )
+            if number is not None:
+                number = checked_number(number)
             if number is not None and refresh:
                 # the exact record from HotelRunner: syncs only see bookings made in the last 30 days
                 report, freshness = None, f"{number} looked up at HotelRunner just now"
@@ -206,8 +209,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="What changed in reservations", annotations=READS_LOCAL)
     async def get_reservation_changes(
         ctx: Context,
-        since: datetime | None = None,
-        since_change_id: int | None = None,
+        since: Moment | None = None,
+        since_change_id: ChangeId | None = None,
         limit: Annotated[int, Field(ge=1, le=500)] = 100,
     ) -> ChangesAnswer:
         """New, modified, confirmed and canceled reservations the mirror saw since a time or a change id
