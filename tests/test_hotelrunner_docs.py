@@ -317,3 +317,14 @@ def test_a_multipart_push_as_the_docs_snippet_sends_it_is_stored(tmp_path: Path)
         stored = receiver.store.get("R377873409")
     assert answer.status_code == 200 and answer.json() == doc_json("push_response.slate_v2.json")
     assert stored is not None and stored.guest == "John Doe" and stored.channel == "online"
+
+
+async def test_an_answer_that_echoes_the_url_carries_no_secret_onward(stub_rig: Rig, stub: StubUpstream, tmp_path: Path) -> None:
+    """An upstream that echoes the request URL (token in it) into a successful body: redacted before any
+    model, mirror row or tool answer sees it (issue 12, Low)."""
+    echoed = f"{stub.base_url}/reservations?token=tok-SECRET-31337&hr_id=hr-424242"
+    listing = doc_json("reservations_get.slate_v2.json")
+    listing["reservations"][0]["note"] = f"debug: {echoed}"
+    stub.script("/reservations", Answer(body=listing))
+    (booking,) = (await stub_rig.client.get_reservations()).reservations
+    assert "tok-SECRET-31337" not in (booking.note or "") and "hr-424242" not in (booking.note or "")

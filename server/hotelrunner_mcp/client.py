@@ -357,7 +357,8 @@ class HotelRunnerClient:
                 "Check HOTELRUNNER_BASE_URL.",
                 status=status,
             )
-        body = loads_lenient(response.content)
+        # Whatever HotelRunner echoes (the request URL in a note or an error) must not carry the token onward.
+        body = self._redactor.value(loads_lenient(response.content))
         if not isinstance(body, dict):
             raise self._malformed(label, "the answer is not a JSON object", write=call.write, status=status)
         if not call.write and str(body.get("status", "")).lower() == "error":

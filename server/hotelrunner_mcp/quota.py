@@ -453,7 +453,9 @@ class QuotaLimiter:
     def _unavailable(self, exc: BaseException) -> RecordingUnavailable:
         return RecordingUnavailable(
             f"The quota ledger {self.db_path} cannot be used ({type(exc).__name__}: {exc}), so the request was "
-            "refused rather than sent uncounted. Check that HOTELRUNNER_DATA_DIR is writable and the disk not full."
+            "refused rather than sent uncounted. Check that HOTELRUNNER_DATA_DIR is writable and the disk not full; "
+            "if the file is damaged, move it aside (the new ledger starts empty while HotelRunner still counts "
+            "today's requests, so go easy until tomorrow)."
         )
 
 

@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from .errors import HotelRunnerError
 from .probe import load_probe
 from .quota import iso_utc
+from .services import Services
 from .tools.runtime import ToolRuntime
 
 SETUP_STATUS_URI = "hotelrunner://setup-status"
@@ -58,10 +59,18 @@ def setup_status(runtime: ToolRuntime) -> dict[str, Any]:
     )
     try:
         services = runtime.services()
+        _add_live_status(status, services)
     except HotelRunnerError as exc:
         status["ready"] = False
         status["data_problem"] = exc.message
-        return status
+    except Exception as exc:  # the status must always answer, and say what is broken
+        status["ready"] = False
+        status["data_problem"] = f"reading the data folder {s.data_dir} failed ({type(exc).__name__}: {exc})"
+    return status
+
+
+def _add_live_status(status: dict[str, Any], services: Services) -> None:
+    """Quota, mirror and plans: what the data folder knows right now."""
     quota = services.limiter.status()
     status["quota"] = {
         "per_minute": quota.per_minute,
@@ -85,7 +94,6 @@ def setup_status(runtime: ToolRuntime) -> dict[str, Any]:
         "reservations": services.store.count(),
         "freshness": services.sync.freshness.describe(),
     }
-    return status
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:

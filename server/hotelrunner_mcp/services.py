@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .audit import AuditLog
 from .catalog import RoomCatalog
 from .client import HotelRunnerClient
 from .config import Settings, prepare_data_dir
-from .property_folder import claim
-from .errors import NotConfigured
+from .errors import NotConfigured, RecordingUnavailable
 from .gate import Gate
 from .ledger import CalendarLedger
 from .models import ReservationPage
 from .plans import PlanStore, plans_db_path
+from .property_folder import claim
 from .quota import QuotaLimiter, quota_db_path, quota_key
 from .redact import Redactor
 from .sqlite_db import mirror_db_path
 from .store import ReservationStore
 from .sync import ReservationSync
+
+
+@contextmanager
+def data_file(path: Path) -> Iterator[None]:
+    """Opening one SQLite file of the data folder: a corrupt file or a full disk is named, with what to do."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise RecordingUnavailable(
+            f"{path} cannot be used ({type(exc).__name__}: {exc}). Free disk space if it is full; if the file is "
+            f"damaged, move it aside (the server starts a new one: the mirror re-syncs, plans and the ledger restart "
+            "empty). Nothing was sent."
+        ) from None
 
 
 @dataclass
@@ -46,19 +63,24 @@ class Services:
         claim(settings.data_dir, settings.base_url, settings.hr_id)
         redactor = Redactor([settings.token, settings.hr_id])
         audit = AuditLog(settings.audit_file, redactor)
-        limiter = QuotaLimiter(
-            quota_db_path(settings.data_dir),
-            key=quota_key(settings.hr_id, settings.base_url),
-            per_minute=settings.per_minute,
-            per_day=settings.per_day,
-            minute_seconds=settings.minute_seconds,
-            day_seconds=settings.day_seconds,
-            max_wait_seconds=settings.max_quota_wait_seconds,
-            request_timeout_seconds=settings.timeout_seconds,
-        )
+        with data_file(quota_db_path(settings.data_dir)):
+            limiter = QuotaLimiter(
+                quota_db_path(settings.data_dir),
+                key=quota_key(settings.hr_id, settings.base_url),
+                per_minute=settings.per_minute,
+                per_day=settings.per_day,
+                minute_seconds=settings.minute_seconds,
+                day_seconds=settings.day_seconds,
+                max_wait_seconds=settings.max_quota_wait_seconds,
+                request_timeout_seconds=settings.timeout_seconds,
+            )
         gate = Gate(limiter, audit, redactor)
         client = HotelRunnerClient(settings, gate) if settings.configured else None
-        store = ReservationStore(mirror_db_path(settings.data_dir))
+        with data_file(mirror_db_path(settings.data_dir)):
+            store = ReservationStore(mirror_db_path(settings.data_dir))
+            ledger = CalendarLedger(mirror_db_path(settings.data_dir))
+        with data_file(plans_db_path(settings.data_dir)):
+            plans = PlanStore(plans_db_path(settings.data_dir), ttl_seconds=settings.plan_ttl_seconds)
         return cls(
             settings=settings,
             redactor=redactor,
@@ -67,9 +89,9 @@ class Services:
             gate=gate,
             client=client,
             catalog=RoomCatalog(lambda: cls._require(client).get_rooms(), ttl_seconds=settings.rooms_ttl_seconds),
-            plans=PlanStore(plans_db_path(settings.data_dir), ttl_seconds=settings.plan_ttl_seconds),
+            plans=plans,
             store=store,
-            ledger=CalendarLedger(mirror_db_path(settings.data_dir)),
+            ledger=ledger,
             sync=ReservationSync(_LazyClient(client), store, max_age_seconds=settings.mirror_max_age_seconds),
         )
 

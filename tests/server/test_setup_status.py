@@ -124,3 +124,16 @@ async def test_the_status_names_the_probe_and_its_findings(settings: Settings, s
     async with connect(settings) as mcp:
         after = json.loads(await mcp.resource("hotelrunner://setup-status"))
     assert after["docs_readings_probe"]["findings"] == report.findings and report.requests <= 3
+
+
+@pytest.mark.parametrize("damaged", ["mirror.db", "plans.db", "quota.db"])
+async def test_a_corrupt_data_file_is_named_and_the_status_still_answers(
+    settings: Settings, sandbox: RunningSandbox, damaged: str
+) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / damaged).write_bytes(b"this is not a database, it was overwritten" * 100)
+    async with connect(settings) as mcp:
+        refused = await mcp.error("get_reservations", arriving_from="2027-01-01")
+        status = json.loads(await mcp.resource("hotelrunner://setup-status"))
+    assert damaged in refused and "move it aside" in refused
+    assert status["ready"] is False and damaged in status["data_problem"]
