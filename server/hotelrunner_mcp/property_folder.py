@@ -68,6 +68,13 @@ def claim(data_dir: Path, base_url: str, hr_id: str | None) -> None:
         )
 
 
+def folder_salt(data_dir: Path) -> str | None:
+    """The secret salt of a claimed folder (keys derived from the hr_id use it), or None if unclaimed."""
+    recorded = _read(data_dir / PROPERTY_FILE)
+    salt = recorded.get("salt") if recorded else None
+    return salt if isinstance(salt, str) else None
+
+
 def _matches(recorded: dict[str, object], base_url: str, hr_id: str) -> bool:
     salt, key = recorded.get("salt"), recorded.get("key")
     return isinstance(salt, str) and isinstance(key, str) and hmac.compare_digest(key, property_key(salt, base_url, hr_id))

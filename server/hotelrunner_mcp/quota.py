@@ -16,6 +16,7 @@ margin for a while (besides the block HotelRunner's Retry-After asks for).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import math
 import random
@@ -64,11 +65,15 @@ def quota_db_path(data_dir: Path) -> Path:
     return data_dir / QUOTA_DB_NAME
 
 
-def quota_key(hr_id: str | None, base_url: str) -> str:
-    """A stable, non-secret id for one property at one HotelRunner host: /api/v1 and /api/v2 spellings of
-    the same host share one quota, as HotelRunner counts it per app and property."""
+def quota_key(hr_id: str | None, base_url: str, salt: str | None = None) -> str:
+    """A stable id for one property at one HotelRunner host: /api/v1 and /api/v2 spellings of the same host
+    share one quota, as HotelRunner counts it per app and property. Keyed with the data folder's secret
+    salt: an hr_id is a short number, and a plain hash of it would give it away in seconds."""
     host = (urlsplit(base_url).hostname or base_url).lower()
-    return hashlib.sha256(f"{hr_id or ''}\n{host}".encode()).hexdigest()[:16]
+    text = f"{hr_id or ''}\n{host}".encode()
+    if salt is None:  # the key before salts (kept to adopt its rows)
+        return hashlib.sha256(text).hexdigest()[:16]
+    return hmac.new(salt.encode(), text, hashlib.sha256).hexdigest()[:16]
 
 
 def iso_utc(timestamp: float | None) -> str | None:
@@ -449,6 +454,18 @@ class QuotaLimiter:
             f"keeps the next slot until {iso_utc(free_at)}, longer than the {patience:g} s this call "
             "may wait. Nothing was sent; try again after that time."
         )
+
+    def adopt(self, old_key: str) -> None:
+        """Count under this limiter's key what was counted under `old_key` (a key scheme that changed)."""
+        if old_key == self.key:
+            return
+
+        def move(conn: sqlite3.Connection) -> None:
+            for table in ("quota_requests", "quota_blocks", "quota_margins"):
+                conn.execute(f"UPDATE OR IGNORE {table} SET key = ? WHERE key = ?", (self.key, old_key))
+                conn.execute(f"DELETE FROM {table} WHERE key = ?", (old_key,))
+
+        self._write(move)
 
     def _unavailable(self, exc: BaseException) -> RecordingUnavailable:
         return RecordingUnavailable(

@@ -18,7 +18,7 @@ from .gate import Gate
 from .ledger import CalendarLedger
 from .models import ReservationPage
 from .plans import PlanStore, plans_db_path
-from .property_folder import claim
+from .property_folder import claim, folder_salt
 from .quota import QuotaLimiter, quota_db_path, quota_key
 from .redact import Redactor
 from .sqlite_db import mirror_db_path
@@ -61,12 +61,13 @@ class Services:
         """Create the data folder and every service over it. Needs no credentials."""
         prepare_data_dir(settings.data_dir)
         claim(settings.data_dir, settings.base_url, settings.hr_id)
+        salt = folder_salt(settings.data_dir)
         redactor = Redactor([settings.token, settings.hr_id])
         audit = AuditLog(settings.audit_file, redactor)
         with data_file(quota_db_path(settings.data_dir)):
             limiter = QuotaLimiter(
                 quota_db_path(settings.data_dir),
-                key=quota_key(settings.hr_id, settings.base_url),
+                key=quota_key(settings.hr_id, settings.base_url, salt),
                 per_minute=settings.per_minute,
                 per_day=settings.per_day,
                 minute_seconds=settings.minute_seconds,
@@ -74,6 +75,8 @@ class Services:
                 max_wait_seconds=settings.max_quota_wait_seconds,
                 request_timeout_seconds=settings.timeout_seconds,
             )
+            if salt is not None:  # rows counted before keys were salted keep counting
+                limiter.adopt(quota_key(settings.hr_id, settings.base_url))
         gate = Gate(limiter, audit, redactor)
         client = HotelRunnerClient(settings, gate) if settings.configured else None
         with data_file(mirror_db_path(settings.data_dir)):

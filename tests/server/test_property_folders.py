@@ -4,6 +4,8 @@ folder by default, and a folder that holds one property refuses another before a
 from __future__ import annotations
 
 import json
+
+import anyio
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,32 @@ def test_a_folder_with_data_from_before_keeps_being_used(monkeypatch: pytest.Mon
     (root / "mirror.db").write_bytes(b"")  # a data folder written before folders were per property
     legacy = Settings.from_mapping({"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "424242", "HOTELRUNNER_BASE_URL": LIVE})
     assert legacy.data_dir == root
+
+
+def test_the_quota_key_does_not_give_the_hr_id_away_and_old_rows_keep_counting(settings: Settings) -> None:
+    """Issue 12, Low: sha256(hr_id, host) of a 6-digit hr_id was reversed in 0.7 s. The key is now keyed
+    with the folder's secret salt; entries counted under the old key are adopted, not forgotten."""
+    import hashlib
+    import sqlite3
+
+    from hotelrunner_mcp.quota import QuotaLimiter, quota_db_path, quota_key
+    from hotelrunner_mcp.services import Services
+
+    settings.data_dir.mkdir(parents=True)
+    old_key = quota_key(settings.hr_id, settings.base_url)
+    legacy = QuotaLimiter(quota_db_path(settings.data_dir), key=old_key, per_minute=5, per_day=250)
+    legacy.status()  # creates its tables
+    with sqlite3.connect(quota_db_path(settings.data_dir)) as raw:
+        raw.execute("INSERT INTO quota_requests (key, at, label) VALUES (?, strftime('%s','now'), 'GET /rooms')", (old_key,))
+    legacy.close()
+    services = Services.open(settings)
+    try:
+        key = services.limiter.key
+        assert services.limiter.status().used_today == 1  # the old entry still counts
+    finally:
+        anyio.run(services.aclose)
+    assert key != old_key
+    # the brute force of the finding: every 6-digit hr_id through the unsalted formula never meets the key
+    assert all(hashlib.sha256(f"{n}\n127.0.0.1".encode()).hexdigest()[:16] != key for n in range(100_000, 1_000_000))
+    with sqlite3.connect(quota_db_path(settings.data_dir)) as raw:
+        assert raw.execute("SELECT COUNT(*) FROM quota_requests WHERE key = ?", (old_key,)).fetchone()[0] == 0
