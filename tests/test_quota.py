@@ -472,3 +472,21 @@ async def test_an_older_ledger_is_upgraded_and_its_rows_keep_counting(tmp_path: 
     assert ticket.at >= T0 - 30.0 + 20.0 + 60.0 + quota.margin_seconds
     columns = {row[1] for row in sqlite3.connect(db).execute("PRAGMA table_info(quota_requests)")}
     assert {"latest_at", "done_at"} <= columns
+
+
+def test_processes_with_different_limits_hold_to_the_strictest(tmp_path: Path) -> None:
+    """Issue 12, Medium 9: a process configured for 20 a minute beside one for 5 spent 20 in a minute
+    for the property. The strictest limit seen on the ledger today holds for every process."""
+    strict = QuotaLimiter(tmp_path / "q.db", key="k", per_minute=5, per_day=250)
+    loose = QuotaLimiter(tmp_path / "q.db", key="k", per_minute=20, per_day=1000)
+    try:
+        anyio.run(strict.acquire, "GET /rooms")
+        status = loose.status()
+        assert (status.per_minute, status.per_day) == (5, 250)
+        for _ in range(4):
+            anyio.run(loose.acquire, "GET /reservations")
+        with pytest.raises(QuotaWaitTooLong):
+            anyio.run(lambda: loose.acquire("GET /reservations", max_wait_seconds=0))
+    finally:
+        strict.close()
+        loose.close()

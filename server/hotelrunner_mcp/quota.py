@@ -35,7 +35,7 @@ import anyio
 import anyio.to_thread
 
 from .errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
-from .sqlite_db import connect, immediate
+from .sqlite_db import connect, immediate, lease_owner
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS quota_requests (key TEXT NOT NULL, at REAL NOT NULL, 
 CREATE INDEX IF NOT EXISTS quota_requests_key_at ON quota_requests (key, at);
 CREATE TABLE IF NOT EXISTS quota_blocks (key TEXT PRIMARY KEY, until REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS quota_margins (key TEXT PRIMARY KEY, seconds REAL NOT NULL, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS quota_limits (
+    key TEXT NOT NULL, process TEXT NOT NULL, per_minute INTEGER NOT NULL, per_day INTEGER NOT NULL,
+    seen_at REAL NOT NULL, PRIMARY KEY (key, process)
+);
 """
 # Added to quota_requests of older ledgers (NULL in old rows: they count as in flight up to at + timeout).
 _NEW_COLUMNS = ("latest_at", "done_at")
@@ -135,6 +139,8 @@ class _Window:
     day_used: int  # ... a day window
     day_frees_at: float | None  # when the day window has a slot again, if it is full
     blocked_until: float | None
+    per_minute: int  # the strictest limits of every process counting on this ledger today
+    per_day: int
 
 
 class QuotaLimiter:
@@ -183,6 +189,7 @@ class QuotaLimiter:
         self._rng = rng or random.Random()
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one thread at a time on the connection
+        self._process = lease_owner()  # this limiter's row in quota_limits
 
     # ------------------------------------------------------------------ public API
 
@@ -277,9 +284,9 @@ class QuotaLimiter:
         return QuotaStatus(
             used_last_minute=len(window.minute),
             used_today=window.day_used,
-            per_minute=self.per_minute,
-            per_day=self.per_day,
-            left_today=max(0, self.per_day - window.day_used),
+            per_minute=window.per_minute,
+            per_day=window.per_day,
+            left_today=max(0, window.per_day - window.day_used),
             next_free_at=iso_utc(self._next_free(window)),
             blocked_until=iso_utc(window.blocked_until),
         )
@@ -303,8 +310,15 @@ class QuotaLimiter:
                 (self.key, now - self.day_seconds, self.request_timeout_seconds,
                  now - self.day_seconds - self._widen_max - self.margin_seconds),
             )
+            conn.execute(
+                "INSERT INTO quota_limits (key, process, per_minute, per_day, seen_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (key, process) DO UPDATE SET per_minute = excluded.per_minute,"
+                " per_day = excluded.per_day, seen_at = excluded.seen_at",
+                (self.key, self._process, self.per_minute, self.per_day, now),
+            )
+            conn.execute("DELETE FROM quota_limits WHERE key = ? AND seen_at <= ?", (self.key, now - self.day_seconds))
             window = self._look(conn, now)
-            if window.day_used >= self.per_day:
+            if window.day_used >= window.per_day:
                 raise self._exhausted(window)
             free_at = self._next_free(window)
             if free_at is not None:
@@ -320,7 +334,7 @@ class QuotaLimiter:
                 waited_seconds=max(0.0, now - started),
                 used_last_minute=len(window.minute) + 1,
                 used_today=used_today,
-                left_today=self.per_day - used_today,
+                left_today=window.per_day - used_today,
                 row_id=cursor.lastrowid,
             )
             return ticket, 0.0
@@ -357,6 +371,13 @@ class QuotaLimiter:
 
     def _look(self, conn: sqlite3.Connection, now: float) -> _Window:
         margin = self.margin_seconds
+        # Processes configured with different limits share one property: the strictest one holds for all.
+        peers = conn.execute(
+            "SELECT min(per_minute), min(per_day) FROM quota_limits WHERE key = ? AND seen_at > ?",
+            (self.key, now - self.day_seconds),
+        ).fetchone()
+        per_minute = min(self.per_minute, peers[0] or self.per_minute)
+        per_day = min(self.per_day, peers[1] or self.per_day)
         row = conn.execute("SELECT seconds, until FROM quota_margins WHERE key = ?", (self.key,)).fetchone()
         if row and row[0] is not None and row[1] is not None and row[1] > now:
             margin += min(max(0.0, row[0]), self._widen_max)
@@ -372,16 +393,16 @@ class QuotaLimiter:
         day_args = (self.key, timeout, margin, now - self.day_seconds)
         (day_used,) = conn.execute(f"SELECT count(*) {counting}", day_args).fetchone()
         day_frees_at = None
-        if day_used >= self.per_day:  # rare: only then read the day's rows
+        if day_used >= per_day:  # rare: only then read the day's rows
             ends = sorted(
                 (self._span(*r, now).soonest_end for r in conn.execute(f"SELECT at, latest_at, done_at {counting}", day_args)),
                 reverse=True,
             )
-            day_frees_at = ends[self.per_day - 1] + margin + self.day_seconds
+            day_frees_at = ends[per_day - 1] + margin + self.day_seconds
         row = conn.execute("SELECT until FROM quota_blocks WHERE key = ?", (self.key,)).fetchone()
         blocked = min(row[0], now + self.max_retry_after_seconds) if row and row[0] is not None and row[0] > now else None
         return _Window(now=now, margin=margin, minute=minute, day_used=day_used, day_frees_at=day_frees_at,
-                       blocked_until=blocked)
+                       blocked_until=blocked, per_minute=per_minute, per_day=per_day)
 
     def _span(self, at: float, latest_at: float | None, done_at: float | None, now: float) -> _Span:
         at = min(at, now)
@@ -397,13 +418,13 @@ class QuotaLimiter:
         It may go when fewer than `limit` earlier requests could still arrive within one window of it;
         in-flight requests are assumed to finish now (so a wait is never overestimated: the caller looks
         again when it ends)."""
-        full = len(window.minute) >= self.per_minute or window.day_frees_at is not None
+        full = len(window.minute) >= window.per_minute or window.day_frees_at is not None
         if not full and window.blocked_until is None:
             return None
         candidates = [window.now]
-        if len(window.minute) >= self.per_minute:
+        if len(window.minute) >= window.per_minute:
             ends = sorted((s.soonest_end for s in window.minute), reverse=True)
-            candidates.append(ends[self.per_minute - 1] + window.margin + self.minute_seconds)
+            candidates.append(ends[window.per_minute - 1] + window.margin + self.minute_seconds)
         if window.day_frees_at is not None:
             candidates.append(window.day_frees_at)
         if window.blocked_until is not None:
@@ -440,11 +461,11 @@ class QuotaLimiter:
     def _exhausted(self, window: _Window) -> QuotaExhausted:
         next_free = iso_utc(window.day_frees_at)
         return QuotaExhausted(
-            f"Daily HotelRunner quota used up: {window.day_used} of {self.per_day} requests in the last 24 hours. "
+            f"Daily HotelRunner quota used up: {window.day_used} of {window.per_day} requests in the last 24 hours. "
             f"Nothing was sent. The next request can go at {next_free}; until then work from local data "
             "(the reservation mirror, the calendar ledger) or wait for pushes.",
             used=window.day_used,
-            limit=self.per_day,
+            limit=window.per_day,
             next_free_at=next_free,
         )
 

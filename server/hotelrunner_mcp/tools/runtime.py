@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Callable
@@ -90,9 +91,14 @@ class ToolRuntime:
             log.error("%s failed unexpectedly:\n%s", tool, Redactor([self.settings.token, self.settings.hr_id]).text(detail))
             sent = call.upstream_requests if call else 0
             where = f"; the audit log ({self.settings.audit_file}) has it as call {call.call_id}" if call else ""
+            disk = (
+                f" The data folder {self.settings.data_dir} could not be read or written ({exc}): free disk space, "
+                "or read hotelrunner://setup-status for which file is damaged."
+                if isinstance(exc, sqlite3.Error | OSError) else ""
+            )
             raise ToolError(
                 f"{prefix}{tool} failed inside this server ({type(exc).__name__}) after {sent} upstream request(s)"
-                f"{where}. If a calendar change was being applied, check get_calendar and check_channel_results "
+                f"{where}.{disk} If a calendar change was being applied, check get_calendar and check_channel_results "
                 "before retrying. (error: internal_error)"
             ) from None
 
