@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hotelrunner_mcp.calendar_plan import CalendarChange, compile_plan, validate_changes
-from hotelrunner_mcp.models import Room
+from hotelrunner_mcp.calendar.compiler import CalendarChange, compile_plan, validate_changes
+from hotelrunner_mcp.hotelrunner.models import Room
 
 TODAY = date(2026, 12, 1)
 CHANNELS = ["bookingcom", "expedia", "online"]

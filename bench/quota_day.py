@@ -36,7 +36,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from hotelrunner_mcp.sandbox_link import server_env
+from hotelrunner_mcp.commands.sandbox_link import server_env
 
 DAILY_QUOTA = 250
 NAIVE_PAGE_SIZE = 10  # HotelRunner's default per_page

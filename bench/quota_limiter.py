@@ -17,12 +17,12 @@ from pathlib import Path
 
 import anyio
 
-from hotelrunner_mcp.quota import QuotaLimiter
+from hotelrunner_mcp.gate.quota import QuotaLimiter
 
 WORKER = textwrap.dedent(
     """
     import json, sys, anyio
-    from hotelrunner_mcp.quota import QuotaLimiter
+    from hotelrunner_mcp.gate.quota import QuotaLimiter
     from pathlib import Path
 
     async def main():

@@ -40,8 +40,8 @@ def main() -> None:
     print(f"server start -> tools/list answered over stdio: median {statistics.median(starts):.2f} s, "
           f"max {max(starts):.2f} s ({RUNS} runs)")
     sdk = statistics.median(import_seconds("mcp.server.mcpserver") for _ in range(3))
-    app = statistics.median(import_seconds("hotelrunner_mcp.app") for _ in range(3))
-    print(f"import mcp.server.mcpserver: {sdk:.2f} s; import hotelrunner_mcp.app (includes it): {app:.2f} s")
+    app = statistics.median(import_seconds("hotelrunner_mcp.surface.server") for _ in range(3))
+    print(f"import mcp.server.mcpserver: {sdk:.2f} s; import hotelrunner_mcp.surface.server (includes it): {app:.2f} s")
 
 
 if __name__ == "__main__":

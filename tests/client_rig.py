@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from stub_upstream import StubUpstream, run_stub
 
-from hotelrunner_mcp.audit import AuditLog, read_audit
-from hotelrunner_mcp.client import HotelRunnerClient
+from hotelrunner_mcp.gate.audit import AuditLog, read_audit
+from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.gate import Gate
-from hotelrunner_mcp.quota import QuotaLimiter
-from hotelrunner_mcp.redact import Redactor
+from hotelrunner_mcp.gate.gate import Gate
+from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.sandbox import RunningSandbox
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox
-from hotelrunner_mcp.sandbox_link import server_env
+from hotelrunner_mcp.commands.sandbox_link import server_env
 
 _CHUNK = 65536
 

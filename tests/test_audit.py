@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hotelrunner_mcp.audit import AuditLog, current_call, read_audit
+from hotelrunner_mcp.gate.audit import AuditLog, current_call, read_audit
 from hotelrunner_mcp.errors import InvalidRequest, RecordingUnavailable
-from hotelrunner_mcp.redact import Redactor
+from hotelrunner_mcp.hotelrunner.redact import Redactor
 
 TOKEN = "tok-SECRET-4242"
 HR_ID = "hr-778899"
@@ -97,8 +97,8 @@ _WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from hotelrunner_mcp.audit import AuditLog
-    from hotelrunner_mcp.redact import Redactor
+    from hotelrunner_mcp.gate.audit import AuditLog
+    from hotelrunner_mcp.hotelrunner.redact import Redactor
 
     log = AuditLog(Path(sys.argv[1]), Redactor([sys.argv[3]]))
     for i in range(300):
@@ -126,8 +126,8 @@ def test_concurrent_processes_never_interleave_or_lose_lines(tmp_path: Path) -> 
 
 def test_a_numeric_hr_id_is_masked_where_it_stands_alone_and_lines_stay_json(tmp_path) -> None:
     """Prices, transaction ids and reservation numbers that contain the hr_id's digits stay readable."""
-    from hotelrunner_mcp.audit import AuditLog, read_audit
-    from hotelrunner_mcp.redact import Redactor
+    from hotelrunner_mcp.gate.audit import AuditLog, read_audit
+    from hotelrunner_mcp.hotelrunner.redact import Redactor
 
     class Url:
         def __str__(self) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from hotelrunner_mcp.calendar_plan import PlannedRequest
-from hotelrunner_mcp.calendar_service import ledger_writes, refused_cells
-from hotelrunner_mcp.models import DailyRoomUpdate, DailyValues, RangeUpdate, UpdateResult
+from hotelrunner_mcp.calendar.compiler import PlannedRequest
+from hotelrunner_mcp.calendar.service import ledger_writes, refused_cells
+from hotelrunner_mcp.hotelrunner.models import DailyRoomUpdate, DailyValues, RangeUpdate, UpdateResult
 
 DAY = date(2027, 3, 1)
 NEXT = date(2027, 3, 2)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hotelrunner_mcp.calendar_plan import (
+from hotelrunner_mcp.calendar.compiler import (
     CalendarChange,
     CalendarPlan,
     CalendarValidationError,
@@ -18,9 +18,9 @@ from hotelrunner_mcp.calendar_plan import (
     property_today,
     validate_changes,
 )
-from hotelrunner_mcp.calendar_changes import CALENDAR_FIELDS
+from hotelrunner_mcp.calendar.changes import CALENDAR_FIELDS
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.models import MAX_DAILY_DATES, CalendarValues, Room
+from hotelrunner_mcp.hotelrunner.models import MAX_DAILY_DATES, CalendarValues, Room
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 CHANNELS = ["bookingcom", "expedia", "online"]

@@ -14,8 +14,8 @@ import pytest
 from client_rig import Rig, assert_clean, assert_no_secret_on_disk, make_rig
 from stub_upstream import Answer, StubUpstream, run_stub
 
-from hotelrunner_mcp.audit import read_audit
-from hotelrunner_mcp.client import HotelRunnerClient
+from hotelrunner_mcp.gate.audit import read_audit
+from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import (
     CredentialsRejected,
@@ -31,11 +31,11 @@ from hotelrunner_mcp.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from hotelrunner_mcp.audit import AuditLog
-from hotelrunner_mcp.gate import Gate
-from hotelrunner_mcp.models import DailyRoomUpdate, DailyValues, RangeUpdate
-from hotelrunner_mcp.quota import QuotaLimiter
-from hotelrunner_mcp.redact import Redactor
+from hotelrunner_mcp.gate.audit import AuditLog
+from hotelrunner_mcp.gate.gate import Gate
+from hotelrunner_mcp.hotelrunner.models import DailyRoomUpdate, DailyValues, RangeUpdate
+from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.sandbox import RunningSandbox
 
 FUTURE = date.today() + timedelta(days=60)

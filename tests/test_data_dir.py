@@ -11,7 +11,7 @@ import pytest
 
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.services import Services
-from hotelrunner_mcp.webhook import open_services
+from hotelrunner_mcp.reservations.push import open_services
 
 
 def _mode(path: Path) -> int:

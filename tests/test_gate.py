@@ -11,11 +11,11 @@ import anyio
 import httpx2
 import pytest
 
-from hotelrunner_mcp.audit import AuditLog, read_audit
+from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
-from hotelrunner_mcp.gate import Gate, UpstreamCall, quota_patience, quota_wait_notifier
-from hotelrunner_mcp.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter
-from hotelrunner_mcp.redact import Redactor
+from hotelrunner_mcp.gate.gate import Gate, UpstreamCall, quota_patience, quota_wait_notifier
+from hotelrunner_mcp.gate.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter
+from hotelrunner_mcp.hotelrunner.redact import Redactor
 
 TOKEN = "tok-SECRET-2718"
 WRITE = UpstreamCall("PUT", "/rooms/~", params={"inv_code": "DLXTRP", "price": "169", "token": TOKEN}, write=True)

@@ -19,8 +19,8 @@ import pytest
 from client_rig import Rig
 from stub_upstream import Answer, StubUpstream, json_of, query_of
 
-from hotelrunner_mcp.calendar_plan import PlannedRequest
-from hotelrunner_mcp.calendar_service import channel_results, ledger_writes, refused_cells
+from hotelrunner_mcp.calendar.compiler import PlannedRequest
+from hotelrunner_mcp.calendar.service import channel_results, ledger_writes, refused_cells
 from hotelrunner_mcp.config import ConfigError, Settings
 from hotelrunner_mcp.errors import (
     EndpointNotEnabled,
@@ -29,9 +29,9 @@ from hotelrunner_mcp.errors import (
     NotApplied,
     UpstreamRejected,
 )
-from hotelrunner_mcp.ledger import CalendarLedger
-from hotelrunner_mcp.models import DailyRoomUpdate, DailyValues, RangeUpdate, Reservation
-from hotelrunner_mcp.webhook import parse_push
+from hotelrunner_mcp.calendar.ledger import CalendarLedger
+from hotelrunner_mcp.hotelrunner.models import DailyRoomUpdate, DailyValues, RangeUpdate, Reservation
+from hotelrunner_mcp.reservations.push import parse_push
 
 DOCS = Path(__file__).parent / "fixtures" / "hotelrunner-docs"
 FUTURE = date.today() + timedelta(days=30)
@@ -61,8 +61,8 @@ async def test_every_documented_room_list_parses(stub_rig: Rig, stub: StubUpstre
 
 def test_is_master_marks_the_default_room_not_a_rooms_main_rate() -> None:
     """rooms_get.devdocs.json: the only is_master rate is "Default Room", for unmatched reservations."""
-    from hotelrunner_mcp.calendar_changes import CalendarChange, CalendarValidationError, validate_changes
-    from hotelrunner_mcp.models import Room
+    from hotelrunner_mcp.calendar.changes import CalendarChange, CalendarValidationError, validate_changes
+    from hotelrunner_mcp.hotelrunner.models import Room
 
     rooms = [Room.model_validate(r) for r in doc_json("rooms_get.devdocs.json")["rooms"]]
     today = date(2026, 12, 1)
@@ -150,7 +150,7 @@ async def test_a_range_try_again_is_not_applied(stub_rig: Rig, stub: StubUpstrea
 def test_a_refusal_in_the_documented_transaction_details_reaches_the_ledger(tmp_path: Path) -> None:
     """transaction_details.slate_v2.json names rooms only by channel-side ids: the refusal must still
     show on the values of that transaction (get_calendar reads these)."""
-    from hotelrunner_mcp.models import Transaction
+    from hotelrunner_mcp.hotelrunner.models import Transaction
 
     transaction = Transaction.model_validate(doc_json("transaction_details.slate_v2.json")["transaction"])
     update = RangeUpdate(inv_code="HR:1", rate_code="HR:1", start_date=FUTURE, end_date=FUTURE, price=Decimal("90"))

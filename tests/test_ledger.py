@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hotelrunner_mcp.ledger import CalendarLedger, ChannelResult, LedgerWrite
+from hotelrunner_mcp.calendar.ledger import CalendarLedger, ChannelResult, LedgerWrite
 
 DAY = date(2026, 8, 1)
 
@@ -190,7 +190,7 @@ _WRITER = textwrap.dedent(
     import sys
     from datetime import date, timedelta
     from pathlib import Path
-    from hotelrunner_mcp.ledger import CalendarLedger, LedgerWrite
+    from hotelrunner_mcp.calendar.ledger import CalendarLedger, LedgerWrite
 
     db, tag = Path(sys.argv[1]), sys.argv[2]
     with CalendarLedger(db) as ledger:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.plans import PlanStore, plans_db_path
+from hotelrunner_mcp.calendar.plans import PlanStore, plans_db_path
 
 TTL = 300.0
 PREVIEWED = "a" * 64

@@ -19,7 +19,7 @@ import pytest
 from jitter_proxy import max_in_window
 
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
-from hotelrunner_mcp.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter, QuotaTicket, quota_key
+from hotelrunner_mcp.gate.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter, QuotaTicket, quota_key
 
 T0 = 1_800_000_000.0
 
@@ -65,7 +65,7 @@ _WORKER = textwrap.dedent(
     """
     import json, sys, anyio
     from pathlib import Path
-    from hotelrunner_mcp.quota import QuotaLimiter
+    from hotelrunner_mcp.gate.quota import QuotaLimiter
 
     async def main():
         q = QuotaLimiter(Path(sys.argv[1]), key="villa", per_minute=3, per_day=250,

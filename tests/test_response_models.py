@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from hotelrunner_mcp.models import ConnectedChannel, Reservation, Room, Transaction, UpdateResult
+from hotelrunner_mcp.hotelrunner.models import ConnectedChannel, Reservation, Room, Transaction, UpdateResult
 
 NEW_STYLE = {
     "hr_number": "R754208185", "provider_number": "4455667788", "channel": "bookingcom", "state": "reserved",
@@ -67,7 +67,7 @@ def test_update_results_and_infos() -> None:
 
 
 def test_non_refundable_is_read_from_a_code_part_not_any_letters() -> None:
-    from hotelrunner_mcp.models import is_non_refundable
+    from hotelrunner_mcp.hotelrunner.models import is_non_refundable
 
     assert is_non_refundable("NR:DLXTRP") and is_non_refundable("dlx_nr") and is_non_refundable("NR")
     assert not is_non_refundable("DINNER") and not is_non_refundable("BAR") and not is_non_refundable(None)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.models import Reservation
-from hotelrunner_mcp.reservation_queries import DateRange, ReservationQuery
-from hotelrunner_mcp.store import ReservationStore, UpsertCounts
+from hotelrunner_mcp.hotelrunner.models import Reservation
+from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
+from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
 
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -307,8 +307,8 @@ _WRITER = textwrap.dedent(
     import sys
     from datetime import datetime, timedelta, timezone
     from pathlib import Path
-    from hotelrunner_mcp.models import Reservation
-    from hotelrunner_mcp.store import ReservationStore
+    from hotelrunner_mcp.hotelrunner.models import Reservation
+    from hotelrunner_mcp.reservations.mirror import ReservationStore
 
     path, minutes, note = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     stamp = (datetime(2026, 7, 1, tzinfo=timezone.utc) + timedelta(minutes=minutes)).isoformat()
@@ -339,8 +339,8 @@ def test_a_stamp_far_in_the_future_cannot_freeze_a_booking(tmp_path) -> None:
     """A sync answer stamped 9999-12-31 is bounded to about now, so the next real change still wins."""
     from datetime import UTC, datetime, timedelta
 
-    from hotelrunner_mcp.models import Reservation
-    from hotelrunner_mcp.store import ReservationStore
+    from hotelrunner_mcp.hotelrunner.models import Reservation
+    from hotelrunner_mcp.reservations.mirror import ReservationStore
 
     with ReservationStore(tmp_path / "m.db") as store:
         store.upsert(Reservation(hr_number="R9", state="confirmed", updated_at=datetime(9999, 12, 31, tzinfo=UTC)), source="sync")

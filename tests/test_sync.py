@@ -15,17 +15,17 @@ from pathlib import Path
 import anyio
 import pytest
 
-from hotelrunner_mcp.audit import AuditLog
-from hotelrunner_mcp.client import HotelRunnerClient
+from hotelrunner_mcp.gate.audit import AuditLog
+from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import UpstreamUnavailable
-from hotelrunner_mcp.gate import Gate
-from hotelrunner_mcp.models import Reservation
-from hotelrunner_mcp.quota import QuotaLimiter
-from hotelrunner_mcp.redact import Redactor
+from hotelrunner_mcp.gate.gate import Gate
+from hotelrunner_mcp.hotelrunner.models import Reservation
+from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from hotelrunner_mcp.store import ReservationStore
-from hotelrunner_mcp.sync import ReservationSync
+from hotelrunner_mcp.reservations.mirror import ReservationStore
+from hotelrunner_mcp.reservations.sync import ReservationSync
 
 SEEDED_AT = datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)
 LOOKBACK_DAYS = 30
@@ -257,7 +257,7 @@ async def test_freshness_reports_the_last_push(hotel, server: Server, clock: Clo
 async def test_waiting_for_a_live_lease_holder_is_bounded(hotel, server: Server, clock: Clock) -> None:
     """A lease held elsewhere (another machine on a shared folder, alive as far as we can tell) makes a
     first sync wait at most max_lease_wait_seconds, then say so, having sent nothing."""
-    from hotelrunner_mcp.sync import LEASE_NAME, SyncBusy
+    from hotelrunner_mcp.reservations.sync import LEASE_NAME, SyncBusy
 
     assert server.store.acquire_lease(LEASE_NAME, "other-host:12345-busy", 3600)
     sync = server.sync(clock, max_lease_wait_seconds=0.2, lease_poll_seconds=0.05)

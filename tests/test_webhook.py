@@ -16,12 +16,12 @@ import httpx2
 import pytest
 from loopback import serving
 
-from hotelrunner_mcp.audit import AuditLog, read_audit
+from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import NotConfigured
-from hotelrunner_mcp.redact import Redactor
-from hotelrunner_mcp.store import ReservationStore, UpsertCounts
-from hotelrunner_mcp.webhook import DEFAULT_PATH, create_webhook_app
+from hotelrunner_mcp.hotelrunner.redact import Redactor
+from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
+from hotelrunner_mcp.reservations.push import DEFAULT_PATH, create_webhook_app
 
 TOKEN = "tok-SECRET-7f3a9c"
 HR_ID = "hr-424242"
@@ -240,7 +240,7 @@ def test_serve_webhook_runs_as_its_own_process_and_logs_no_secret(tmp_path: Path
         port = probe.getsockname()[1]
     script = (
         "import sys; from pathlib import Path; from hotelrunner_mcp.config import Settings;"
-        "from hotelrunner_mcp.webhook import serve_webhook;"
+        "from hotelrunner_mcp.reservations.push import serve_webhook;"
         f"serve_webhook(Settings(token={TOKEN!r}, hr_id={HR_ID!r}, data_dir=Path({str(tmp_path)!r})), port={port})"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -2,6 +2,6 @@
 
 import sys
 
-from hotelrunner_mcp.cli import main
+from hotelrunner_mcp.commands.cli import main
 
 sys.exit(main())

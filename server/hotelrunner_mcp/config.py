@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import RecordingUnavailable
-from .property_folder import folder_for
+from hotelrunner_mcp.errors import RecordingUnavailable
+from hotelrunner_mcp.storage.data_folder import folder_for
 
 DEFAULT_BASE_URL = "https://app.hotelrunner.com/api/v2/apps"
 SANDBOX_LABEL = "SANDBOX: test data from the embedded HotelRunner sandbox, not the real property"

@@ -14,7 +14,7 @@ from mcp.client.stdio import stdio_client
 from mcp.types import Implementation
 
 from hotelrunner_mcp.sandbox import RunningSandbox
-from hotelrunner_mcp.sandbox_link import server_env
+from hotelrunner_mcp.commands.sandbox_link import server_env
 
 from .conftest import Session
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hotelrunner_mcp.audit import read_audit
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.gate.audit import read_audit
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 

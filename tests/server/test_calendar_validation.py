@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 

@@ -10,8 +10,8 @@ import anyio
 
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
-from hotelrunner_mcp.store import ReservationStore
-from hotelrunner_mcp.sync import LEASE_NAME
+from hotelrunner_mcp.reservations.mirror import ReservationStore
+from hotelrunner_mcp.reservations.sync import LEASE_NAME
 
 from .conftest import connect, upstream
 

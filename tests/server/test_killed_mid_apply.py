@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.sandbox import RunningSandbox
 
 from .support import connect_stdio, stdio_env

@@ -13,8 +13,8 @@ import pytest
 from stub_upstream import Answer, StubUpstream, query_of, run_stub
 
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.models import Reservation
-from hotelrunner_mcp.store import ReservationStore
+from hotelrunner_mcp.hotelrunner.models import Reservation
+from hotelrunner_mcp.reservations.mirror import ReservationStore
 
 from .conftest import connect
 

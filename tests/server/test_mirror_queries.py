@@ -13,7 +13,7 @@ import pytest
 
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
-from hotelrunner_mcp.sandbox_link import sandbox_room_counts
+from hotelrunner_mcp.commands.sandbox_link import sandbox_room_counts
 
 from .conftest import Session, connect, upstream, utc_today
 

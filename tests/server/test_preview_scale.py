@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import anyio
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 
 from .conftest import connect

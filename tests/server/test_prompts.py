@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 
 from .conftest import connect

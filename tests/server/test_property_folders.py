@@ -61,7 +61,7 @@ def test_the_quota_key_does_not_give_the_hr_id_away_and_old_rows_keep_counting(s
     import hashlib
     import sqlite3
 
-    from hotelrunner_mcp.quota import QuotaLimiter, quota_db_path, quota_key
+    from hotelrunner_mcp.gate.quota import QuotaLimiter, quota_db_path, quota_key
     from hotelrunner_mcp.services import Services
 
     settings.data_dir.mkdir(parents=True)

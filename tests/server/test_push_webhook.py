@@ -13,10 +13,10 @@ import anyio
 import pytest
 from mcp.shared.subscriptions import ResourceUpdated
 
-from hotelrunner_mcp import app
-from hotelrunner_mcp.audit import read_audit
+from hotelrunner_mcp.surface import server as app
+from hotelrunner_mcp.gate.audit import read_audit
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.resources import CHANGES_URI
+from hotelrunner_mcp.surface.resources import CHANGES_URI
 from hotelrunner_mcp.sandbox import RunningSandbox
 
 from .conftest import Session, ShiftedClock, Webhook, connect, run_webhook, upstream, utc_today

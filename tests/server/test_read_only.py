@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
@@ -109,7 +109,7 @@ async def test_an_unwritable_audit_log_refuses_calls(settings: Settings, sandbox
 
 
 async def test_the_status_names_the_probe_and_its_findings(settings: Settings, sandbox: RunningSandbox) -> None:
-    from hotelrunner_mcp.probe import run_probe, save_probe
+    from hotelrunner_mcp.commands.probe import run_probe, save_probe
     from hotelrunner_mcp.services import Services
 
     async with connect(settings) as mcp:

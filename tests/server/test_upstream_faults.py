@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hotelrunner_mcp.calendar_changes import property_today
+from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
@@ -203,7 +203,7 @@ async def test_a_broken_ledger_after_an_accepted_write_is_reported_not_hidden(
     """HotelRunner took the price but this server could not record it: the agent is told it was applied."""
     import sqlite3
 
-    from hotelrunner_mcp.ledger import CalendarLedger
+    from hotelrunner_mcp.calendar.ledger import CalendarLedger
 
     def locked(*args: Any, **kwargs: Any) -> None:
         raise sqlite3.OperationalError("database is locked")
@@ -221,7 +221,7 @@ async def test_a_broken_ledger_after_an_accepted_write_is_reported_not_hidden(
 async def test_an_unexpected_failure_says_what_was_already_spent(
     fast_settings: Settings, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotelrunner_mcp.store import ReservationStore
+    from hotelrunner_mcp.reservations.mirror import ReservationStore
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")

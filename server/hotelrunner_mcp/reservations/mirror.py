@@ -1,0 +1,565 @@
+"""The local reservation mirror: every reservation the server has seen, every version kept, in SQLite.
+
+Tables (all in `<data_dir>/mirror.db`, shared with other modules that own their own tables):
+- `reservation`: the current version per hr_number, with indexed columns for the queries
+- `reservation_room`: one row per room line of the current version (room type and stay dates)
+- `reservation_version`: every distinct version ever seen; its id is the change id that subscribers follow
+- `sync_state`, `sync_lease`: the incremental sync's cursor and its cross-process lock
+
+An older version (by `updated_at`) never overwrites a newer one; it is kept in history as "stale".
+Every write is one short `BEGIN IMMEDIATE` transaction, so several server processes can share the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from hotelrunner_mcp.hotelrunner.models import Reservation
+from hotelrunner_mcp.reservations.queries import (
+    CANCELED_STATES,
+    NightOccupancy,
+    ReservationQuery,
+    guest_search_text,
+    occupancy_grid,
+    order_clause,
+    parse_utc_text,
+    utc_text,
+    validate_occupancy_range,
+    where_clause,
+)
+from hotelrunner_mcp.storage.sqlite import connect, immediate, migrate, owner_alive
+
+Source = Literal["listing", "lookup", "push", "sync"]
+UpsertResult = Literal["new", "updated", "unchanged", "stale"]
+SOURCES: frozenset[str] = frozenset({"listing", "lookup", "push", "sync"})
+
+_CENT = Decimal("0.01")
+
+# Fields that describe one delivery rather than the reservation: they never make a new version.
+DELIVERY_FIELDS = frozenset({"message_uid", "reason"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reservation (
+    hr_number       TEXT PRIMARY KEY,
+    provider_number TEXT,
+    channel         TEXT,
+    state           TEXT,
+    guest_search    TEXT NOT NULL DEFAULT '',
+    checkin_date    TEXT,
+    checkout_date   TEXT,
+    completed_at    TEXT,
+    updated_at      TEXT,
+    content_hash    TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    version_id      INTEGER NOT NULL,
+    first_seen_at   TEXT NOT NULL,
+    last_seen_at    TEXT NOT NULL,
+    last_source     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservation_provider ON reservation(provider_number);
+CREATE INDEX IF NOT EXISTS reservation_checkin ON reservation(checkin_date);
+CREATE INDEX IF NOT EXISTS reservation_checkout ON reservation(checkout_date);
+CREATE INDEX IF NOT EXISTS reservation_updated ON reservation(updated_at);
+CREATE TABLE IF NOT EXISTS reservation_room (
+    hr_number     TEXT NOT NULL REFERENCES reservation(hr_number) ON DELETE CASCADE,
+    line          INTEGER NOT NULL,
+    inv_code      TEXT,
+    state         TEXT,
+    checkin_date  TEXT,
+    checkout_date TEXT,
+    PRIMARY KEY (hr_number, line)
+);
+CREATE INDEX IF NOT EXISTS reservation_room_stay ON reservation_room(checkin_date, checkout_date);
+CREATE TABLE IF NOT EXISTS reservation_version (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    hr_number    TEXT NOT NULL,
+    seen_at      TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    result       TEXT NOT NULL,
+    updated_at   TEXT,
+    state        TEXT,
+    content_hash TEXT NOT NULL,
+    changes      TEXT NOT NULL,
+    payload      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservation_version_number ON reservation_version(hr_number, content_hash);
+CREATE INDEX IF NOT EXISTS reservation_version_seen ON reservation_version(seen_at);
+CREATE TABLE IF NOT EXISTS sync_state (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    last_sync_at TEXT,
+    cursor       TEXT,
+    last_report  TEXT
+);
+CREATE TABLE IF NOT EXISTS sync_lease (
+    name       TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+MIGRATIONS = (_SCHEMA,)  # step 1: the schema as first shipped; append steps, never edit old ones
+
+
+
+# --------------------------------------------------------------------------- value types
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """What a batch of upserts did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged + self.stale
+
+    def add(self, result: UpsertResult) -> UpsertCounts:
+        values = {"new": self.new, "updated": self.updated, "unchanged": self.unchanged, "stale": self.stale}
+        values[result] += 1
+        return UpsertCounts(**values)
+
+    def merge(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(self.new + other.new, self.updated + other.updated,
+                            self.unchanged + other.unchanged, self.stale + other.stale)
+
+
+@dataclass(frozen=True)
+class ReservationVersion:
+    """One distinct version of a reservation as the mirror saw it.
+
+    `result` is "new", "updated" or "stale" (arrived after a newer one and never became current).
+    `changes` lists what differs from the version before it (by updated_at), e.g. "state: confirmed → canceled".
+    """
+
+    version_id: int
+    hr_number: str
+    seen_at: datetime
+    source: str
+    result: str
+    updated_at: datetime | None
+    state: str | None
+    changes: list[str]
+    reservation: Reservation
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A reservation became new or changed in the mirror. `id` grows monotonically across processes."""
+
+    id: int
+    hr_number: str
+    kind: Literal["new", "updated"]
+    source: str
+    seen_at: datetime
+    updated_at: datetime | None
+    state: str | None
+    guest: str | None
+    checkin_date: date | None
+    checkout_date: date | None
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where the incremental sync stands. Everything HotelRunner updated before `cursor` is in the mirror."""
+
+    last_sync_at: datetime | None = None
+    cursor: datetime | None = None
+    last_report: dict[str, Any] | None = None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _record(reservation: Reservation) -> dict[str, Any]:
+    """The stored JSON of a reservation, canonical so that equal content always hashes the same:
+    times in UTC (a push may say +03:00), amounts with their zeros made uniform (169, "169.00", 169.0)."""
+    return _canonical(reservation.model_dump(mode="python"))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite():
+        cents = value.quantize(_CENT) if value.as_tuple().exponent >= -2 else value.normalize()
+        return format(cents, "f")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _content_hash(record: Mapping[str, Any]) -> str:
+    content = {k: v for k, v in record.items() if k not in DELIVERY_FIELDS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _short(value: Any) -> str:
+    text = "—" if value is None else json.dumps(value, ensure_ascii=False, default=str).strip('"')
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def summarize_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """Human-readable differences between two stored records, one line per changed field."""
+    if old is None:
+        return []
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        if key in DELIVERY_FIELDS or key == "updated_at" or old.get(key) == new.get(key):
+            continue
+        if isinstance(old.get(key), list | dict) or isinstance(new.get(key), list | dict):
+            lines.append(f"{key} changed")
+        else:
+            lines.append(f"{key}: {_short(old.get(key))} → {_short(new.get(key))}")
+    return lines
+
+
+def _lower(text: str | None) -> str | None:
+    return text.strip().lower() if text else None
+
+
+MAX_FUTURE_STAMP = timedelta(days=1)
+
+
+def _decide(
+    current: sqlite3.Row | None, incoming_updated: str | None, incoming_hash: str, incoming_state: str | None
+) -> UpsertResult:
+    """The ordering rule: newer updated_at wins; equal stamps with other content count as a correction,
+    except that a cancellation is final: HotelRunner stamps to the second, so a booking canceled in the
+    same second it was made or confirmed must not come back when the earlier push arrives late."""
+    if current is None:
+        return "new"
+    if current["content_hash"] == incoming_hash:
+        return "unchanged"
+    stored_updated = current["updated_at"]
+    if stored_updated and (incoming_updated is None or incoming_updated < stored_updated):
+        return "stale"
+    reopened = current["state"] in CANCELED_STATES and incoming_state not in CANCELED_STATES
+    if reopened and incoming_updated == stored_updated:
+        return "stale"
+    return "updated"
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class ReservationStore:
+    """The mirror. Safe for several processes on one file; one instance may be shared by threads."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self._conn = connect(self.db_path)
+        self._lock = threading.RLock()
+        with self._locked() as conn:
+            migrate(conn, "reservation_mirror", MIGRATIONS)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ReservationStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, reservation: Reservation, *, source: Source) -> UpsertResult:
+        """Store one reservation if it is new or newer than the stored one; keep every distinct version."""
+        with self._locked() as conn, immediate(conn):
+            return self._upsert(conn, reservation, source, utc_text(datetime.now(timezone.utc)))
+
+    def upsert_many(self, reservations: Iterable[Reservation], *, source: Source) -> UpsertCounts:
+        """Upsert a batch (e.g. one page) in one short transaction."""
+        counts = UpsertCounts()
+        with self._locked() as conn, immediate(conn):
+            now = utc_text(datetime.now(timezone.utc))
+            for reservation in reservations:
+                counts = counts.add(self._upsert(conn, reservation, source, now))
+        return counts
+
+    def _upsert(self, conn: sqlite3.Connection, reservation: Reservation, source: str, now: str) -> UpsertResult:
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {sorted(SOURCES)}, not {source!r}")
+        record = _record(reservation)
+        digest = _content_hash(record)
+        stamp = reservation.updated_at
+        if stamp is not None:  # a stamp far in the future would outrank every real change to come: bound it
+            stamp = min(stamp, datetime.now(timezone.utc) + MAX_FUTURE_STAMP)
+        updated = utc_text(stamp) if stamp else None
+        current = conn.execute("SELECT * FROM reservation WHERE hr_number = ?", (reservation.hr_number,)).fetchone()
+        result = _decide(current, updated, digest, _lower(reservation.state))
+        if result == "unchanged":  # same version; keep the latest delivery fields (message_uid) current
+            conn.execute(
+                "UPDATE reservation SET last_seen_at = ?, last_source = ?, payload = ? WHERE hr_number = ?",
+                (now, source, json.dumps(record, ensure_ascii=False), reservation.hr_number),
+            )
+            return result
+        if result == "stale":
+            known = conn.execute(
+                "SELECT 1 FROM reservation_version WHERE hr_number = ? AND content_hash = ?",
+                (reservation.hr_number, digest),
+            ).fetchone()
+            if not known:
+                self._insert_version(conn, reservation, record, digest, updated, source, now, result, [])
+            return result
+        previous = json.loads(current["payload"]) if current else None
+        changes = summarize_changes(previous, record)
+        version_id = self._insert_version(conn, reservation, record, digest, updated, source, now, result, changes)
+        self._write_current(conn, reservation, record, digest, updated, version_id, source, now)
+        return result
+
+    @staticmethod
+    def _insert_version(
+        conn: sqlite3.Connection, reservation: Reservation, record: dict[str, Any], digest: str,
+        updated: str | None, source: str, now: str, result: str, changes: list[str],
+    ) -> int:
+        cursor = conn.execute(
+            "INSERT INTO reservation_version (hr_number, seen_at, source, result, updated_at, state, content_hash,"
+            " changes, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (reservation.hr_number, now, source, result, updated, _lower(reservation.state), digest,
+             json.dumps(changes, ensure_ascii=False), json.dumps(record, ensure_ascii=False)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def _write_current(
+        conn: sqlite3.Connection, reservation: Reservation, record: dict[str, Any], digest: str,
+        updated: str | None, version_id: int, source: str, now: str,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO reservation (hr_number, provider_number, channel, state, guest_search, checkin_date,"
+            " checkout_date, completed_at, updated_at, content_hash, payload, version_id, first_seen_at,"
+            " last_seen_at, last_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(hr_number) DO UPDATE SET provider_number = excluded.provider_number,"
+            " channel = excluded.channel, state = excluded.state, guest_search = excluded.guest_search,"
+            " checkin_date = excluded.checkin_date, checkout_date = excluded.checkout_date,"
+            " completed_at = excluded.completed_at, updated_at = excluded.updated_at,"
+            " content_hash = excluded.content_hash, payload = excluded.payload, version_id = excluded.version_id,"
+            " last_seen_at = excluded.last_seen_at, last_source = excluded.last_source",
+            (
+                reservation.hr_number, reservation.provider_number, _lower(reservation.channel),
+                _lower(reservation.state), guest_search_text(reservation),
+                reservation.checkin_date.isoformat() if reservation.checkin_date else None,
+                reservation.checkout_date.isoformat() if reservation.checkout_date else None,
+                utc_text(reservation.completed_at) if reservation.completed_at else None,
+                updated, digest, json.dumps(record, ensure_ascii=False), version_id, now, now, source,
+            ),
+        )
+        conn.execute("DELETE FROM reservation_room WHERE hr_number = ?", (reservation.hr_number,))
+        conn.executemany(
+            "INSERT INTO reservation_room (hr_number, line, inv_code, state, checkin_date, checkout_date)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    reservation.hr_number, index, room.inv_code, _lower(room.state),
+                    (room.checkin_date or reservation.checkin_date or date.min).isoformat(),
+                    (room.checkout_date or reservation.checkout_date or date.min).isoformat(),
+                )
+                for index, room in enumerate(reservation.rooms)
+            ],
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, number: str) -> Reservation | None:
+        """The current version by hr_number, or by the channel's provider_number (latest updated if several)."""
+        number = number.strip()
+        with self._locked() as conn:
+            row = conn.execute("SELECT payload FROM reservation WHERE hr_number = ?", (number,)).fetchone()
+            if row is None:
+                row = conn.execute(
+                    "SELECT payload FROM reservation WHERE provider_number = ? ORDER BY updated_at DESC LIMIT 1",
+                    (number,),
+                ).fetchone()
+        return Reservation.model_validate_json(row["payload"]) if row else None
+
+    def history(self, hr_number: str) -> list[ReservationVersion]:
+        """Every distinct version seen, oldest first (by updated_at, then by arrival)."""
+        with self._locked() as conn:
+            rows = conn.execute(
+                "SELECT * FROM reservation_version WHERE hr_number = ? ORDER BY updated_at IS NOT NULL, updated_at, id",
+                (hr_number.strip(),),
+            ).fetchall()
+        versions: list[ReservationVersion] = []
+        previous: dict[str, Any] | None = None
+        for row in rows:
+            record = json.loads(row["payload"])
+            versions.append(ReservationVersion(
+                version_id=row["id"], hr_number=row["hr_number"], seen_at=_stamp(row["seen_at"]),
+                source=row["source"], result=row["result"], updated_at=parse_utc_text(row["updated_at"]),
+                state=row["state"], changes=summarize_changes(previous, record),
+                reservation=Reservation.model_validate(record),
+            ))
+            previous = record
+        return versions
+
+    def find(self, query: ReservationQuery) -> list[Reservation]:
+        """Reservations matching every filter of `query`, sorted and limited as it asks."""
+        where, params = where_clause(query)
+        sql = f"SELECT r.payload FROM reservation r WHERE {where} ORDER BY {order_clause(query)}"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+        with self._locked() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [Reservation.model_validate_json(row["payload"]) for row in rows]
+
+    def count(self, query: ReservationQuery | None = None) -> int:
+        """How many reservations the mirror holds (matching `query`'s filters, ignoring its limit)."""
+        where, params = where_clause(query) if query else ("1", [])
+        with self._locked() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM reservation r WHERE {where}", params).fetchone()[0])
+
+    def occupancy(self, start: date, end: date, rooms_per_type: Mapping[str, int]) -> list[NightOccupancy]:
+        """Nights start..end (inclusive) × room type: rooms sold, revenue, ADR. Canceled bookings excluded."""
+        validate_occupancy_range(start, end)
+        canceled = ", ".join("?" * len(CANCELED_STATES))
+        with self._locked() as conn:
+            rows = conn.execute(
+                "SELECT r.payload FROM reservation r WHERE (r.state IS NULL OR r.state NOT IN"
+                f" ({canceled})) AND EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number"
+                " AND rr.checkin_date <= ? AND rr.checkout_date > ?)",
+                [*sorted(CANCELED_STATES), end.isoformat(), start.isoformat()],
+            ).fetchall()
+        reservations = [Reservation.model_validate_json(row["payload"]) for row in rows]
+        return occupancy_grid(reservations, start, end, rooms_per_type)
+
+    # ------------------------------------------------------------------ change feed
+
+    def latest_change_id(self) -> int:
+        """Id of the latest new/updated version (0 if none). Cheap enough to poll."""
+        with self._locked() as conn:
+            row = conn.execute("SELECT MAX(id) FROM reservation_version WHERE result != 'stale'").fetchone()
+        return int(row[0] or 0)
+
+    def changes_since(self, since: datetime | int, *, limit: int = 500) -> list[ChangeEvent]:
+        """Reservations that became new or changed after a change id, or after a moment (seen_at)."""
+        if isinstance(since, datetime):
+            condition, param = "seen_at > ?", utc_text(since)
+        else:
+            condition, param = "id > ?", int(since)
+        with self._locked() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM reservation_version WHERE result != 'stale' AND {condition} ORDER BY id LIMIT ?",
+                (param, limit),
+            ).fetchall()
+        return [_change_event(row) for row in rows]
+
+    def latest_changes(self, limit: int) -> list[ChangeEvent]:
+        """The `limit` most recent new/updated versions, oldest first."""
+        with self._locked() as conn:
+            rows = conn.execute(
+                "SELECT * FROM (SELECT * FROM reservation_version WHERE result != 'stale' ORDER BY id DESC LIMIT ?)"
+                " ORDER BY id",
+                (limit,),
+            ).fetchall()
+        return [_change_event(row) for row in rows]
+
+    def last_change(self) -> ChangeEvent | None:
+        """The latest new/updated version, with where it came from (push, sync, lookup…)."""
+        with self._locked() as conn:
+            row = conn.execute(
+                "SELECT * FROM reservation_version WHERE result != 'stale' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        return _change_event(row) if row else None
+
+    def last_seen(self, source: Source) -> datetime | None:
+        """When the mirror last received anything from `source` (e.g. the last push)."""
+        with self._locked() as conn:
+            row = conn.execute("SELECT MAX(last_seen_at) FROM reservation WHERE last_source = ?", (source,)).fetchone()
+            seen = conn.execute("SELECT MAX(seen_at) FROM reservation_version WHERE source = ?", (source,)).fetchone()
+        stamps = [s for s in (row[0], seen[0]) if s]
+        return parse_utc_text(max(stamps)) if stamps else None
+
+    # ------------------------------------------------------------------ sync state and lease
+
+    def sync_state(self) -> SyncState:
+        with self._locked() as conn:
+            row = conn.execute("SELECT * FROM sync_state WHERE id = 1").fetchone()
+        if row is None:
+            return SyncState()
+        return SyncState(
+            last_sync_at=parse_utc_text(row["last_sync_at"]),
+            cursor=parse_utc_text(row["cursor"]),
+            last_report=json.loads(row["last_report"]) if row["last_report"] else None,
+        )
+
+    def set_sync_state(
+        self, *, last_sync_at: datetime, cursor: datetime | None, report: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record a finished sync. The cursor never moves backwards."""
+        with self._locked() as conn, immediate(conn):
+            row = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()
+            stored = row["cursor"] if row else None
+            new_cursor = utc_text(cursor) if cursor else None
+            if stored and (new_cursor is None or stored > new_cursor):
+                new_cursor = stored
+            conn.execute(
+                "INSERT INTO sync_state (id, last_sync_at, cursor, last_report) VALUES (1, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET last_sync_at = excluded.last_sync_at, cursor = excluded.cursor,"
+                " last_report = excluded.last_report",
+                (utc_text(last_sync_at), new_cursor, json.dumps(report, default=str) if report is not None else None),
+            )
+
+    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take (or renew) a named lease across processes; False while another owner holds an unexpired one."""
+        now = time.time()
+        with self._locked() as conn, immediate(conn):
+            row = conn.execute("SELECT owner, expires_at FROM sync_lease WHERE name = ?", (name,)).fetchone()
+            if row and row["owner"] != owner and row["expires_at"] > now and owner_alive(row["owner"]):
+                return False
+            conn.execute(
+                "INSERT INTO sync_lease (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+                " owner = excluded.owner, expires_at = excluded.expires_at",
+                (name, owner, now + ttl_seconds),
+            )
+            return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._locked() as conn, immediate(conn):
+            conn.execute("DELETE FROM sync_lease WHERE name = ? AND owner = ?", (name, owner))
+
+
+def _stamp(text: str) -> datetime:
+    parsed = parse_utc_text(text)
+    assert parsed is not None
+    return parsed
+
+
+def _change_event(row: sqlite3.Row) -> ChangeEvent:
+    record = json.loads(row["payload"])
+    return ChangeEvent(
+        id=row["id"], hr_number=row["hr_number"], kind=row["result"], source=row["source"],
+        seen_at=_stamp(row["seen_at"]), updated_at=parse_utc_text(row["updated_at"]), state=row["state"],
+        guest=record.get("guest"),
+        checkin_date=date.fromisoformat(record["checkin_date"]) if record.get("checkin_date") else None,
+        checkout_date=date.fromisoformat(record["checkout_date"]) if record.get("checkout_date") else None,
+        changes=json.loads(row["changes"]),
+    )

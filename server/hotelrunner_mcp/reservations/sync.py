@@ -1,0 +1,307 @@
+"""Incremental sync of the reservation mirror from GET /reservations.
+
+The first sync backfills as far back as HotelRunner looks (`from_date` = today − backfill_days); every
+later one also asks only for what changed since the previous sync began (`from_last_update_date`, a
+date in HR-v1), `per_page` at its maximum. A sync after N changes costs ceil(N / page size) requests
+(plus whatever else HotelRunner reports as updated on the cursor's day) and an idle one exactly 1.
+
+The cursor is the start of the last complete sync minus `overlap_seconds` (a margin for clock skew
+between us and HotelRunner): everything updated before it is in the mirror. It is not the largest
+`updated_at` seen, which can jump past a change that landed on an earlier page while we paged.
+`from_date` is sent on every sync: HotelRunner applies its creation-date window (default 10 days)
+to incremental listings too.
+
+Never two syncs at once: callers in one process share the running sync; across processes a lease row
+in mirror.db makes the second process wait for the first and reuse its report instead of syncing again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal, Protocol
+
+import anyio
+
+from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
+from hotelrunner_mcp.errors import HotelRunnerError
+from hotelrunner_mcp.hotelrunner.models import ReservationPage
+from hotelrunner_mcp.storage.sqlite import lease_owner
+from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncState, UpsertCounts
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "reservation_sync"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ReservationSource(Protocol):
+    """The part of HotelRunnerClient the sync uses (one call = one upstream request through the Gate)."""
+
+    async def get_reservations(
+        self,
+        *,
+        from_date: date | None = None,
+        from_last_update_date: date | None = None,
+        per_page: int | None = None,
+        page: int | None = None,
+        undelivered: bool | None = None,
+    ) -> ReservationPage: ...
+
+
+class SyncBusy(HotelRunnerError):
+    """A routine sync found another process syncing and did not wait for it."""
+
+    code = "sync_busy"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one sync did and what it cost. `shared` is True for callers that reused another's sync.
+
+    `requests` counts the GET /reservations pages asked for; a page the client had to retry (timeout,
+    502-504) cost one more upstream request, which the quota ledger shows.
+    """
+
+    mode: Literal["backfill", "incremental"]
+    since: str  # from_date (backfill) or from_last_update_date (incremental) sent, YYYY-MM-DD
+    requests: int
+    pages: int
+    fetched: int
+    new: int
+    updated: int
+    unchanged: int
+    stale: int
+    started_at: datetime
+    took_seconds: float
+    shared: bool = False
+    complete: bool = True  # False: stopped at the caller's page limit; the cursor did not move
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncReport:
+        return cls(**{**data, "started_at": datetime.fromisoformat(data["started_at"])})
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the mirror is. `age_seconds` is None before the first sync."""
+
+    last_sync_at: datetime | None
+    age_seconds: float | None
+    max_age_seconds: float
+    last_change_at: datetime | None
+    last_change_source: str | None
+    last_push_at: datetime | None
+
+    @property
+    def stale(self) -> bool:
+        return self.age_seconds is None or self.age_seconds > self.max_age_seconds
+
+    def describe(self) -> str:
+        """One sentence for an agent, e.g. "mirror synced 4 min ago; last push received 10:02 UTC"."""
+        if self.age_seconds is None:
+            text = "the mirror has never been synced with HotelRunner"
+        else:
+            text = f"mirror synced {_ago(self.age_seconds)} ago"
+        if self.last_push_at:
+            text += f"; last push received {self.last_push_at:%Y-%m-%d %H:%M} UTC"
+        return text
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+@dataclass
+class _Inflight:
+    """The sync this process is running; other callers wait on `done` and read its outcome."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    report: SyncReport | None = None
+    error: BaseException | None = None
+
+
+class ReservationSync:
+    """Keeps a ReservationStore in step with HotelRunner at the lowest request cost."""
+
+    def __init__(
+        self,
+        client: ReservationSource,
+        store: ReservationStore,
+        *,
+        max_age_seconds: float,
+        page_size: int = MAX_PER_PAGE,
+        backfill_days: int = 30,
+        overlap_seconds: float = 900.0,
+        lease_ttl_seconds: float = 150.0,
+        max_lease_wait_seconds: float = 60.0,
+        lease_poll_seconds: float = 0.2,
+        retry_after_seconds: float = 60.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PER_PAGE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PER_PAGE}")
+        self._client = client
+        self._store = store
+        self.max_age_seconds = max_age_seconds
+        self.page_size = page_size
+        self.backfill_days = backfill_days
+        self._overlap = timedelta(seconds=overlap_seconds)
+        self._lease_ttl = lease_ttl_seconds
+        self._lease_poll = lease_poll_seconds
+        self._clock = clock
+        self._owner = lease_owner()
+        self._max_lease_wait = max_lease_wait_seconds
+        self._inflight: _Inflight | None = None
+        self._retry_after = timedelta(seconds=retry_after_seconds)
+        self._failure: tuple[datetime, Exception] | None = None  # the last sync's error, until one succeeds
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def freshness(self) -> Freshness:
+        """How current the mirror is: last sync, its age, the latest change and push seen."""
+        state = self._store.sync_state()
+        last = self._store.last_change()
+        return Freshness(
+            last_sync_at=state.last_sync_at,
+            age_seconds=self._age(state),
+            max_age_seconds=self.max_age_seconds,
+            last_change_at=last.seen_at if last else None,
+            last_change_source=last.source if last else None,
+            last_push_at=self._store.last_seen("push"),
+        )
+
+    async def ensure_fresh(self, max_pages: int | None = None, *, wait: bool = True) -> SyncReport | None:
+        """Sync only if the mirror is older than max_age_seconds (or was never synced).
+
+        Within retry_after_seconds of a failed sync, raises that failure again without a request, so a
+        burst of questions while HotelRunner is down does not spend the day's quota on failing syncs."""
+        if self._inflight is None and not self.freshness.stale:
+            return None
+        failure = self._failure
+        if self._inflight is None and failure is not None and self._clock() - failure[0] < self._retry_after:
+            raise failure[1]
+        return await self._shared_sync(force=False, max_pages=max_pages, wait=wait)
+
+    async def sync(self, max_pages: int | None = None) -> SyncReport:
+        """Pull what changed since the last sync. Concurrent callers share one sync and one report.
+
+        With `max_pages`, stop after that many pages: what was fetched is stored, but the sync counts as
+        incomplete (`complete=False`) and the cursor stays, so the next sync covers the rest."""
+        return await self._shared_sync(force=True, max_pages=max_pages, wait=True)
+
+    # ------------------------------------------------------------------ internals
+
+    def _age(self, state: SyncState) -> float | None:
+        if state.last_sync_at is None:
+            return None
+        return max((self._clock() - state.last_sync_at).total_seconds(), 0.0)
+
+    async def _shared_sync(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
+        while (inflight := self._inflight) is not None:
+            await inflight.done.wait()
+            if inflight.report is not None:
+                return replace(inflight.report, shared=True)
+            if inflight.error is not None and not isinstance(inflight.error, anyio.get_cancelled_exc_class()):
+                raise inflight.error
+            # the sync we waited for was cancelled: run our own
+        inflight = self._inflight = _Inflight()
+        try:
+            inflight.report = await self._sync_once_across_processes(force=force, max_pages=max_pages, wait=wait)
+            self._failure = None
+            return inflight.report
+        except BaseException as exc:
+            inflight.error = exc
+            if isinstance(exc, Exception) and not isinstance(exc, SyncBusy):
+                self._failure = (self._clock(), exc)
+            raise
+        finally:
+            self._inflight = None
+            inflight.done.set()
+
+    async def _sync_once_across_processes(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
+        """Hold the lease while syncing. Reuse instead the sync another process finished while we
+        waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
+        before = self._store.sync_state().last_sync_at
+        waited = False
+        deadline = time.monotonic() + self._max_lease_wait
+        while not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):
+            if not wait:
+                raise SyncBusy("another server process is syncing the reservation mirror right now")
+            if time.monotonic() >= deadline:
+                raise SyncBusy(
+                    f"another server process has held the reservation sync for over {self._max_lease_wait:g} s; "
+                    "this answer comes from the mirror as it is"
+                )
+            waited = True
+            await anyio.sleep(self._lease_poll)
+        try:
+            state = self._store.sync_state()
+            age = self._age(state)
+            fresh_enough = age is not None and age <= self.max_age_seconds
+            if state.last_report and ((waited and state.last_sync_at != before) or (not force and fresh_enough)):
+                logger.info("reusing the reservation sync another process just finished")
+                return replace(SyncReport.from_dict(state.last_report), shared=True)
+            return await self._run(max_pages)
+        finally:
+            self._store.release_lease(LEASE_NAME, self._owner)
+
+    async def _run(self, max_pages: int | None = None) -> SyncReport:
+        state = self._store.sync_state()
+        started_at = self._clock()
+        started = time.monotonic()
+        params: dict[str, Any] = {"from_date": started_at.date() - timedelta(days=self.backfill_days)}
+        mode: Literal["backfill", "incremental"] = "backfill"
+        if state.cursor is not None:
+            mode = "incremental"
+            params["from_last_update_date"] = state.cursor.date()
+        counts = UpsertCounts()
+        requests = fetched = 0
+        page_number = 1
+        complete = True
+        while True:
+            if not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):  # renew before a slow page
+                logger.warning("the sync lease expired and another process took it; both syncs are harmless")
+            page = await self._client.get_reservations(
+                **params, per_page=self.page_size, page=page_number, undelivered=False
+            )
+            requests += 1
+            fetched += len(page.reservations)
+            counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
+            if not page.reservations or page_number >= page.pages:
+                break
+            if max_pages is not None and page_number >= max_pages:
+                complete = False
+                break
+            page_number += 1
+        since = params.get("from_last_update_date", params["from_date"])
+        report = SyncReport(
+            mode=mode, since=since.isoformat(), requests=requests, pages=page_number, fetched=fetched,
+            new=counts.new, updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
+            started_at=started_at, took_seconds=round(time.monotonic() - started, 3), complete=complete,
+        )
+        if not complete:
+            logger.info("reservation sync stopped at its page limit (%d pages); the cursor stays", page_number)
+            return report
+        cursor = started_at - self._overlap
+        self._store.set_sync_state(last_sync_at=started_at, cursor=cursor, report=report.as_dict())
+        logger.info("reservation sync (%s): %d request(s), %d fetched", mode, requests, fetched)
+        return report

@@ -1,0 +1,156 @@
+"""update_calendar (preview, then apply), get_calendar (the ledger) and check_channel_results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import BaseModel, Field
+
+from hotelrunner_mcp.calendar.changes import MAX_CHANGES, CalendarChange
+from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
+from hotelrunner_mcp.errors import InvalidRequest
+from hotelrunner_mcp.calendar.ledger import LedgerValue
+from hotelrunner_mcp.hotelrunner.models import Transaction
+from hotelrunner_mcp.surface.tools.inputs import Day
+from hotelrunner_mcp.surface.tools.runtime import READS_LOCAL, READS_UPSTREAM, WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
+
+MAX_CALENDAR_DAYS = 366
+MAX_CHECKS = 10
+CalendarField = Literal["price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay"]
+
+
+class CalendarAnswer(CalendarOutcome, Answer):
+    """A preview or an applied plan, with the fields every answer carries."""
+
+
+class CalendarValue(BaseModel):
+    room: str
+    rate_code: str | None = Field(description="None: a room-level value (availability)")
+    date: date
+    field: str
+    value: str | int | bool
+    channels: list[str] = Field(description="Empty: every channel")
+    set_at: datetime
+    transaction_id: str | None
+    channel_results: dict[str, str] = Field(description="channel → succeeded / failed: reason / in_progress, once checked")
+
+
+class CalendarLedgerAnswer(Answer):
+    values: list[CalendarValue]
+    note: str
+
+
+class TransactionInfo(BaseModel):
+    transaction_id: str
+    succeeded: int
+    failed: int
+    in_progress: int
+    failures: list[str] = Field(description="channel: room: HotelRunner's error message, for each failure")
+
+
+class ChannelResultsAnswer(Answer):
+    transactions: list[TransactionInfo]
+    unchecked_left: int = Field(description="Transactions still waiting to be checked")
+
+
+def _value(v: LedgerValue) -> CalendarValue:
+    results = {
+        r.channel_code: r.state + (f": {r.error_message}" if r.error_message else "") for r in v.channel_results
+    }
+    shown = v.value if isinstance(v.value, bool | int) else f"{v.value:.2f}"
+    return CalendarValue(
+        room=v.inv_code, rate_code=v.rate_code, date=v.day, field=v.field, value=shown, channels=list(v.channels),
+        set_at=v.set_at, transaction_id=v.transaction_id, channel_results=results,
+    )
+
+
+def _transaction_info(transaction_id: str, t: Transaction) -> TransactionInfo:
+    failures = [
+        f"{d.channel_code}: {d.name or d.code or '?'}: {d.error_message or 'failed'}" for d in t.details if d.state == "failed"
+    ]
+    return TransactionInfo(
+        transaction_id=transaction_id, succeeded=t.counts.succeeded, failed=t.counts.failed,
+        in_progress=t.counts.in_progress, failures=failures,
+    )
+
+
+def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Tools that exist in read-only mode too."""
+
+    @server.tool(title="What this server set in the calendar", annotations=READS_LOCAL)
+    async def get_calendar(
+        ctx: Context,
+        start_date: Day,
+        end_date: Day,
+        room: str | None = None,
+        rate_code: str | None = None,
+        fields: list[CalendarField] | None = None,
+    ) -> CalendarLedgerAnswer:
+        """Prices, availability and restrictions THIS server has set for these dates (latest value per
+        room, rate, date, field and channels), with the transaction and what each channel said.
+
+        HotelRunner has no calendar read: values set in the HotelRunner panel or by other tools are
+        unknown here, so a date missing from the answer means "unknown", not "empty". Cost: 0 requests.
+        """
+        async with runtime.call(ctx, "get_calendar", tool_arguments(locals())) as services:
+            if end_date < start_date:
+                raise InvalidRequest(f"end_date ({end_date}) is before start_date ({start_date}); swap them.")
+            if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
+                raise InvalidRequest(f"ask for at most {MAX_CALENDAR_DAYS} days at a time.")
+            values = services.ledger.query(start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields)
+            return CalendarLedgerAnswer(
+                values=[_value(v) for v in values],
+                note="Only values set through this server are known; anything set elsewhere is unknown.",
+                **runtime.answer_fields(services),
+            )
+
+    @server.tool(title="Did the channels take my changes?", annotations=READS_UPSTREAM)
+    async def check_channel_results(
+        ctx: Context,
+        transaction_ids: Annotated[list[str] | None, Field(max_length=MAX_CHECKS)] = None,
+    ) -> ChannelResultsAnswer:
+        """Ask HotelRunner whether Booking.com, Expedia and the other channels accepted calendar
+        updates, and record the answer in the ledger (get_calendar then shows it).
+
+        Without transaction_ids, checks the most recent updates not yet confirmed by every channel.
+        Cost: 1 request per transaction checked (at most 10 per call).
+        """
+        async with runtime.call(ctx, "check_channel_results", tool_arguments(locals())) as services:
+            checked = await CalendarService(services).check_channel_results(transaction_ids or [], limit=MAX_CHECKS)
+            return ChannelResultsAnswer(
+                transactions=[_transaction_info(tid, transaction) for tid, transaction in checked],
+                unchecked_left=len(services.ledger.pending_transactions(limit=100)),
+                **runtime.answer_fields(services),
+            )
+
+
+def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Tools that change HotelRunner; not registered in read-only mode."""
+
+    @server.tool(title="Change prices, availability, restrictions", annotations=WRITES_UPSTREAM)
+    async def update_calendar(
+        ctx: Context,
+        changes: Annotated[list[CalendarChange], Field(min_length=1, max_length=MAX_CHANGES)],
+        plan_id: str | None = None,
+    ) -> CalendarAnswer:
+        """Change prices, availability, stop-sell, CTA/CTD, min/max stay for room types over date ranges,
+        on all channels (Booking.com, Expedia, the website) or chosen ones.
+
+        Two steps: call WITHOUT plan_id to preview — nothing is sent; the answer lists each change in
+        plain words with the values this server set before (for undo), the upstream requests it will
+        cost and a plan_id. Show that to the user; then call again with the SAME changes and that
+        plan_id to apply. A plan id works once, only for those exact changes, for a few minutes.
+
+        Cost: the preview 0 requests (1 if the room list must be refreshed); applying costs what the
+        preview says — the changes are packed into the fewest requests (a whole season for several
+        rooms usually costs 1–2). Later changes in the list override earlier ones on the same dates.
+        The apply answer gives each request's status and transaction id; if HotelRunner accepted none
+        of them, the call fails instead, saying whether the changes were NOT applied or their outcome
+        is unknown.
+        """
+        arguments = {"changes": [c.model_dump(mode="json", exclude_none=True) for c in changes], "plan_id": plan_id}
+        async with runtime.call(ctx, "update_calendar", arguments) as services:
+            outcome = await CalendarService(services).run(changes, plan_id)
+            return CalendarAnswer(**outcome.model_dump(), **runtime.answer_fields(services))

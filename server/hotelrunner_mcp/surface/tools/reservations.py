@@ -1,0 +1,240 @@
+"""get_reservations and get_reservation_changes: answered from the local mirror, kept fresh cheaply."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import BaseModel, Field
+
+from hotelrunner_mcp.errors import InvalidRequest
+from hotelrunner_mcp.hotelrunner.models import Reservation
+from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
+from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
+from hotelrunner_mcp.reservations.sync import SyncReport
+from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE, fence, fence_record
+from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
+from hotelrunner_mcp.surface.tools.runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
+
+MAX_LIMIT = 200
+
+
+class ReservationSummary(BaseModel):
+    hr_number: str
+    channel_number: str | None
+    channel: str | None
+    state: str | None = Field(description="reserved (awaits confirmation), confirmed or canceled")
+    awaiting_response: bool
+    guest: str | None
+    checkin: date | None
+    checkout: date | None
+    nights: int | None
+    rooms: list[str]
+    guests: int | None
+    total: Decimal | None
+    currency: str | None
+    paid: Decimal | None
+    booked_at: datetime | None
+    updated_at: datetime | None
+    note: str | None
+
+
+class SyncInfo(BaseModel):
+    mode: str
+    requests: int
+    new: int
+    updated: int
+    shared: bool = Field(description="True: another caller's sync was reused")
+    complete: bool = Field(description="False: stopped at max_sync_requests; more changes are waiting")
+
+
+class ReservationsAnswer(Answer):
+    guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
+    freshness: str = Field(description="How current the local mirror is")
+    sync: SyncInfo | None = Field(description="The sync this call ran (None: the mirror was fresh, no request)")
+    matching: int = Field(description="How many reservations match (before limit)")
+    reservations: list[ReservationSummary] | list[dict[str, Any]]
+
+
+class ChangeInfo(BaseModel):
+    change_id: int
+    hr_number: str
+    kind: str
+    source: str = Field(description="push (HotelRunner told us), sync or lookup")
+    seen_at: datetime = Field(description="When this server saw the change")
+    updated_at: datetime | None = Field(description="When HotelRunner says the reservation last changed")
+    state: str | None
+    guest: str | None
+    checkin: date | None
+    checkout: date | None
+    changes: list[str]
+
+
+class ChangesAnswer(Answer):
+    guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
+    freshness: str
+    changes: list[ChangeInfo]
+    latest_change_id: int = Field(description="Pass as since_change_id next time to get only newer changes")
+
+
+def summarize(r: Reservation) -> ReservationSummary:
+    """The compact view of a reservation an agent reads by default."""
+    nights = (r.checkout_date - r.checkin_date).days if r.checkin_date and r.checkout_date else None
+    guests = sum(line.total_guest or 0 for line in r.rooms) or None
+    return ReservationSummary(
+        hr_number=r.hr_number,
+        channel_number=r.provider_number,
+        channel=r.channel,
+        state=r.state,
+        awaiting_response=r.awaits_response,
+        guest=r.guest,
+        checkin=r.checkin_date,
+        checkout=r.checkout_date,
+        nights=nights,
+        rooms=[f"{line.name or line.inv_code} ({line.inv_code})" for line in r.rooms],
+        guests=guests,
+        total=r.total,
+        currency=r.currency,
+        paid=r.paid_amount,
+        booked_at=r.completed_at,
+        updated_at=r.updated_at,
+        note=fence((r.note[:200] + "…") if r.note and len(r.note) > 200 else r.note),
+    )
+
+
+def _range(name: str, start: date | None, end: date | None) -> DateRange | None:
+    if start is None and end is None:
+        return None
+    if start and end and end < start:
+        raise InvalidRequest(f"{name}_to ({end}) is before {name}_from ({start}); swap the two dates.")
+    return DateRange(start, end)
+
+
+def _sync_info(report: SyncReport | None) -> SyncInfo | None:
+    if report is None:
+        return None
+    return SyncInfo(mode=report.mode, requests=report.requests, new=report.new, updated=report.updated, shared=report.shared,
+                    complete=report.complete)
+
+
+def register(server: MCPServer, runtime: ToolRuntime) -> None:
+    """Add get_reservations and get_reservation_changes."""
+    @server.tool(title="Find reservations", annotations=READS_UPSTREAM)
+    async def get_reservations(
+        ctx: Context,
+        number: ReservationNumber | None = None,
+        arriving_from: Day | None = None,
+        arriving_to: Day | None = None,
+        departing_from: Day | None = None,
+        departing_to: Day | None = None,
+        in_house_on: Day | None = None,
+        stay_from: Day | None = None,
+        stay_to: Day | None = None,
+        booked_from: Day | None = None,
+        booked_to: Day | None = None,
+        updated_since: Moment | None = None,
+        guest: SearchText | None = None,
+        channel: SearchText | None = None,
+        state: Literal["reserved", "confirmed", "canceled"] | None = None,
+        room: SearchText | None = None,
+        sort: Literal["checkin", "checkout", "created", "updated"] = "checkin",
+        descending: bool = False,
+        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
+        detail: Literal["summary", "full"] = "summary",
+        refresh: bool = False,
+        max_sync_requests: Annotated[int, Field(ge=1, le=50)] = 10,
+    ) -> ReservationsAnswer:
+        """Find reservations of every state and channel (not only undelivered ones).
+
+        Filters combine (AND): number (HotelRunner hr_number like R754208185 or the channel's own
+        number), arrivals or departures between two dates, guests in house on a night, stays
+        overlapping stay_from..stay_to, booking date window, updated since a time, guest name or
+        e-mail (accents and case ignored), channel code (bookingcom, expedia, online), state, room
+        (inv_code, case ignored). detail="full" returns the whole record (address, nightly prices, extras).
+
+        Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
+        (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
+        changed reservations, at most max_sync_requests (the answer says when it stopped short).
+        refresh=true forces that sync; with a number, refresh=true asks HotelRunner for that one booking
+        (1 request), the way to be sure about a booking made more than 30 days ago. A number the mirror does not know costs
+        1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
+        this server saw them.
+        """
+        async with runtime.call(ctx, "get_reservations", tool_arguments(locals())) as services:
+            query = ReservationQuery(  # built first: bad filters are refused before any request
+                arriving=_range("arriving", arriving_from, arriving_to),
+                departing=_range("departing", departing_from, departing_to),
+                in_house_on=in_house_on,
+                overlapping=_range("stay", stay_from, stay_to),
+                created=_range("booked", booked_from, booked_to),
+                updated_since=updated_since,
+                guest=guest,
+                channel=channel,
+                state=state,
+                inv_code=room,
+                sort=sort,
+                descending=descending,
+            )
+            if number is not None:
+                number = checked_number(number)
+            if number is not None and refresh:
+                # the exact record from HotelRunner: syncs only see bookings made in the last 30 days
+                report, freshness = None, f"{number} looked up at HotelRunner just now"
+                found = await lookup(services, number)
+            else:
+                report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
+                found = None if number is None else services.store.get(number) or await lookup(services, number)
+            if number is not None:
+                matches = [found] if found else []
+                total = len(matches)
+            else:
+                total = services.store.count(query)
+                matches = services.store.find(replace(query, limit=limit))
+            records: list[ReservationSummary] | list[dict[str, Any]] = (
+                [fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches]
+                if detail == "full"
+                else [summarize(r) for r in matches]
+            )
+            return ReservationsAnswer(
+                freshness=freshness,
+                sync=_sync_info(report),
+                matching=total,
+                reservations=records,
+                **runtime.answer_fields(services),
+            )
+
+    @server.tool(title="What changed in reservations", annotations=READS_LOCAL)
+    async def get_reservation_changes(
+        ctx: Context,
+        since: Moment | None = None,
+        since_change_id: ChangeId | None = None,
+        limit: Annotated[int, Field(ge=1, le=500)] = 100,
+    ) -> ChangesAnswer:
+        """New, modified, confirmed and canceled reservations the mirror saw since a time or a change id
+        (from a previous answer), oldest first, with what changed (e.g. "state: reserved → canceled").
+
+        `since` compares with when this server saw each change (seen_at). The first sync reports every
+        booking it finds as new (source "sync"); updated_at says when HotelRunner really changed it.
+
+        Cost: 0 requests. Pushes from HotelRunner arrive here for free; call get_reservations with
+        refresh=true first if the webhook is not set up and you need the very latest.
+        """
+        async with runtime.call(ctx, "get_reservation_changes", tool_arguments(locals())) as services:
+            if since is None and since_change_id is None:
+                raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
+            events = services.store.changes_since(since_change_id if since_change_id is not None else since, limit=limit)  # type: ignore[arg-type]
+            return ChangesAnswer(
+                freshness=services.sync.freshness.describe(),
+                changes=[
+                    ChangeInfo(
+                        change_id=e.id, hr_number=e.hr_number, kind=e.kind, source=e.source, seen_at=e.seen_at,
+                        updated_at=e.updated_at, state=e.state, guest=e.guest, checkin=e.checkin_date, checkout=e.checkout_date, changes=e.changes,
+                    )
+                    for e in events
+                ],
+                latest_change_id=services.store.latest_change_id(),
+                **runtime.answer_fields(services),
+            )
