@@ -34,16 +34,37 @@ def rooms() -> list[Room]:
     found = []
     for inv, (name, _) in VILLA_THAIFA.items():
         common = {"inv_code": inv, "channel_codes": CHANNELS, "sales_currency": "EUR"}
-        found.append(Room(**common, rate_code=inv, name=name, is_master=False,
-                          availability_update=True, restrictions_update=True, price_update=True))
-        found.append(Room(**common, rate_code=f"NR:{inv}", name=f"{name} NR", is_master=False,
-                          availability_update=False, restrictions_update=False, price_update=False))
+        found.append(
+            Room(
+                **common,
+                rate_code=inv,
+                name=name,
+                is_master=False,
+                availability_update=True,
+                restrictions_update=True,
+                price_update=True,
+            )
+        )
+        found.append(
+            Room(
+                **common,
+                rate_code=f"NR:{inv}",
+                name=f"{name} NR",
+                is_master=False,
+                availability_update=False,
+                restrictions_update=False,
+                price_update=False,
+            )
+        )
     return found
 
 
 def one_room_one_season() -> list[CalendarChange]:
-    return [CalendarChange(room="SUITE", start_date=date(2027, 3, 15), end_date=date(2027, 6, 30),
-                           price=Decimal(199), min_stay=2)]
+    return [
+        CalendarChange(
+            room="SUITE", start_date=date(2027, 3, 15), end_date=date(2027, 6, 30), price=Decimal(199), min_stay=2
+        )
+    ]
 
 
 def three_rooms_120_days_monthly_prices() -> list[CalendarChange]:
@@ -63,16 +84,21 @@ def all_rooms_year_weekend_pricing() -> list[CalendarChange]:
     changes = []
     for inv, (_, price) in VILLA_THAIFA.items():
         changes.append(CalendarChange(room=inv, start_date=TODAY, end_date=end, price=Decimal(price)))
-        changes.append(CalendarChange(room=inv, start_date=TODAY, end_date=end, weekdays=["fri", "sat"],
-                                      price=Decimal(price + 30)))
+        changes.append(
+            CalendarChange(room=inv, start_date=TODAY, end_date=end, weekdays=["fri", "sat"], price=Decimal(price + 30))
+        )
     return changes
 
 
 def all_rooms_year_daily_prices() -> list[CalendarChange]:
     """Worst case: a different price every night for every room (e.g. from a revenue tool)."""
     return [
-        CalendarChange(room=inv, start_date=TODAY + timedelta(days=i), end_date=TODAY + timedelta(days=i),
-                       price=Decimal(price + i % 17))
+        CalendarChange(
+            room=inv,
+            start_date=TODAY + timedelta(days=i),
+            end_date=TODAY + timedelta(days=i),
+            price=Decimal(price + i % 17),
+        )
         for inv, (_, price) in VILLA_THAIFA.items()
         for i in range(365)
     ]
@@ -97,8 +123,10 @@ def main() -> None:
             plan = compile_plan(validate_changes(changes, known, today=TODAY))
             timings.append((time.perf_counter() - started) * 1000)
         kinds = f"{sum(r.kind == 'daily' for r in plan.requests)} daily {sum(r.kind == 'range' for r in plan.requests)} range"
-        print(f"{name:40} {len(changes):>7} {plan.request_count:>8} {plan.naive_request_count:>6} {kinds:>16} "
-              f"{statistics.median(timings):>20.1f}")
+        print(
+            f"{name:40} {len(changes):>7} {plan.request_count:>8} {plan.naive_request_count:>6} {kinds:>16} "
+            f"{statistics.median(timings):>20.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from hotelrunner_mcp.commands.sandbox_link import server_env
+from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 
 DAILY_QUOTA = 250
 NAIVE_PAGE_SIZE = 10  # HotelRunner's default per_page
@@ -93,7 +93,10 @@ def webhook_process(env: dict[str, str], log: Path) -> Iterator[str]:
     with log.open("ab") as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "hotelrunner_mcp", "webhook", "--port", str(port)],
-            env=env, cwd=env["HOTELRUNNER_DATA_DIR"], stdout=errors, stderr=errors,
+            env=env,
+            cwd=env["HOTELRUNNER_DATA_DIR"],
+            stdout=errors,
+            stderr=errors,
         )
     try:
         deadline = time.monotonic() + 20
@@ -126,7 +129,9 @@ def summer_changes(today: date) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     for room, (week, weekend) in prices.items():
         changes.append({"room": room, "start_date": start, "end_date": end, "price": str(week)})
-        changes.append({"room": room, "start_date": start, "end_date": end, "weekdays": ["fri", "sat"], "price": str(weekend)})
+        changes.append(
+            {"room": room, "start_date": start, "end_date": end, "weekdays": ["fri", "sat"], "price": str(weekend)}
+        )
     return changes
 
 
@@ -167,7 +172,9 @@ async def play_day(agent: Agent, sandbox: RunningSandbox, callback_url: str, tal
     month = await agent.ask("get_occupancy", start=first, end=last, include_nights=False)
     tally.add("next month's occupancy", 1, pages, agent.upstream() - before)
     facts["week"] = f"{week['matching']} arrivals in the next 7 days"
-    facts["next month"] = f"{month['totals']['occupancy_pct']} % occupied, ADR {month['totals']['adr']} {month['totals']['currency']}"
+    facts["next month"] = (
+        f"{month['totals']['occupancy_pct']} % occupied, ADR {month['totals']['adr']} {month['totals']['currency']}"
+    )
 
     # 11:00 a season's price change: preview, then apply; 15:00 did the channels take it?
     before = agent.upstream()
@@ -191,7 +198,9 @@ async def play_day(agent: Agent, sandbox: RunningSandbox, callback_url: str, tal
     pushed = 0
     seen = 0
     for round_ in range(3):
-        made = sandbox.control.create_booking(inv_code="SUITE", checkin=today + timedelta(days=150 + 5 * round_), nights=2)
+        made = sandbox.control.create_booking(
+            inv_code="SUITE", checkin=today + timedelta(days=150 + 5 * round_), nights=2
+        )
         sandbox.control.push(str(made["hr_number"]), callback_url, "confirm").wait(10)
         target = bookings[round_]
         if round_ == 1:
@@ -225,7 +234,9 @@ async def run() -> None:
         log = Path(tmp) / "servers.log"
         tally = Tally()
         with webhook_process(env, log) as callback_url, log.open("a") as errlog:
-            params = StdioServerParameters(command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env, cwd=str(data_dir))
+            params = StdioServerParameters(
+                command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env, cwd=str(data_dir)
+            )
             async with Client(stdio_client(params, errlog=errlog)) as client:
                 facts = await play_day(Agent(client, sandbox), sandbox, callback_url, tally)
         sent = sandbox.control.requests()
@@ -240,8 +251,10 @@ async def run() -> None:
     print(f"upstream requests: {ours} (naive {naive}); {naive / max(ours, 1):.0f}x fewer")
     if naive > DAILY_QUOTA:
         print(f"the naive day needs more than HotelRunner's {DAILY_QUOTA} requests a day: it would stop before evening")
-    print(f"spread over a real day (+1 idle sync per question moment, at most {QUESTION_MOMENTS}): "
-          f"{ours + QUESTION_MOMENTS} requests, {naive / (ours + QUESTION_MOMENTS):.0f}x fewer")
+    print(
+        f"spread over a real day (+1 idle sync per question moment, at most {QUESTION_MOMENTS}): "
+        f"{ours + QUESTION_MOMENTS} requests, {naive / (ours + QUESTION_MOMENTS):.0f}x fewer"
+    )
     print(f"HTTP 429 received: {too_many}; requests by endpoint: {endpoint_counts(sent)}")
     print(f"took {time.monotonic() - started:.1f} s")
 

@@ -64,8 +64,10 @@ def two_processes(db: Path) -> list[float]:
 
 def _figures(timings: list[float]) -> str:
     ordered = sorted(timings)
-    return (f"median {statistics.median(ordered):.2f} ms, p95 {ordered[int(len(ordered) * 0.95)]:.2f} ms, "
-            f"max {ordered[-1]:.2f} ms")
+    return (
+        f"median {statistics.median(ordered):.2f} ms, p95 {ordered[int(len(ordered) * 0.95)]:.2f} ms, "
+        f"max {ordered[-1]:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -75,8 +77,10 @@ def main() -> None:
         print(f"quota finish (recording the answer time): {_figures(finish)}")
         stamps = two_processes(Path(tmp) / "shared.db")
         busiest = max(sum(1 for t in stamps if start <= t < start + 1.0) for start in stamps)
-        print(f"two processes x 6 acquires, limit 3 per 1 s window: busiest window held {busiest}, "
-              f"all 12 done in {stamps[-1] - stamps[0]:.2f} s (ideal about 3.0 s plus answer times and margins)")
+        print(
+            f"two processes x 6 acquires, limit 3 per 1 s window: busiest window held {busiest}, "
+            f"all 12 done in {stamps[-1] - stamps[0]:.2f} s (ideal about 3.0 s plus answer times and margins)"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from jitter_proxy import SoakResult, max_in_window, run_soak  # noqa: E402
+from jitter_proxy import SoakResult, max_in_window, run_soak
 
 
 def report(result: SoakResult, wall: float) -> None:
@@ -25,18 +25,26 @@ def report(result: SoakResult, wall: float) -> None:
     waited = [float(w.get("waited", 0.0)) for w in result.workers]  # type: ignore[arg-type]
     ok = [int(w.get("ok", 0)) for w in result.workers]  # type: ignore[call-overload]
     span = result.arrivals[-1] - result.arrivals[0] if len(result.arrivals) > 1 else 0.0
-    print(f"quota soak: {result.processes} processes x {result.seconds:g} s, limit {limit} per {window:g} s window "
-          f"(the sandbox counts at arrival), arrival lag 0-{lags[-1] * 1000:.0f} ms added by the proxy "
-          f"(median {statistics.median(lags) * 1000:.0f} ms); wall time {wall:.0f} s")
-    print(f"  requests sent (arrived at the sandbox): {result.sent}; answered 429: {result.rate_limited}; "
-          f"worker errors: {len(result.worker_errors())} {sorted(set(map(str, result.worker_errors())))}")
-    print(f"  most in any rolling {window:g} s window at arrival: {result.busiest_window} (limit {limit}); "
-          f"in a window 5 % longer: {result.busiest_longer_window}; "
-          f"in a window twice as long: {max_in_window(result.arrivals, 2 * window)} (limit would be {2 * limit})")
-    print(f"  throughput: {result.throughput_per_window:.2f} requests per {window:g} s window "
-          f"({result.throughput_per_window / limit:.0%} of the limit) over {span:.0f} s; "
-          f"per process {min(ok)}-{max(ok)} requests, mean time per call incl. quota wait "
-          f"{sum(waited) / max(1, sum(ok)):.2f} s")
+    print(
+        f"quota soak: {result.processes} processes x {result.seconds:g} s, limit {limit} per {window:g} s window "
+        f"(the sandbox counts at arrival), arrival lag 0-{lags[-1] * 1000:.0f} ms added by the proxy "
+        f"(median {statistics.median(lags) * 1000:.0f} ms); wall time {wall:.0f} s"
+    )
+    print(
+        f"  requests sent (arrived at the sandbox): {result.sent}; answered 429: {result.rate_limited}; "
+        f"worker errors: {len(result.worker_errors())} {sorted(set(map(str, result.worker_errors())))}"
+    )
+    print(
+        f"  most in any rolling {window:g} s window at arrival: {result.busiest_window} (limit {limit}); "
+        f"in a window 5 % longer: {result.busiest_longer_window}; "
+        f"in a window twice as long: {max_in_window(result.arrivals, 2 * window)} (limit would be {2 * limit})"
+    )
+    print(
+        f"  throughput: {result.throughput_per_window:.2f} requests per {window:g} s window "
+        f"({result.throughput_per_window / limit:.0%} of the limit) over {span:.0f} s; "
+        f"per process {min(ok)}-{max(ok)} requests, mean time per call incl. quota wait "
+        f"{sum(waited) / max(1, sum(ok)):.2f} s"
+    )
 
 
 def main() -> None:
@@ -49,8 +57,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for the proxy's delays")
     args = parser.parse_args()
     started = time.monotonic()
-    result = run_soak(processes=args.processes, seconds=args.seconds, window_seconds=args.window,
-                      per_window=args.limit, max_delay=args.max_delay, seed=args.seed)
+    result = run_soak(
+        processes=args.processes,
+        seconds=args.seconds,
+        window_seconds=args.window,
+        per_window=args.limit,
+        max_delay=args.max_delay,
+        seed=args.seed,
+    )
     report(result, time.monotonic() - started)
 
 

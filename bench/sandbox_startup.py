@@ -20,11 +20,17 @@ def cli_ready_seconds() -> float:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "hotelrunner_mcp.sandbox", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         settings: dict[str, str] = {}
-        while "HOTELRUNNER_HR_ID" not in settings or "HOTELRUNNER_BASE_URL" not in settings or "HOTELRUNNER_TOKEN" not in settings:
+        while (
+            "HOTELRUNNER_HR_ID" not in settings
+            or "HOTELRUNNER_BASE_URL" not in settings
+            or "HOTELRUNNER_TOKEN" not in settings
+        ):
             line = process.stdout.readline() if process.stdout else ""
             if not line:
                 raise RuntimeError("the sandbox exited before printing its settings")
@@ -58,8 +64,12 @@ def main() -> int:
     cli = [cli_ready_seconds() for _ in range(runs)]
     inproc = [in_process_seconds() for _ in range(runs)]
     imports, starts = [i for i, _ in inproc], [s for _, s in inproc]
-    print(f"sandbox CLI, process start -> GET /rooms 200: median {statistics.median(cli):.3f} s, max {max(cli):.3f} s ({runs} runs)")
-    print(f"in-process import: median {statistics.median(imports):.3f} s; run_sandbox(): median {statistics.median(starts) * 1000:.1f} ms, max {max(starts) * 1000:.1f} ms")
+    print(
+        f"sandbox CLI, process start -> GET /rooms 200: median {statistics.median(cli):.3f} s, max {max(cli):.3f} s ({runs} runs)"
+    )
+    print(
+        f"in-process import: median {statistics.median(imports):.3f} s; run_sandbox(): median {statistics.median(starts) * 1000:.1f} ms, max {max(starts) * 1000:.1f} ms"
+    )
     return 0
 
 

@@ -19,7 +19,10 @@ RUNS = 5
 async def time_to_tools_list(data_dir: str) -> float:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | {"HOTELRUNNER_DATA_DIR": data_dir}
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env, cwd=data_dir  # no .env read
+        command=sys.executable,
+        args=["-m", "hotelrunner_mcp", "serve"],
+        env=env,
+        cwd=data_dir,  # no .env read
     )
     started = time.perf_counter()
     async with Client(params) as client:
@@ -37,8 +40,10 @@ def import_seconds(module: str) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         starts = [anyio.run(time_to_tools_list, data_dir) for _ in range(RUNS)]
-    print(f"server start -> tools/list answered over stdio: median {statistics.median(starts):.2f} s, "
-          f"max {max(starts):.2f} s ({RUNS} runs)")
+    print(
+        f"server start -> tools/list answered over stdio: median {statistics.median(starts):.2f} s, "
+        f"max {max(starts):.2f} s ({RUNS} runs)"
+    )
     sdk = statistics.median(import_seconds("mcp.server.mcpserver") for _ in range(3))
     app = statistics.median(import_seconds("hotelrunner_mcp.surface.server") for _ in range(3))
     print(f"import mcp.server.mcpserver: {sdk:.2f} s; import hotelrunner_mcp.surface.server (includes it): {app:.2f} s")

@@ -31,7 +31,7 @@ def _say(message: str) -> None:
 
 def ensure_venv() -> None:
     """Create .venv and install the project with its test extras, unless already up to date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script is what runs on an older Python to say so
         sys.exit(f"hotelrunner-mcp needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:

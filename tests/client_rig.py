@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from stub_upstream import StubUpstream, run_stub
 
-from hotelrunner_mcp.gate.audit import AuditLog, read_audit
-from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.gate.gate import Gate
 from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.sandbox import RunningSandbox
+from stub_upstream import StubUpstream, run_stub
 
 
 @dataclass
@@ -36,8 +36,7 @@ class Rig:
 
 
 def make_rig(tmp_path: Path, base_url: str, token: str | None, hr_id: str | None, **settings: object) -> Rig:
-    config = Settings(token=token, hr_id=hr_id, base_url=base_url, data_dir=tmp_path, timeout_seconds=0.3,
-                      **settings)  # type: ignore[arg-type]
+    config = Settings(token=token, hr_id=hr_id, base_url=base_url, data_dir=tmp_path, timeout_seconds=0.3, **settings)  # type: ignore[arg-type]
     redactor = Redactor([token, hr_id])
     limiter = QuotaLimiter(tmp_path / "quota.db", key="test", per_minute=100, per_day=250)
     gate = Gate(limiter, AuditLog(config.audit_file, redactor), redactor)

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox
 from hotelrunner_mcp.commands.sandbox_link import server_env
+from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox
 
 _CHUNK = 65536
 
@@ -35,8 +35,15 @@ _CHUNK = 65536
 class JitterProxy:
     """TCP forwarder on 127.0.0.1 delaying client->target data by a random 0..max_delay s per chunk."""
 
-    def __init__(self, target_host: str, target_port: int, *, max_delay: float = 0.15, seed: int | None = None,
-                 reply_max_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        max_delay: float = 0.15,
+        seed: int | None = None,
+        reply_max_delay: float = 0.0,
+    ) -> None:
         self.target = (target_host, target_port)
         self.max_delay = max_delay
         self.reply_max_delay = reply_max_delay
@@ -98,8 +105,9 @@ class JitterProxy:
         for writer in (client_writer, target_writer):
             writer.close()
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, max_delay: float,
-                    record: bool = False) -> None:
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, max_delay: float, record: bool = False
+    ) -> None:
         """Copy until EOF; each chunk leaves `delay` after it came, never before the one ahead of it."""
         loop = asyncio.get_running_loop()
         release = 0.0
@@ -221,7 +229,8 @@ def run_soak(
         host, port = sandbox.host, sandbox.port
         with JitterProxy(host, port, max_delay=max_delay, seed=seed) as proxy:
             env = server_env(
-                sandbox, Path(tmp) / "data",
+                sandbox,
+                Path(tmp) / "data",
                 HOTELRUNNER_BASE_URL=proxy.url(sandbox.sandbox.config.prefix),
                 HOTELRUNNER_QUOTA_PER_MINUTE=str(per_window),
                 HOTELRUNNER_QUOTA_PER_DAY="1000000",
@@ -234,7 +243,10 @@ def run_soak(
             workers = [
                 subprocess.Popen(
                     [sys.executable, "-c", _WORKER, repr(start_at), repr(stop_at)],
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                    cwd=tmp,
                 )
                 for _ in range(processes)
             ]
@@ -250,7 +262,12 @@ def run_soak(
                 raise RuntimeError("a soak worker failed:\n" + "\n---\n".join(failures))
             log = sandbox.control.requests()
             return SoakResult(
-                processes=processes, seconds=seconds, window_seconds=window_seconds, per_window=per_window,
-                arrivals=sorted(entry.at for entry in log), statuses=[entry.status for entry in log],
-                workers=tallies, proxy_delays=list(proxy.delays),
+                processes=processes,
+                seconds=seconds,
+                window_seconds=window_seconds,
+                per_window=per_window,
+                arrivals=sorted(entry.at for entry in log),
+                statuses=[entry.status for entry in log],
+                workers=tallies,
+                proxy_delays=list(proxy.delays),
             )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hotelrunner_mcp.gate.audit import AuditLog, current_call, read_audit
 from hotelrunner_mcp.errors import InvalidRequest, RecordingUnavailable
+from hotelrunner_mcp.gate.audit import AuditLog, current_call, read_audit
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 
 TOKEN = "tok-SECRET-4242"
@@ -164,4 +164,7 @@ def test_a_huge_argument_is_logged_as_its_start_and_size(tmp_path: Path) -> None
     AuditLog(path, Redactor([])).write("tool_call", arguments={"guest": "x" * 10_000_000, "channels": ["a"] * 5000})
     assert path.stat().st_size < 20_000
     [line] = read_audit(path)
-    assert line["arguments"]["guest"].endswith("…(10000000 characters)") and line["arguments"]["channels"][-1] == "…(4800 more)"
+    assert (
+        line["arguments"]["guest"].endswith("…(10000000 characters)")
+        and line["arguments"]["channels"][-1] == "…(4800 more)"
+    )

@@ -18,7 +18,9 @@ NEXT = date(2027, 3, 2)
 
 def _daily(*targets: tuple[str, str]) -> PlannedRequest:
     rooms = [
-        DailyRoomUpdate(inv_code=inv, rate_code=rate, dates=[DailyValues(date=DAY, price=150), DailyValues(date=NEXT, price=160)])
+        DailyRoomUpdate(
+            inv_code=inv, rate_code=rate, dates=[DailyValues(date=DAY, price=150), DailyValues(date=NEXT, price=160)]
+        )
         for inv, rate in targets
     ]
     return PlannedRequest(kind="daily", payload=rooms, summary="test", date_count=2 * len(targets))
@@ -30,7 +32,15 @@ def _ok(*errors: object) -> UpdateResult:
 
 def test_range_writes_only_the_chosen_weekdays_and_fields() -> None:
     # 2027-03-01 is a Monday; days=[5, 6] are Friday and Saturday.
-    update = RangeUpdate(inv_code="SUITE", rate_code="SUITE", start_date=DAY, end_date=date(2027, 3, 14), days=[5, 6], price=200, availability=1)
+    update = RangeUpdate(
+        inv_code="SUITE",
+        rate_code="SUITE",
+        start_date=DAY,
+        end_date=date(2027, 3, 14),
+        days=[5, 6],
+        price=200,
+        availability=1,
+    )
     writes = list(ledger_writes(PlannedRequest(kind="range", payload=update, summary="t", date_count=4)))
     assert sorted({w.day.isoformat() for w in writes}) == ["2027-03-05", "2027-03-06", "2027-03-12", "2027-03-13"]
     assert {(w.field, w.rate_code) for w in writes} == {("price", "SUITE"), ("availability", None)}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from hotelrunner_mcp.calendar.changes import CALENDAR_FIELDS
 from hotelrunner_mcp.calendar.compiler import (
     CalendarChange,
     CalendarPlan,
@@ -18,7 +19,6 @@ from hotelrunner_mcp.calendar.compiler import (
     property_today,
     validate_changes,
 )
-from hotelrunner_mcp.calendar.changes import CALENDAR_FIELDS
 from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.hotelrunner.models import MAX_DAILY_DATES, CalendarValues, Room
 
@@ -43,15 +43,52 @@ def _rooms() -> list[Room]:
     rooms = []
     for inv, name in ROOM_TYPES.items():
         common = {"inv_code": inv, "channel_codes": CHANNELS, "sales_currency": "EUR"}
-        rooms.append(Room(**common, rate_code=inv, name=name, is_master=False,
-                          availability_update=True, restrictions_update=True, price_update=True))
-        rooms.append(Room(**common, rate_code=f"NR:{inv}", name=f"{name} non-refundable", is_master=False,
-                          availability_update=False, restrictions_update=False, price_update=False))
+        rooms.append(
+            Room(
+                **common,
+                rate_code=inv,
+                name=name,
+                is_master=False,
+                availability_update=True,
+                restrictions_update=True,
+                price_update=True,
+            )
+        )
+        rooms.append(
+            Room(
+                **common,
+                rate_code=f"NR:{inv}",
+                name=f"{name} non-refundable",
+                is_master=False,
+                availability_update=False,
+                restrictions_update=False,
+                price_update=False,
+            )
+        )
         if inv in ("SUITE", "FAMILY"):
-            rooms.append(Room(**common, rate_code=f"HB:{inv}", name=f"{name} half board", is_master=False,
-                              availability_update=False, restrictions_update=False, price_update=True))
-    rooms.append(Room(inv_code="HR:99", rate_code="HR:99", name="Default Room", is_master=True, availability_update=False,
-                      restrictions_update=False, price_update=False, channel_codes=["online"]))
+            rooms.append(
+                Room(
+                    **common,
+                    rate_code=f"HB:{inv}",
+                    name=f"{name} half board",
+                    is_master=False,
+                    availability_update=False,
+                    restrictions_update=False,
+                    price_update=True,
+                )
+            )
+    rooms.append(
+        Room(
+            inv_code="HR:99",
+            rate_code="HR:99",
+            name="Default Room",
+            is_master=True,
+            availability_update=False,
+            restrictions_update=False,
+            price_update=False,
+            channel_codes=["online"],
+        )
+    )
     return rooms
 
 
@@ -109,8 +146,12 @@ def problems_of(*changes: CalendarChange, rooms: list[Room] = ROOMS) -> list[str
 # --------------------------------------------------------------------------- compilation
 
 
-MONTHS = [(date(2026, 12, 1), date(2026, 12, 31)), (date(2027, 1, 1), date(2027, 1, 31)),
-          (date(2027, 2, 1), date(2027, 2, 28)), (date(2027, 3, 1), date(2027, 3, 30))]  # 120 days
+MONTHS = [
+    (date(2026, 12, 1), date(2026, 12, 31)),
+    (date(2027, 1, 1), date(2027, 1, 31)),
+    (date(2027, 2, 1), date(2027, 2, 28)),
+    (date(2027, 3, 1), date(2027, 3, 30)),
+]  # 120 days
 
 
 def test_three_rooms_120_days_monthly_prices_cost_two_daily_calls() -> None:
@@ -150,7 +191,9 @@ def test_a_short_uniform_range_is_one_request() -> None:
 
 
 def test_91_varying_dates_split_into_two_daily_calls_of_at_most_90() -> None:
-    changes = [change(start_date=d, price=Decimal(150 + i % 2)) for i, d in enumerate(days(TODAY, TODAY + timedelta(days=90)))]
+    changes = [
+        change(start_date=d, price=Decimal(150 + i % 2)) for i, d in enumerate(days(TODAY, TODAY + timedelta(days=90)))
+    ]
     plan = plan_for(*changes)
 
     assert plan.request_count == 2
@@ -188,7 +231,10 @@ def test_all_rooms_a_year_of_weekend_pricing_costs_five_calls() -> None:
 
 def test_a_range_is_used_only_where_it_saves_a_call() -> None:
     long_uniform = change(room="PRES", end_date=TODAY + timedelta(days=299), price=Decimal(449))
-    varied = [change(room="DKING", start_date=d, price=Decimal(300 + i)) for i, d in enumerate(days(TODAY, TODAY + timedelta(days=59)))]
+    varied = [
+        change(room="DKING", start_date=d, price=Decimal(300 + i))
+        for i, d in enumerate(days(TODAY, TODAY + timedelta(days=59)))
+    ]
     plan = plan_for(long_uniform, *varied)
 
     assert sorted(r.kind for r in plan.requests) == ["daily", "range"]
@@ -228,7 +274,9 @@ def test_channel_specific_prices_never_overlap_the_all_channel_price() -> None:
 
 
 def test_weekdays_limit_the_dates() -> None:
-    plan = plan_for(change(start_date=date(2026, 12, 1), end_date=date(2026, 12, 14), weekdays=["sat", "sun"], cta=True))
+    plan = plan_for(
+        change(start_date=date(2026, 12, 1), end_date=date(2026, 12, 14), weekdays=["sat", "sun"], cta=True)
+    )
     touched = sorted({key[3] for key in applied(plan)})
     assert touched == [date(2026, 12, 5), date(2026, 12, 6), date(2026, 12, 12), date(2026, 12, 13)]
 
@@ -239,11 +287,27 @@ def test_listing_every_channel_is_the_same_as_omitting_channels() -> None:
 
 
 def test_descriptions_say_everything_in_plain_words() -> None:
-    plan = plan_for(change(room="DKING", start_date=date(2026, 12, 1), end_date=date(2026, 12, 31),
-                           weekdays=["fri", "sat"], channels=["bookingcom"], price=Decimal(329), stop_sale=False))
+    plan = plan_for(
+        change(
+            room="DKING",
+            start_date=date(2026, 12, 1),
+            end_date=date(2026, 12, 31),
+            weekdays=["fri", "sat"],
+            channels=["bookingcom"],
+            price=Decimal(329),
+            stop_sale=False,
+        )
+    )
     text = plan.descriptions[0]
-    for part in ("Deluxe King Suite (DKING)", "DKING", "price 329.00 EUR", "open for sale",
-                 "2026-12-01 to 2026-12-31", "Fri, Sat (8 dates)", "bookingcom only"):
+    for part in (
+        "Deluxe King Suite (DKING)",
+        "DKING",
+        "price 329.00 EUR",
+        "open for sale",
+        "2026-12-01 to 2026-12-31",
+        "Fri, Sat (8 dates)",
+        "bookingcom only",
+    ):
         assert part in text
     assert plan.requests[0].summary.startswith("PUT /rooms/")
 
@@ -254,9 +318,15 @@ def test_descriptions_say_everything_in_plain_words() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"room": "PENTHOUSE", "price": 100}, "changes[0].room: unknown room 'PENTHOUSE'; known inv_codes: DDOUBLE, DKING"),
+        (
+            {"room": "PENTHOUSE", "price": 100},
+            "changes[0].room: unknown room 'PENTHOUSE'; known inv_codes: DDOUBLE, DKING",
+        ),
         ({"room": "suite", "price": 100}, "unknown room 'suite'; did you mean 'SUITE'? known inv_codes"),
-        ({"rate_code": "SUITE-XX", "price": 100}, "changes[0].rate_code: room SUITE has no rate 'SUITE-XX'; its rates: SUITE, NR:SUITE"),
+        (
+            {"rate_code": "SUITE-XX", "price": 100},
+            "changes[0].rate_code: room SUITE has no rate 'SUITE-XX'; its rates: SUITE, NR:SUITE",
+        ),
         ({"rate_code": "PRES", "price": 100}, "(that rate belongs to PRES)"),
         ({"price": -5}, "changes[0].price: must be greater than 0, got -5"),
         ({"price": 0}, "changes[0].price: must be greater than 0, got 0"),
@@ -267,20 +337,43 @@ def test_descriptions_say_everything_in_plain_words() -> None:
         ({"max_stay": 0}, "changes[0].max_stay: must be 1 to 365 nights, got 0"),
         ({"min_stay": 5, "max_stay": 3}, "changes[0].min_stay: 5 is above max_stay 3"),
         ({}, "changes[0]: sets nothing; give at least one of availability, price"),
-        ({"start_date": TODAY - timedelta(days=1), "price": 100}, "changes[0].start_date: 2026-11-30 is in the past (today is 2026-12-01"),
-        ({"end_date": TODAY - timedelta(days=1), "price": 100}, "changes[0].end_date: 2026-11-30 is before start_date 2026-12-01"),
+        (
+            {"start_date": TODAY - timedelta(days=1), "price": 100},
+            "changes[0].start_date: 2026-11-30 is in the past (today is 2026-12-01",
+        ),
+        (
+            {"end_date": TODAY - timedelta(days=1), "price": 100},
+            "changes[0].end_date: 2026-11-30 is before start_date 2026-12-01",
+        ),
         ({"end_date": TODAY + timedelta(days=400), "price": 100}, "covers 401 days, more than 366; split it"),
-        ({"start_date": TODAY + timedelta(days=731), "price": 100}, "too far ahead; the last date that can be changed is 2028-11-30"),
-        ({"weekdays": ["sat"], "price": 100}, "changes[0].weekdays: sat never occurs between 2026-12-01 and 2026-12-01"),
-        ({"end_date": TODAY + timedelta(days=9), "weekdays": ["fri", "fri"], "price": 100}, "changes[0].weekdays: fri given more than once"),
+        (
+            {"start_date": TODAY + timedelta(days=731), "price": 100},
+            "too far ahead; the last date that can be changed is 2028-11-30",
+        ),
+        (
+            {"weekdays": ["sat"], "price": 100},
+            "changes[0].weekdays: sat never occurs between 2026-12-01 and 2026-12-01",
+        ),
+        (
+            {"end_date": TODAY + timedelta(days=9), "weekdays": ["fri", "fri"], "price": 100},
+            "changes[0].weekdays: fri given more than once",
+        ),
         ({"weekdays": [], "price": 100}, "changes[0].weekdays: empty list"),
-        ({"channels": ["airbnb"], "price": 100}, "changes[0].channels: airbnb not connected to rate SUITE; its channels: bookingcom, expedia, online"),
+        (
+            {"channels": ["airbnb"], "price": 100},
+            "changes[0].channels: airbnb not connected to rate SUITE; its channels: bookingcom, expedia, online",
+        ),
         ({"channels": [], "price": 100}, "changes[0].channels: empty list"),
         ({"channels": ["online", "online"], "price": 100}, "changes[0].channels: online given more than once"),
-        ({"rate_code": "NR:SUITE", "price": 100},
-         "changes[0].price: rate NR:SUITE of room SUITE does not accept price updates (price_update is off); "
-         "it is a derived rate (non-refundable) that follows its parent rate SUITE, so change rate_code 'SUITE' instead"),
-        ({"rate_code": "NR:SUITE", "stop_sale": True}, "changes[0].stop_sale: rate NR:SUITE of room SUITE does not accept stop_sale updates"),
+        (
+            {"rate_code": "NR:SUITE", "price": 100},
+            "changes[0].price: rate NR:SUITE of room SUITE does not accept price updates (price_update is off); "
+            "it is a derived rate (non-refundable) that follows its parent rate SUITE, so change rate_code 'SUITE' instead",
+        ),
+        (
+            {"rate_code": "NR:SUITE", "stop_sale": True},
+            "changes[0].stop_sale: rate NR:SUITE of room SUITE does not accept stop_sale updates",
+        ),
     ],
 )
 def test_each_invalid_input_is_refused_with_a_clear_message(kwargs: dict[str, Any], expected: str) -> None:
@@ -296,7 +389,13 @@ def test_every_problem_is_reported_at_once() -> None:
         change(start_date=TODAY - timedelta(days=2), availability=-3),
     )
     assert len(problems) == 5
-    assert [p.split(".")[0].split(":")[0] for p in problems] == ["changes[1]", "changes[2]", "changes[2]", "changes[3]", "changes[3]"]
+    assert [p.split(".")[0].split(":")[0] for p in problems] == [
+        "changes[1]",
+        "changes[2]",
+        "changes[2]",
+        "changes[3]",
+        "changes[3]",
+    ]
 
 
 def test_no_changes_or_too_many_are_refused() -> None:
@@ -314,7 +413,14 @@ def test_a_field_no_rate_allows_says_to_use_the_panel() -> None:
 def test_a_field_another_rate_allows_names_that_rate() -> None:
     rooms = [
         Room(inv_code="SUITE", rate_code="SUITE", price_update=False, availability_update=True, channel_codes=CHANNELS),
-        Room(inv_code="SUITE", rate_code="WEB", is_master=False, price_update=True, availability_update=True, channel_codes=CHANNELS),
+        Room(
+            inv_code="SUITE",
+            rate_code="WEB",
+            is_master=False,
+            price_update=True,
+            availability_update=True,
+            channel_codes=CHANNELS,
+        ),
     ]
     (problem,) = problems_of(change(price=100), rooms=rooms)
     assert problem.endswith("rate WEB can: set rate_code to 'WEB'")
@@ -328,8 +434,14 @@ def test_without_rate_code_the_master_rate_is_used() -> None:
 def test_without_rate_code_the_only_updatable_rate_is_used() -> None:
     rooms = [
         Room(inv_code="SUITE", rate_code="BAR", price_update=True, channel_codes=CHANNELS),
-        Room(inv_code="SUITE", rate_code="NR", price_update=False, availability_update=False,
-             restrictions_update=False, channel_codes=CHANNELS),
+        Room(
+            inv_code="SUITE",
+            rate_code="NR",
+            price_update=False,
+            availability_update=False,
+            restrictions_update=False,
+            channel_codes=CHANNELS,
+        ),
     ]
     (resolved,) = validate_changes([change(price=100)], rooms, today=TODAY)
     assert resolved.rate_code == "BAR"
@@ -338,7 +450,9 @@ def test_without_rate_code_the_only_updatable_rate_is_used() -> None:
 def test_without_rate_code_several_equal_rates_ask_for_one() -> None:
     rooms = [Room(inv_code="SUITE", rate_code=code, channel_codes=CHANNELS) for code in ("A", "B")]
     (problem,) = problems_of(change(price=100), rooms=rooms)
-    assert problem == "changes[0].rate_code: room SUITE has several rates (A, B) and no single master rate; set rate_code"
+    assert (
+        problem == "changes[0].rate_code: room SUITE has several rates (A, B) and no single master rate; set rate_code"
+    )
 
 
 def test_min_stay_above_max_stay_from_another_change_is_refused() -> None:
@@ -346,7 +460,9 @@ def test_min_stay_above_max_stay_from_another_change_is_refused() -> None:
         change(end_date=TODAY + timedelta(days=5), max_stay=3),
         change(start_date=TODAY + timedelta(days=2), end_date=TODAY + timedelta(days=7), min_stay=5),
     )
-    assert problem.startswith("changes[1].min_stay: above the max_stay set by changes[0] on 2026-12-03, 2026-12-04, 2026-12-05 and 1 more dates")
+    assert problem.startswith(
+        "changes[1].min_stay: above the max_stay set by changes[0] on 2026-12-03, 2026-12-04, 2026-12-05 and 1 more dates"
+    )
 
 
 def test_two_rates_of_a_room_cannot_set_different_availability() -> None:
@@ -368,9 +484,24 @@ def test_impossible_dates_and_unknown_fields_are_refused_by_the_model() -> None:
 
 
 def test_fingerprint_ignores_spelling_but_not_meaning() -> None:
-    base = change(end_date=TODAY + timedelta(days=9), price=Decimal(150), weekdays=["fri", "sat"], channels=["online", "bookingcom"])
-    same = change(end_date=TODAY + timedelta(days=9), price=Decimal("150.00"), weekdays=["sat", "fri"], channels=["bookingcom", "online"])
-    other_price = change(end_date=TODAY + timedelta(days=9), price=Decimal("150.01"), weekdays=["fri", "sat"], channels=["online", "bookingcom"])
+    base = change(
+        end_date=TODAY + timedelta(days=9),
+        price=Decimal(150),
+        weekdays=["fri", "sat"],
+        channels=["online", "bookingcom"],
+    )
+    same = change(
+        end_date=TODAY + timedelta(days=9),
+        price=Decimal("150.00"),
+        weekdays=["sat", "fri"],
+        channels=["bookingcom", "online"],
+    )
+    other_price = change(
+        end_date=TODAY + timedelta(days=9),
+        price=Decimal("150.01"),
+        weekdays=["fri", "sat"],
+        channels=["online", "bookingcom"],
+    )
     first = change(price=Decimal(100))
 
     assert fingerprint([base]) == fingerprint([same])
@@ -385,7 +516,9 @@ def test_today_is_the_property_date_in_morocco() -> None:
 
 
 def test_a_json_number_price_keeps_its_decimals() -> None:
-    parsed = CalendarChange.model_validate_json('{"room": "SUITE", "start_date": "2026-12-01", "end_date": "2026-12-01", "price": 169.1}')
+    parsed = CalendarChange.model_validate_json(
+        '{"room": "SUITE", "start_date": "2026-12-01", "end_date": "2026-12-01", "price": 169.1}'
+    )
     plan = plan_for(parsed)
     assert applied(plan)[("SUITE", "SUITE", "online", TODAY)] == {"price": Decimal("169.10")}
     assert "price 169.10 EUR" in plan.descriptions[0]
@@ -398,20 +531,35 @@ def test_a_second_rate_price_is_sent_by_its_rate_code_alone() -> None:
     """The docs: beside inv_code, rate_code is ignored and the master rate changes. So a half-board
     price must travel by rate_code only, and the master's by inv_code only."""
     resolved = validate_changes(
-        [change(rate_code="HB:SUITE", price=210, end_date=TODAY + timedelta(days=2)),
-         change(price=180, availability=1, end_date=TODAY + timedelta(days=2))],
-        ROOMS, today=TODAY,
+        [
+            change(rate_code="HB:SUITE", price=210, end_date=TODAY + timedelta(days=2)),
+            change(price=180, availability=1, end_date=TODAY + timedelta(days=2)),
+        ],
+        ROOMS,
+        today=TODAY,
     )
     plan = compile_plan(resolved)
-    targets = {(entry.inv_code, entry.rate_code, entry.by_rate) for r in plan.requests
-               for entry in (r.payload if isinstance(r.payload, list) else [r.payload])}
+    targets = {
+        (entry.inv_code, entry.rate_code, entry.by_rate)
+        for r in plan.requests
+        for entry in (r.payload if isinstance(r.payload, list) else [r.payload])
+    }
     assert targets == {("SUITE", "SUITE", False), ("SUITE", "HB:SUITE", True)}
     assert plan.request_count == 1 or all(r.kind == "range" for r in plan.requests)
 
 
 def test_restrictions_on_a_rate_that_is_not_the_master_are_refused() -> None:
-    rooms = [*ROOMS[:-1], Room(inv_code="SUITE", rate_code="WEB:SUITE", restrictions_update=True, price_update=True,
-                               availability_update=False, channel_codes=CHANNELS)]
+    rooms = [
+        *ROOMS[:-1],
+        Room(
+            inv_code="SUITE",
+            rate_code="WEB:SUITE",
+            restrictions_update=True,
+            price_update=True,
+            availability_update=False,
+            channel_codes=CHANNELS,
+        ),
+    ]
     (problem,) = problems_of(change(rate_code="WEB:SUITE", min_stay=2), rooms=rooms)
     assert "WEB:SUITE is not the master rate of room SUITE" in problem
     assert "set it on the master rate 'SUITE' (omit rate_code)" in problem
@@ -424,7 +572,11 @@ def test_the_default_room_has_no_calendar() -> None:
 
 def test_is_master_does_not_pick_the_target_rate() -> None:
     """is_master marks HotelRunner's Default Room only; the master rate is the one coded like its room."""
-    rooms = [Room(inv_code="SUITE", rate_code=code, is_master=(code == "HB:SUITE"), price_update=True, channel_codes=CHANNELS)
-             for code in ("HB:SUITE", "SUITE")]
+    rooms = [
+        Room(
+            inv_code="SUITE", rate_code=code, is_master=(code == "HB:SUITE"), price_update=True, channel_codes=CHANNELS
+        )
+        for code in ("HB:SUITE", "SUITE")
+    ]
     (resolved,) = validate_changes([change(price=100)], rooms, today=TODAY)
     assert resolved.rate_code == "SUITE"

@@ -4,19 +4,13 @@ stand-in (stub_upstream) for the older payload variants the sandbox does not spe
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from client_rig import Rig, assert_clean, assert_no_secret_on_disk, make_rig
-from stub_upstream import Answer, StubUpstream, run_stub
 
-from hotelrunner_mcp.gate.audit import read_audit
-from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
-from hotelrunner_mcp.config import Settings
+from client_rig import Rig, assert_clean, assert_no_secret_on_disk, make_rig
 from hotelrunner_mcp.errors import (
     CredentialsRejected,
     InvalidRequest,
@@ -31,12 +25,9 @@ from hotelrunner_mcp.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from hotelrunner_mcp.gate.audit import AuditLog
-from hotelrunner_mcp.gate.gate import Gate
 from hotelrunner_mcp.hotelrunner.models import DailyRoomUpdate, DailyValues, RangeUpdate
-from hotelrunner_mcp.gate.quota import QuotaLimiter
-from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.sandbox import RunningSandbox
+from stub_upstream import Answer, StubUpstream, run_stub
 
 FUTURE = date.today() + timedelta(days=60)
 
@@ -58,9 +49,17 @@ async def test_get_rooms_returns_every_rate(rig: Rig) -> None:
 
 
 async def test_update_range_encodes_parameters_as_hotelrunner_expects(rig: Rig, sandbox: RunningSandbox) -> None:
-    update = RangeUpdate(inv_code="DLXTRP", rate_code="DLXTRP", start_date=FUTURE,
-                         end_date=FUTURE + timedelta(days=6), price=Decimal("171.50"), stop_sale=False, cta=True,
-                         days=[5, 6], channel_codes=["bookingcom"])
+    update = RangeUpdate(
+        inv_code="DLXTRP",
+        rate_code="DLXTRP",
+        start_date=FUTURE,
+        end_date=FUTURE + timedelta(days=6),
+        price=Decimal("171.50"),
+        stop_sale=False,
+        cta=True,
+        days=[5, 6],
+        channel_codes=["bookingcom"],
+    )
     result = await rig.client.update_range(update)
     assert result.ok and result.transaction_id
     [request] = sent(sandbox, "/rooms/~")
@@ -77,21 +76,32 @@ async def test_update_range_encodes_parameters_as_hotelrunner_expects(rig: Rig, 
 
 async def test_update_daily_sends_json_and_reports_partial_failures(rig: Rig, sandbox: RunningSandbox) -> None:
     rooms = [
-        DailyRoomUpdate(inv_code="FAMSTE", rate_code="FAMSTE", dates=[
-            DailyValues(date=FUTURE, price=Decimal("189"), stop_sale=True),
-            DailyValues(date=FUTURE + timedelta(days=1), min_stay=2),
-        ]),
-        DailyRoomUpdate(inv_code="FAMSTE", rate_code="HB:FAMSTE", dates=[
-            DailyValues(date=FUTURE, price=Decimal("219")),
-            DailyValues(date=FUTURE + timedelta(days=1), price=Decimal("219.555")),  # HotelRunner refuses this date
-        ]),
+        DailyRoomUpdate(
+            inv_code="FAMSTE",
+            rate_code="FAMSTE",
+            dates=[
+                DailyValues(date=FUTURE, price=Decimal("189"), stop_sale=True),
+                DailyValues(date=FUTURE + timedelta(days=1), min_stay=2),
+            ],
+        ),
+        DailyRoomUpdate(
+            inv_code="FAMSTE",
+            rate_code="HB:FAMSTE",
+            dates=[
+                DailyValues(date=FUTURE, price=Decimal("219")),
+                DailyValues(date=FUTURE + timedelta(days=1), price=Decimal("219.555")),  # HotelRunner refuses this date
+            ],
+        ),
     ]
     result = await rig.client.update_daily(rooms)
     [request] = sent(sandbox, "/rooms/daily")
-    assert request.json["rooms"][0] == {"inv_code": "FAMSTE", "dates": [
-        {"date": FUTURE.isoformat(), "price": "189", "stop_sale": 1},
-        {"date": (FUTURE + timedelta(days=1)).isoformat(), "min_stay": 2},
-    ]}
+    assert request.json["rooms"][0] == {
+        "inv_code": "FAMSTE",
+        "dates": [
+            {"date": FUTURE.isoformat(), "price": "189", "stop_sale": 1},
+            {"date": (FUTURE + timedelta(days=1)).isoformat(), "min_stay": 2},
+        ],
+    }
     assert request.json["rooms"][1]["rate_code"] == "HB:FAMSTE" and "inv_code" not in request.json["rooms"][1]
     assert result.partial
     [refusal] = result.refusals() or []
@@ -104,7 +114,9 @@ async def test_reservations_list_acknowledge_and_fire(rig: Rig, sandbox: Running
     page = await rig.client.get_reservations(per_page=50)
     [booking] = [r for r in page.reservations if r.hr_number == booked["hr_number"]]
     assert booking.guest == "Amal Idrissi" and booking.rooms[0].inv_code == "SUITE"
-    assert booking.requires_response is None and booking.awaits_response and booking.total  # as the verbatim 2026 object
+    assert (
+        booking.requires_response is None and booking.awaits_response and booking.total
+    )  # as the verbatim 2026 object
     await rig.client.fire_reservation(booking.hr_number, "confirm")
     await rig.client.acknowledge_reservation(booking.message_uid, pms_number="PMS-7")
     assert sandbox.control.reservation(booking.hr_number)["state"] == "confirmed"
@@ -124,21 +136,48 @@ async def test_channel_infos(rig: Rig) -> None:
 
 
 async def test_older_room_shapes_and_rooms_as_an_object(stub_rig: Rig, stub: StubUpstream) -> None:
-    stub.script("/rooms", Answer(body={"rooms": {
-        "1": {"inv_code": "DT", "rate_code": "DT", "room_capacity": "3", "channel_codes": ["bookingcom"]},
-        "2": {"availability_group": "DT", "code": "NR:DT", "price_update": False, "new_field": 1},
-    }}))
+    stub.script(
+        "/rooms",
+        Answer(
+            body={
+                "rooms": {
+                    "1": {"inv_code": "DT", "rate_code": "DT", "room_capacity": "3", "channel_codes": ["bookingcom"]},
+                    "2": {"availability_group": "DT", "code": "NR:DT", "price_update": False, "new_field": 1},
+                }
+            }
+        ),
+    )
     rooms = await stub_rig.client.get_rooms()
     assert [(r.inv_code, r.rate_code) for r in rooms] == [("DT", "DT"), ("DT", "NR:DT")]
     assert rooms[0].room_capacity == 3 and rooms[1].price_update is False
 
 
 async def test_reservation_variants(stub_rig: Rig, stub: StubUpstream) -> None:
-    stub.script("/reservations", Answer(body={"count": 1, "current_page": 1, "pages": 1, "reservations": [{
-        "hr_number": "R754208185", "guest": {"first_name": "Amal", "last_name": "Idrissi"}, "total": 338,
-        "updated_at": "2027-03-01T10:00:00+01:00",
-        "rooms": {"77": {"availability_group": "DT", "price": "169", "daily_prices": [{"date": "2027-04-01", "price": 169}]}},
-    }]}))
+    stub.script(
+        "/reservations",
+        Answer(
+            body={
+                "count": 1,
+                "current_page": 1,
+                "pages": 1,
+                "reservations": [
+                    {
+                        "hr_number": "R754208185",
+                        "guest": {"first_name": "Amal", "last_name": "Idrissi"},
+                        "total": 338,
+                        "updated_at": "2027-03-01T10:00:00+01:00",
+                        "rooms": {
+                            "77": {
+                                "availability_group": "DT",
+                                "price": "169",
+                                "daily_prices": [{"date": "2027-04-01", "price": 169}],
+                            }
+                        },
+                    }
+                ],
+            }
+        ),
+    )
     [booking] = (await stub_rig.client.get_reservations()).reservations
     assert (booking.guest, booking.total, booking.rooms[0].inv_code) == ("Amal Idrissi", Decimal("338"), "DT")
     assert booking.rooms[0].line_id == "77" and booking.updated_at.utcoffset() == timedelta(hours=1)

@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.services import Services
 from hotelrunner_mcp.reservations.push import open_services
+from hotelrunner_mcp.services import Services
 
 
 def _mode(path: Path) -> int:

@@ -16,8 +16,12 @@ def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) ->
     """The command as a user runs it, from an empty folder (no developer's .env.local is read)."""
     with tempfile.TemporaryDirectory() as empty:
         return subprocess.run(
-            [sys.executable, "-m", "hotelrunner_mcp", *args], capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, **(env or {})}, cwd=empty,
+            [sys.executable, "-m", "hotelrunner_mcp", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+            cwd=empty,
         )
 
 
@@ -25,8 +29,15 @@ def test_demo_tells_the_whole_story_without_leaking_the_token() -> None:
     done = _run("demo")
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
-    for step in ("1. Rooms and rates", "2. This week's arrivals", "3. Next 30 nights", "4. A season of prices",
-                 "5. Apply the previewed plan", "6. What we set", "7. Quota and audit"):
+    for step in (
+        "1. Rooms and rates",
+        "2. This week's arrivals",
+        "3. Next 30 nights",
+        "4. A season of prices",
+        "5. Apply the previewed plan",
+        "6. What we set",
+        "7. Quota and audit",
+    ):
         assert step in out
     assert "2 requests instead of 360" in out
     assert "already applied" in out
@@ -42,8 +53,10 @@ def test_check_without_credentials_says_what_is_missing(tmp_path: Path) -> None:
 
 def test_check_against_the_sandbox_counts_rooms_and_quota(sandbox, tmp_path: Path) -> None:
     env = {
-        "HOTELRUNNER_BASE_URL": sandbox.base_url, "HOTELRUNNER_TOKEN": sandbox.token,
-        "HOTELRUNNER_HR_ID": sandbox.hr_id, "HOTELRUNNER_DATA_DIR": str(tmp_path),
+        "HOTELRUNNER_BASE_URL": sandbox.base_url,
+        "HOTELRUNNER_TOKEN": sandbox.token,
+        "HOTELRUNNER_HR_ID": sandbox.hr_id,
+        "HOTELRUNNER_DATA_DIR": str(tmp_path),
     }
     done = _run("check", env=env)
     assert done.returncode == 0, done.stderr
@@ -73,11 +86,18 @@ def test_a_base_url_that_would_leak_the_token_is_refused(tmp_path: Path) -> None
 def test_check_probe_settles_the_listing_booleans_with_reads_only(sandbox, tmp_path: Path) -> None:
     """The sandbox reads only the literal `false` as false (as a strict HotelRunner would): the probe sees
     that `0` lists fewer bookings, says which reading is the default, keeps it, and never writes."""
-    env = {"HOTELRUNNER_BASE_URL": sandbox.base_url, "HOTELRUNNER_TOKEN": sandbox.token, "HOTELRUNNER_HR_ID": sandbox.hr_id,
-           "HOTELRUNNER_SANDBOX": "true", "HOTELRUNNER_DATA_DIR": str(tmp_path)}
+    env = {
+        "HOTELRUNNER_BASE_URL": sandbox.base_url,
+        "HOTELRUNNER_TOKEN": sandbox.token,
+        "HOTELRUNNER_HR_ID": sandbox.hr_id,
+        "HOTELRUNNER_SANDBOX": "true",
+        "HOTELRUNNER_DATA_DIR": str(tmp_path),
+    }
     booking = sandbox.control.reservations(undelivered=True)[0]  # one delivery acknowledged, so the readings differ
-    httpx2.put(f"{sandbox.base_url}/reservations/~", params={"token": sandbox.token, "hr_id": sandbox.hr_id,
-                                                             "message_uid": booking["message_uid"]}).raise_for_status()
+    httpx2.put(
+        f"{sandbox.base_url}/reservations/~",
+        params={"token": sandbox.token, "hr_id": sandbox.hr_id, "message_uid": booking["message_uid"]},
+    ).raise_for_status()
     sandbox.control.clear_requests()
     done = _run("check", "--probe", env=env)
     assert done.returncode == 0, done.stderr

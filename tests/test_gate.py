@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from datetime import datetime
@@ -11,8 +12,8 @@ import anyio
 import httpx2
 import pytest
 
-from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
+from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.gate.gate import Gate, UpstreamCall, quota_patience, quota_wait_notifier
 from hotelrunner_mcp.gate.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter
 from hotelrunner_mcp.hotelrunner.redact import Redactor
@@ -42,8 +43,9 @@ class Upstream:
         return attempt
 
 
-def make_gate(tmp_path: Path, *, audit_path: Path | None = None, quota_path: Path | None = None,
-              per_day: int = 250) -> Gate:
+def make_gate(
+    tmp_path: Path, *, audit_path: Path | None = None, quota_path: Path | None = None, per_day: int = 250
+) -> Gate:
     redactor = Redactor([TOKEN])
     limiter = QuotaLimiter(quota_path or tmp_path / "quota.db", key="k", per_minute=100, per_day=per_day)
     return Gate(limiter, AuditLog(audit_path or tmp_path / "audit.jsonl", redactor), redactor)
@@ -149,8 +151,14 @@ class Clock:
 def timed_gate(tmp_path: Path, clock: Clock, *, per_minute: int = 1) -> Gate:
     redactor = Redactor()
     limiter = QuotaLimiter(
-        tmp_path / "q.db", key="k", per_minute=per_minute, per_day=250, request_timeout_seconds=20.0,
-        clock=clock, sleep=clock.sleep, rng=random.Random(0),
+        tmp_path / "q.db",
+        key="k",
+        per_minute=per_minute,
+        per_day=250,
+        request_timeout_seconds=20.0,
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(0),
     )
     return Gate(limiter, AuditLog(tmp_path / "audit.jsonl", redactor), redactor)
 
@@ -173,10 +181,8 @@ async def test_the_gate_tells_the_limiter_when_the_request_was_over(tmp_path: Pa
     gate = timed_gate(tmp_path, clock)
     sent_at = clock.now
     attempt = slow(clock, 2.0) if outcome == "answer" else slow(clock, 2.0, error=httpx2.ConnectError("refused"))
-    try:
+    with contextlib.suppress(httpx2.ConnectError):
         await gate.send(READ, attempt)
-    except httpx2.ConnectError:
-        pass
     margin = gate.limiter.margin_seconds
     clock.now = sent_at + 60.0 + 1.0  # one window after the send, but the request may have arrived at +2 s
     assert gate.limiter.status().used_last_minute == 1

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_rig import Rig
-from stub_upstream import Answer, StubUpstream, json_of, query_of
 
+from client_rig import Rig
 from hotelrunner_mcp.calendar.compiler import PlannedRequest
+from hotelrunner_mcp.calendar.ledger import CalendarLedger
 from hotelrunner_mcp.calendar.service import channel_results, ledger_writes, refused_cells
 from hotelrunner_mcp.config import ConfigError, Settings
 from hotelrunner_mcp.errors import (
@@ -29,9 +29,9 @@ from hotelrunner_mcp.errors import (
     NotApplied,
     UpstreamRejected,
 )
-from hotelrunner_mcp.calendar.ledger import CalendarLedger
 from hotelrunner_mcp.hotelrunner.models import DailyRoomUpdate, DailyValues, RangeUpdate, Reservation
 from hotelrunner_mcp.reservations.push import parse_push
+from stub_upstream import Answer, StubUpstream, json_of, query_of
 
 DOCS = Path(__file__).parent / "fixtures" / "hotelrunner-docs"
 FUTURE = date.today() + timedelta(days=30)
@@ -66,7 +66,9 @@ def test_is_master_marks_the_default_room_not_a_rooms_main_rate() -> None:
 
     rooms = [Room.model_validate(r) for r in doc_json("rooms_get.devdocs.json")["rooms"]]
     today = date(2026, 12, 1)
-    (resolved,) = validate_changes([CalendarChange(room="HR:1", start_date=today, end_date=today, price=100)], rooms, today=today)
+    (resolved,) = validate_changes(
+        [CalendarChange(room="HR:1", start_date=today, end_date=today, price=100)], rooms, today=today
+    )
     assert resolved.rate_code == "HR:1"  # the rate coded like its room, not the is_master one
     with pytest.raises(CalendarValidationError, match="Default Room"):
         validate_changes([CalendarChange(room="HR:2", start_date=today, end_date=today, price=100)], rooms, today=today)
@@ -79,7 +81,9 @@ async def test_a_range_update_names_the_room_as_the_literal_requests_do(stub_rig
     """rooms_put_range.*.request.txt send room_code; the table says rate_code beside inv_code is ignored."""
     stub.script("/rooms/~", Answer(body=doc("rooms_put_range.devdocs.response_ok.json")))
     stub.script("/rooms/~", Answer(body=doc("rooms_put_range.slate_v2.response_ok.json")))
-    master = RangeUpdate(inv_code="HR:1", rate_code="HR:1", start_date=FUTURE, end_date=FUTURE, price=Decimal("400"), min_stay=2)
+    master = RangeUpdate(
+        inv_code="HR:1", rate_code="HR:1", start_date=FUTURE, end_date=FUTURE, price=Decimal("400"), min_stay=2
+    )
     result = await stub_rig.client.update_range(master)
     second = RangeUpdate(inv_code="HR:1", rate_code="HB:HR:1", start_date=FUTURE, end_date=FUTURE, price=Decimal("430"))
     await stub_rig.client.update_range(second)
@@ -94,11 +98,19 @@ async def test_a_range_update_names_the_room_as_the_literal_requests_do(stub_rig
 async def test_a_daily_update_never_sends_inv_code_and_rate_code_together(stub_rig: Rig, stub: StubUpstream) -> None:
     """rooms_daily.devdocs.request_body.json shape; the price of a second rate goes by rate_code alone."""
     stub.script("/rooms/daily", Answer(body=doc("rooms_daily.devdocs.response_ok.json")))
-    await stub_rig.client.update_daily([
-        DailyRoomUpdate(inv_code="HR:1", rate_code="HR:1", channel_codes=["online"],
-                        dates=[DailyValues(date=FUTURE, availability=12, price=Decimal("400"), cta=False)]),
-        DailyRoomUpdate(inv_code="HR:1", rate_code="HB:HR:1", dates=[DailyValues(date=FUTURE, price=Decimal("430"))]),
-    ])
+    await stub_rig.client.update_daily(
+        [
+            DailyRoomUpdate(
+                inv_code="HR:1",
+                rate_code="HR:1",
+                channel_codes=["online"],
+                dates=[DailyValues(date=FUTURE, availability=12, price=Decimal("400"), cta=False)],
+            ),
+            DailyRoomUpdate(
+                inv_code="HR:1", rate_code="HB:HR:1", dates=[DailyValues(date=FUTURE, price=Decimal("430"))]
+            ),
+        ]
+    )
     body = json_of(stub.requests("/rooms/daily")[0])
     documented = doc_json("rooms_daily.devdocs.request_body.json")["rooms"][0]
     assert set(body["rooms"][0]) == set(documented)  # inv_code, channel_codes, dates: nothing else
@@ -128,11 +140,20 @@ async def test_the_documented_try_again_says_what_was_refused(stub_rig: Rig, stu
     assert "a plain resend would be refused" in refused.value.message
 
 
-async def test_an_ok_with_documented_errors_ledgers_everything_else(stub_rig: Rig, stub: StubUpstream, tmp_path: Path) -> None:
+async def test_an_ok_with_documented_errors_ledgers_everything_else(
+    stub_rig: Rig, stub: StubUpstream, tmp_path: Path
+) -> None:
     body = doc_json("rooms_daily.devdocs.response_try_again.json") | {"status": "ok"}
     stub.script("/rooms/daily", Answer(body=body))
-    rooms = [DailyRoomUpdate(inv_code="HR:1903", dates=[
-        DailyValues(date=date(2025, 1, 1), price=Decimal("400")), DailyValues(date=date(2025, 4, 1), price=Decimal("400"))])]
+    rooms = [
+        DailyRoomUpdate(
+            inv_code="HR:1903",
+            dates=[
+                DailyValues(date=date(2025, 1, 1), price=Decimal("400")),
+                DailyValues(date=date(2025, 4, 1), price=Decimal("400")),
+            ],
+        )
+    ]
     result = await stub_rig.client.update_daily(rooms)
     request = PlannedRequest(kind="daily", payload=rooms, summary="t", date_count=2)
     assert result.partial and [str(r) for r in result.refusals() or []] == ["HR:1903 2025-01-01: Invalid price"]
@@ -140,11 +161,15 @@ async def test_an_ok_with_documented_errors_ledgers_everything_else(stub_rig: Ri
     assert [(w.day, w.field) for w in kept] == [(date(2025, 4, 1), "price")]
 
 
-@pytest.mark.parametrize("name", ["rooms_put_range.devdocs.response_try_again.json", "rooms_put_range.slate_v2.response_try_again.json"])
+@pytest.mark.parametrize(
+    "name", ["rooms_put_range.devdocs.response_try_again.json", "rooms_put_range.slate_v2.response_try_again.json"]
+)
 async def test_a_range_try_again_is_not_applied(stub_rig: Rig, stub: StubUpstream, name: str) -> None:
     stub.script("/rooms/~", Answer(body=doc(name)))
     with pytest.raises(NotApplied, match="NOT applied, send it again"):
-        await stub_rig.client.update_range(RangeUpdate(inv_code="HR:1", start_date=FUTURE, end_date=FUTURE, availability=1))
+        await stub_rig.client.update_range(
+            RangeUpdate(inv_code="HR:1", start_date=FUTURE, end_date=FUTURE, availability=1)
+        )
 
 
 def test_a_refusal_in_the_documented_transaction_details_reaches_the_ledger(tmp_path: Path) -> None:
@@ -155,8 +180,12 @@ def test_a_refusal_in_the_documented_transaction_details_reaches_the_ledger(tmp_
     transaction = Transaction.model_validate(doc_json("transaction_details.slate_v2.json")["transaction"])
     update = RangeUpdate(inv_code="HR:1", rate_code="HR:1", start_date=FUTURE, end_date=FUTURE, price=Decimal("90"))
     with CalendarLedger(tmp_path / "mirror.db") as ledger:
-        ledger.record(list(ledger_writes(PlannedRequest(kind="range", payload=update, summary="t", date_count=1))),
-                      transaction_id="883770514", tool_call_id=None, client=None)
+        ledger.record(
+            list(ledger_writes(PlannedRequest(kind="range", payload=update, summary="t", date_count=1))),
+            transaction_id="883770514",
+            tool_call_id=None,
+            client=None,
+        )
         assert ledger.record_transaction_result("883770514", channel_results(transaction)) == 1
         value = ledger.previous("HR:1", "HR:1", FUTURE, "price")
     assert value is not None and value.checked_at is not None
@@ -175,9 +204,14 @@ async def test_listing_booleans_are_the_documented_literals(stub_rig: Rig, stub:
     assert query["undelivered"] == ["false"] and query["modified"] == ["true"]
 
 
-@pytest.mark.parametrize("name", [
-    "reservations_get.slate_v2.json", "reservations_get.devdocs.reconstructed.json", "reservations_get.am_2026.reconstructed.json",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "reservations_get.slate_v2.json",
+        "reservations_get.devdocs.reconstructed.json",
+        "reservations_get.am_2026.reconstructed.json",
+    ],
+)
 async def test_every_documented_listing_parses(stub_rig: Rig, stub: StubUpstream, name: str) -> None:
     stub.script("/reservations", Answer(body=doc(name)))
     page = await stub_rig.client.get_reservations()
@@ -207,7 +241,15 @@ def test_older_pushes_carry_the_channel_as_a_display_name() -> None:
     assert old.rooms and old.channel == "bookingcom"
 
 
-@pytest.mark.parametrize("name", ["push.am_2026.reconstructed.json", "push.devdocs_2025.reconstructed.json", "push.slate_v2.json", "push.slate_v1.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "push.am_2026.reconstructed.json",
+        "push.devdocs_2025.reconstructed.json",
+        "push.slate_v2.json",
+        "push.slate_v1.json",
+    ],
+)
 def test_every_documented_push_parses(name: str) -> None:
     (booking,) = parse_push(doc(name))
     assert booking.hr_number and booking.rooms and booking.checkin_date
@@ -298,11 +340,17 @@ async def test_the_2016_daily_answers_with_single_quotes_are_read(stub_rig: Rig,
 async def test_the_documented_snippet_body_shape_is_what_we_send(stub_rig: Rig, stub: StubUpstream) -> None:
     """rooms_daily.devdocs.request_snippet.json: availability only, on channel online."""
     snippet = doc_json("rooms_daily.devdocs.request_snippet.json")["rooms"][0]
-    days = [DailyValues(date=date.fromisoformat(d["date"]), availability=int(d["availability"])) for d in snippet["dates"]]
-    await stub_rig.client.update_daily([DailyRoomUpdate(inv_code=snippet["inv_code"], channel_codes=["online"], dates=days)])
+    days = [
+        DailyValues(date=date.fromisoformat(d["date"]), availability=int(d["availability"])) for d in snippet["dates"]
+    ]
+    await stub_rig.client.update_daily(
+        [DailyRoomUpdate(inv_code=snippet["inv_code"], channel_codes=["online"], dates=days)]
+    )
     sent_room = json_of(stub.requests("/rooms/daily")[0])["rooms"][0]
     assert sent_room["inv_code"] == snippet["inv_code"] and sent_room["channel_codes"] == snippet["channel_codes"]
-    assert [(d["date"], str(d["availability"])) for d in sent_room["dates"]] == [(d["date"], d["availability"]) for d in snippet["dates"]]
+    assert [(d["date"], str(d["availability"])) for d in sent_room["dates"]] == [
+        (d["date"], d["availability"]) for d in snippet["dates"]
+    ]
 
 
 def test_a_multipart_push_as_the_docs_snippet_sends_it_is_stored(tmp_path: Path) -> None:
@@ -312,14 +360,19 @@ def test_a_multipart_push_as_the_docs_snippet_sends_it_is_stored(tmp_path: Path)
 
     settings = Settings(token=TOKEN, hr_id=HR_ID, data_dir=tmp_path / "data")
     with running_receiver(settings) as receiver:
-        answer = receiver.http.post("/hotelrunner/callback", params={"token": TOKEN, "hr_id": HR_ID},
-                                    files={"data": (None, doc("push.am_2026.reconstructed.json").encode())})
+        answer = receiver.http.post(
+            "/hotelrunner/callback",
+            params={"token": TOKEN, "hr_id": HR_ID},
+            files={"data": (None, doc("push.am_2026.reconstructed.json").encode())},
+        )
         stored = receiver.store.get("R377873409")
     assert answer.status_code == 200 and answer.json() == doc_json("push_response.slate_v2.json")
     assert stored is not None and stored.guest == "John Doe" and stored.channel == "online"
 
 
-async def test_an_answer_that_echoes_the_url_carries_no_secret_onward(stub_rig: Rig, stub: StubUpstream, tmp_path: Path) -> None:
+async def test_an_answer_that_echoes_the_url_carries_no_secret_onward(
+    stub_rig: Rig, stub: StubUpstream, tmp_path: Path
+) -> None:
     """An upstream that echoes the request URL (token in it) into a successful body: redacted before any
     model, mirror row or tool answer sees it (issue 12, Low)."""
     echoed = f"{stub.base_url}/reservations?token=tok-SECRET-31337&hr_id=hr-424242"

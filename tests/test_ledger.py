@@ -27,7 +27,9 @@ def ledger(db_path: Path):
         yield led
 
 
-def price(day: date, value: str, *, inv: str = "DLXT", rate: str | None = "BAR", channels: tuple[str, ...] = ()) -> LedgerWrite:
+def price(
+    day: date, value: str, *, inv: str = "DLXT", rate: str | None = "BAR", channels: tuple[str, ...] = ()
+) -> LedgerWrite:
     return LedgerWrite(inv, rate, day, "price", Decimal(value), channels)
 
 
@@ -42,7 +44,12 @@ def test_latest_value_wins_and_keeps_its_provenance(ledger: CalendarLedger) -> N
 
     prev = ledger.previous("DLXT", "BAR", DAY, "price")
     assert prev is not None
-    assert (prev.value, prev.transaction_id, prev.tool_call_id, prev.client) == (Decimal("179.50"), "T2", "call-2", "cursor")
+    assert (prev.value, prev.transaction_id, prev.tool_call_id, prev.client) == (
+        Decimal("179.50"),
+        "T2",
+        "call-2",
+        "cursor",
+    )
     assert str(prev.value) == "179.50"  # the digits we sent, not a float
     assert prev.set_at.tzinfo is not None
     assert [v.value for v in ledger.query(start=DAY, end=DAY)] == [Decimal("179.50")]
@@ -124,7 +131,9 @@ def test_previous_many_answers_a_whole_year_of_keys(ledger: CalendarLedger) -> N
 
 
 def test_transaction_results_attach_to_every_row_of_the_transaction(ledger: CalendarLedger) -> None:
-    ledger.record([price(DAY, "169"), price(DAY, "159", inv="DLXD")], transaction_id="T1", tool_call_id=None, client=None)
+    ledger.record(
+        [price(DAY, "169"), price(DAY, "159", inv="DLXD")], transaction_id="T1", tool_call_id=None, client=None
+    )
     ledger.record([price(DAY + timedelta(days=1), "169")], transaction_id="T2", tool_call_id=None, client=None)
     assert ledger.pending_transactions() == ["T2", "T1"]
 
@@ -144,7 +153,10 @@ def test_transaction_results_attach_to_every_row_of_the_transaction(ledger: Cale
     }
     assert dlxt.checked_at is not None
     dlxd = ledger.previous("DLXD", "BAR", DAY, "price")
-    assert {(r.channel_code, r.state) for r in dlxd.channel_results} == {("online", "succeeded"), ("bookingcom", "succeeded")}
+    assert {(r.channel_code, r.state) for r in dlxd.channel_results} == {
+        ("online", "succeeded"),
+        ("bookingcom", "succeeded"),
+    }
     assert ledger.pending_transactions() == ["T2"]
     assert ledger.record_transaction_result("unknown", [ChannelResult("online", "succeeded")]) == 0
 
@@ -181,7 +193,9 @@ def test_bad_writes_are_refused_before_anything_is_stored(ledger: CalendarLedger
     with pytest.raises(ValueError, match="true/false"):
         LedgerWrite("DLXT", None, DAY, "stop_sale", 2)
     with pytest.raises(ValueError, match="timezone-aware"):
-        ledger.record([price(DAY, "1")], transaction_id=None, tool_call_id=None, client=None, set_at=datetime(2026, 1, 1))
+        ledger.record(
+            [price(DAY, "1")], transaction_id=None, tool_call_id=None, client=None, set_at=datetime(2026, 1, 1)
+        )
     assert ledger.query(start=DAY, end=DAY) == []
 
 

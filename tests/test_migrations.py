@@ -14,9 +14,9 @@ import pytest
 from hotelrunner_mcp.calendar.ledger import CalendarLedger
 from hotelrunner_mcp.calendar.plans import PlanStore
 from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.queries import ReservationQuery
 from hotelrunner_mcp.storage.sqlite import migrate
-from hotelrunner_mcp.reservations.mirror import ReservationStore
 
 FIXTURE = Path(__file__).parent / "fixtures" / "data-folder-af87e5f"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.calendar.plans import PlanStore, plans_db_path
+from hotelrunner_mcp.errors import InvalidRequest
 
 TTL = 300.0
 PREVIEWED = "a" * 64
@@ -110,7 +110,10 @@ def test_a_plan_issued_by_one_process_applies_through_another(tmp_path: Path, cl
 
 @pytest.mark.parametrize("separate_connections", [False, True])
 def test_concurrent_applies_exactly_one_wins(tmp_path: Path, clock: Clock, separate_connections: bool) -> None:
-    stores = [PlanStore(plans_db_path(tmp_path), ttl_seconds=TTL, clock=clock) for _ in range(2 if separate_connections else 1)]
+    stores = [
+        PlanStore(plans_db_path(tmp_path), ttl_seconds=TTL, clock=clock)
+        for _ in range(2 if separate_connections else 1)
+    ]
     plan = stores[0].issue(PREVIEWED)
     start = threading.Barrier(8)
     outcomes: list[str] = []

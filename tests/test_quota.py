@@ -16,10 +16,10 @@ from pathlib import Path
 
 import anyio
 import pytest
-from jitter_proxy import max_in_window
 
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
 from hotelrunner_mcp.gate.quota import MAX_RETRY_AFTER_SECONDS, QuotaLimiter, QuotaTicket, quota_key
+from jitter_proxy import max_in_window
 
 T0 = 1_800_000_000.0
 
@@ -96,7 +96,7 @@ def test_two_processes_never_exceed_the_minute_limit_together(tmp_path: Path) ->
     stamps.sort()
     assert len(stamps) == 16
     # Any 4 consecutive counted requests must span at least the 2-second window.
-    crowded = [(a, b) for a, b in zip(stamps, stamps[3:]) if b - a < 2.0]
+    crowded = [(a, b) for a, b in zip(stamps, stamps[3:], strict=False) if b - a < 2.0]
     assert crowded == []
     assert limiter(db, minute_seconds=2.0).status().used_today == 16
 
@@ -202,6 +202,7 @@ async def test_an_unusable_ledger_refuses_the_request(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- counting at arrival
+
 
 async def test_a_slot_frees_one_window_after_the_answer_not_after_the_send(tmp_path: Path) -> None:
     """The request may have reached HotelRunner just before its answer came back, 2 s after it left."""
@@ -341,8 +342,14 @@ async def test_eight_processes_never_put_more_than_the_limit_in_a_window_at_arri
     def process(number: int) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             quota = QuotaLimiter(
-                db, key="villa", per_minute=5, per_day=100_000, clock=sim.clock, sleep=sim.sleep,
-                rng=random.Random(number), max_wait_seconds=10_000.0,
+                db,
+                key="villa",
+                per_minute=5,
+                per_day=100_000,
+                clock=sim.clock,
+                sleep=sim.sleep,
+                rng=random.Random(number),
+                max_wait_seconds=10_000.0,
             )
             while sim.now < end:
                 ticket = await quota.acquire("read")
@@ -361,6 +368,7 @@ async def test_eight_processes_never_put_more_than_the_limit_in_a_window_at_arri
 
 
 # ---------------------------------------------------------------------- 429 and Retry-After
+
 
 async def test_an_upstream_429_blocks_every_limiter_on_the_file(tmp_path: Path) -> None:
     db = tmp_path / "q.db"

@@ -11,14 +11,34 @@ from pydantic import ValidationError
 from hotelrunner_mcp.hotelrunner.models import ConnectedChannel, Reservation, Room, Transaction, UpdateResult
 
 NEW_STYLE = {
-    "hr_number": "R754208185", "provider_number": "4455667788", "channel": "bookingcom", "state": "reserved",
-    "guest": "Amal Idrissi", "total": "338.00", "sub_total": 338, "paid_amount": 0.1, "currency": "EUR",
-    "completed_at": "2027-03-01T09:00:00Z", "updated_at": "2027-03-01T12:00:00+03:00",
-    "checkin_date": "2027-04-01", "checkout_date": "2027-04-03", "message_uid": "m-9",
-    "requires_response": True, "next_states": ["confirm", "cancel"],
+    "hr_number": "R754208185",
+    "provider_number": "4455667788",
+    "channel": "bookingcom",
+    "state": "reserved",
+    "guest": "Amal Idrissi",
+    "total": "338.00",
+    "sub_total": 338,
+    "paid_amount": 0.1,
+    "currency": "EUR",
+    "completed_at": "2027-03-01T09:00:00Z",
+    "updated_at": "2027-03-01T12:00:00+03:00",
+    "checkin_date": "2027-04-01",
+    "checkout_date": "2027-04-03",
+    "message_uid": "m-9",
+    "requires_response": True,
+    "next_states": ["confirm", "cancel"],
     "address": {"city": "Marrakech", "country": "MA", "zip": "40000"},
-    "rooms": [{"code": "DLXTRP", "inv_code": "DLXTRP", "price": "169", "nights": "2", "child_ages": [4],
-               "daily_prices": [{"date": "2027-04-01", "price": "169.00"}], "extras": [{"name": "Hammam", "price": 25}]}],
+    "rooms": [
+        {
+            "code": "DLXTRP",
+            "inv_code": "DLXTRP",
+            "price": "169",
+            "nights": "2",
+            "child_ages": [4],
+            "daily_prices": [{"date": "2027-04-01", "price": "169.00"}],
+            "extras": [{"name": "Hammam", "price": 25}],
+        }
+    ],
     "loyalty_tier": "gold",
 }
 
@@ -35,9 +55,12 @@ def test_a_reservation_round_trips_through_json() -> None:
 
 
 def test_older_reservation_shapes() -> None:
-    old = {**NEW_STYLE, "guest": {"first_name": "Amal", "last_name": "Idrissi", "email": "a@example.com"},
-           "rooms": {"901": {"availability_group": "DLXTRP", "price": 169.5, "child_ages": "4,7"}},
-           "completed_at": "2027-03-01 09:00:00 UTC"}
+    old = {
+        **NEW_STYLE,
+        "guest": {"first_name": "Amal", "last_name": "Idrissi", "email": "a@example.com"},
+        "rooms": {"901": {"availability_group": "DLXTRP", "price": 169.5, "child_ages": "4,7"}},
+        "completed_at": "2027-03-01 09:00:00 UTC",
+    }
     booking = Reservation.model_validate(old)
     assert (booking.guest, booking.guest_first_name, booking.guest_last_name) == ("Amal Idrissi", "Amal", "Idrissi")
     assert booking.guest_details == {"first_name": "Amal", "last_name": "Idrissi", "email": "a@example.com"}
@@ -59,8 +82,20 @@ def test_update_results_and_infos() -> None:
     partial = UpdateResult.model_validate({"status": "ok", "transaction_id": 123, "errors": "FAMSTE refused"})
     assert partial.partial and partial.transaction_id == "123" and partial.errors == ["FAMSTE refused"]
     assert not UpdateResult.model_validate({"status": "try_again"}).ok
-    transaction = Transaction.model_validate({"id": 5, "counts": {"failed": "1"}, "details": [
-        {"allocation_group": "8833301", "channel_code": "bookingcom", "state": "failed", "error_message": "too low"}]})
+    transaction = Transaction.model_validate(
+        {
+            "id": 5,
+            "counts": {"failed": "1"},
+            "details": [
+                {
+                    "allocation_group": "8833301",
+                    "channel_code": "bookingcom",
+                    "state": "failed",
+                    "error_message": "too low",
+                }
+            ],
+        }
+    )
     # allocation_group is the channel's own room id, never one of our inv_codes
     assert transaction.counts.failed == 1 and transaction.details[0].allocation_group == "8833301"
     assert ConnectedChannel.model_validate({"code": "expedia", "succeeded": 3}).succeeded == 3

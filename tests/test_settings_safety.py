@@ -13,7 +13,9 @@ SANDBOX = "http://127.0.0.1:8600/api/v2/apps"
 def test_a_sandbox_label_on_the_live_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="must not be labelled SANDBOX"):
         Settings.from_mapping({"HOTELRUNNER_SANDBOX": "true", "HOTELRUNNER_BASE_URL": LIVE})
-    assert Settings.from_mapping({"HOTELRUNNER_SANDBOX": "true", "HOTELRUNNER_BASE_URL": SANDBOX}).environment.startswith("SANDBOX")
+    assert Settings.from_mapping(
+        {"HOTELRUNNER_SANDBOX": "true", "HOTELRUNNER_BASE_URL": SANDBOX}
+    ).environment.startswith("SANDBOX")
 
 
 @pytest.mark.parametrize("name", ["HOTELRUNNER_QUOTA_MINUTE_SECONDS", "HOTELRUNNER_QUOTA_DAY_SECONDS"])

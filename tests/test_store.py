@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,10 @@ import pytest
 
 from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.hotelrunner.models import Reservation
-from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
 from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
+from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
 
-T0 = datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 
 
 def booking(hr_number: str = "R1", *, updated: int = 0, **fields: Any) -> Reservation:
@@ -132,7 +132,7 @@ def test_change_feed_follows_new_and_updated_versions_only(store: ReservationSto
     assert store.latest_change_id() == 0
     store.upsert(booking("R1", guest="Jürgen Müller"), source="sync")
     mark = store.latest_change_id()
-    before_push = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before_push = datetime.now(UTC) - timedelta(seconds=1)
     store.upsert(booking("R1", updated=3, state="canceled", guest="Jürgen Müller"), source="push")
     store.upsert(booking("R1", updated=1), source="push")  # stale: not a change
     store.upsert(booking("R2"), source="push")
@@ -156,17 +156,48 @@ def riad(store: ReservationStore) -> ReservationStore:
     """Six bookings, most around mid-August."""
     store.upsert_many(
         [
-            booking("R1", checkin="2026-08-10", checkout="2026-08-13", guest="Jürgen Müller", channel="bookingcom",
-                    completed_at="2026-06-01T09:00:00Z"),
-            booking("R2", checkin="2026-08-12", checkout="2026-08-14", guest="Chloé Dubois", channel="expedia",
-                    completed_at="2026-06-20T23:30:00+00:00", updated=30),
-            booking("R3", checkin="2026-08-13", checkout="2026-08-20", guest="Omar Benali", channel="online",
-                    rooms=[{"inv_code": "PRES", "price": "3143.00", "nights": 7}], completed_at="2026-06-21T00:30:00Z"),
+            booking(
+                "R1",
+                checkin="2026-08-10",
+                checkout="2026-08-13",
+                guest="Jürgen Müller",
+                channel="bookingcom",
+                completed_at="2026-06-01T09:00:00Z",
+            ),
+            booking(
+                "R2",
+                checkin="2026-08-12",
+                checkout="2026-08-14",
+                guest="Chloé Dubois",
+                channel="expedia",
+                completed_at="2026-06-20T23:30:00+00:00",
+                updated=30,
+            ),
+            booking(
+                "R3",
+                checkin="2026-08-13",
+                checkout="2026-08-20",
+                guest="Omar Benali",
+                channel="online",
+                rooms=[{"inv_code": "PRES", "price": "3143.00", "nights": 7}],
+                completed_at="2026-06-21T00:30:00Z",
+            ),
             booking("R4", checkin="2026-08-01", checkout="2026-08-05", guest="Emma Brown", state="canceled"),
-            booking("R5", checkin="2026-09-01", checkout="2026-09-03", guest="MÜLLER, Hans",
-                    address={"email": "hans@beispiel.de"}, updated=60),
-            booking("R6", checkin="2026-09-05", checkout="2026-09-06", guest="Søren Łukasz Straße",
-                    completed_at="2026-06-30T08:00:00Z"),
+            booking(
+                "R5",
+                checkin="2026-09-01",
+                checkout="2026-09-03",
+                guest="MÜLLER, Hans",
+                address={"email": "hans@beispiel.de"},
+                updated=60,
+            ),
+            booking(
+                "R6",
+                checkin="2026-09-05",
+                checkout="2026-09-06",
+                guest="Søren Łukasz Straße",
+                completed_at="2026-06-30T08:00:00Z",
+            ),
         ],
         source="sync",
     )
@@ -232,12 +263,24 @@ def test_occupancy_per_night_and_room_type(store: ReservationStore) -> None:
             # 3 nights at 447 → 149 a night
             booking("R1", checkin="2026-08-10", checkout="2026-08-13"),
             # priced per day
-            booking("R2", checkin="2026-08-11", checkout="2026-08-13", rooms=[
-                {"inv_code": "DDS", "price": "320.00", "nights": 2, "daily_prices": [
-                    {"date": "2026-08-11", "price": "150.00"}, {"date": "2026-08-12", "price": "170.00"}]},
-                {"inv_code": "PRES", "price": "898.00", "nights": 2},
-                {"inv_code": "FAM", "price": "378.00", "nights": 2, "state": "canceled"},
-            ]),
+            booking(
+                "R2",
+                checkin="2026-08-11",
+                checkout="2026-08-13",
+                rooms=[
+                    {
+                        "inv_code": "DDS",
+                        "price": "320.00",
+                        "nights": 2,
+                        "daily_prices": [
+                            {"date": "2026-08-11", "price": "150.00"},
+                            {"date": "2026-08-12", "price": "170.00"},
+                        ],
+                    },
+                    {"inv_code": "PRES", "price": "898.00", "nights": 2},
+                    {"inv_code": "FAM", "price": "378.00", "nights": 2, "state": "canceled"},
+                ],
+            ),
             booking("R3", checkin="2026-08-10", checkout="2026-08-12", state="canceled"),
         ],
         source="sync",
@@ -260,8 +303,10 @@ def test_occupancy_per_night_and_room_type(store: ReservationStore) -> None:
 
 
 def test_occupancy_shows_unknown_room_types_and_refuses_huge_ranges(store: ReservationStore) -> None:
-    store.upsert(booking("R1", checkin="2026-08-10", checkout="2026-08-11", rooms=[{"inv_code": "OLD", "price": "99"}]),
-                 source="push")
+    store.upsert(
+        booking("R1", checkin="2026-08-10", checkout="2026-08-11", rooms=[{"inv_code": "OLD", "price": "99"}]),
+        source="push",
+    )
     grid = store.occupancy(date(2026, 8, 10), date(2026, 8, 10), {})
     assert [(c.inv_code, c.rooms_sold, c.rooms_total, c.revenue) for c in grid] == [("OLD", 1, None, Decimal("99.00"))]
     with pytest.raises(InvalidRequest):
@@ -343,7 +388,9 @@ def test_a_stamp_far_in_the_future_cannot_freeze_a_booking(tmp_path) -> None:
     from hotelrunner_mcp.reservations.mirror import ReservationStore
 
     with ReservationStore(tmp_path / "m.db") as store:
-        store.upsert(Reservation(hr_number="R9", state="confirmed", updated_at=datetime(9999, 12, 31, tzinfo=UTC)), source="sync")
+        store.upsert(
+            Reservation(hr_number="R9", state="confirmed", updated_at=datetime(9999, 12, 31, tzinfo=UTC)), source="sync"
+        )
         later = datetime.now(UTC) + timedelta(days=2)
         assert store.upsert(Reservation(hr_number="R9", state="canceled", updated_at=later), source="sync") == "updated"
         assert store.get("R9").state == "canceled"

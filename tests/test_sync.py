@@ -9,25 +9,25 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 
-from hotelrunner_mcp.gate.audit import AuditLog
-from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import UpstreamUnavailable
+from hotelrunner_mcp.gate.audit import AuditLog
 from hotelrunner_mcp.gate.gate import Gate
-from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
+from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.hotelrunner.redact import Redactor
-from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.sync import ReservationSync
+from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 
-SEEDED_AT = datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)
+SEEDED_AT = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 LOOKBACK_DAYS = 30
 
 
@@ -137,8 +137,10 @@ async def test_sync_after_n_changes_costs_ceil_n_over_page_size(hotel, server: S
     control = hotel.control
     live = [r for r in visible_to_listing(hotel, clock.now.date()) if r["state"] != "canceled"]
     clock.advance(hours=2)
-    made = [control.create_booking(inv_code="DLXKNG" if i % 2 else "PRESTE", checkin=f"2026-12-{1 + 3 * i:02d}")
-            for i in range(4)]
+    made = [
+        control.create_booking(inv_code="DLXKNG" if i % 2 else "PRESTE", checkin=f"2026-12-{1 + 3 * i:02d}")
+        for i in range(4)
+    ]
     for reservation in live[:3]:
         control.modify_booking(str(reservation["hr_number"]), note="Arriving by taxi at 22:00")
     for reservation in live[3:6]:
@@ -261,6 +263,6 @@ async def test_waiting_for_a_live_lease_holder_is_bounded(hotel, server: Server,
 
     assert server.store.acquire_lease(LEASE_NAME, "other-host:12345-busy", 3600)
     sync = server.sync(clock, max_lease_wait_seconds=0.2, lease_poll_seconds=0.05)
-    with pytest.raises(SyncBusy, match="held the reservation sync for over 0.2 s"):
+    with pytest.raises(SyncBusy, match=r"held the reservation sync for over 0\.2 s"):
         await sync.sync()
     assert listings(hotel) == []

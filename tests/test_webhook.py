@@ -14,14 +14,14 @@ from typing import Any
 
 import httpx2
 import pytest
-from loopback import serving
 
-from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import NotConfigured
+from hotelrunner_mcp.gate.audit import AuditLog, read_audit
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
 from hotelrunner_mcp.reservations.push import DEFAULT_PATH, create_webhook_app
+from loopback import serving
 
 TOKEN = "tok-SECRET-7f3a9c"
 HR_ID = "hr-424242"
@@ -89,8 +89,16 @@ def booking(number: str = "R754208185", *, updated_at: str = "2026-07-01T10:00:0
         "total": "507.00",
         "currency": "EUR",
         "rooms": [
-            {"inv_code": "DLXT", "code": "DLXT", "name": "Deluxe Triple", "price": "507.00", "nights": 3,
-             "checkin_date": "2026-08-10", "checkout_date": "2026-08-13", "total_adult": 2}
+            {
+                "inv_code": "DLXT",
+                "code": "DLXT",
+                "name": "Deluxe Triple",
+                "price": "507.00",
+                "nights": 3,
+                "checkin_date": "2026-08-10",
+                "checkout_date": "2026-08-13",
+                "total_adult": 2,
+            }
         ],
         "message_uid": "msg-1",
     }
@@ -111,12 +119,15 @@ def test_a_new_push_is_stored_acknowledged_and_audited(receiver: Receiver) -> No
 
 def test_modified_then_canceled_pushes_update_the_reservation(receiver: Receiver) -> None:
     receiver.push(booking())
-    receiver.push(booking(updated_at="2026-07-02T09:00:00Z", reason="modify", total="676.00", checkout_date="2026-08-14"))
+    receiver.push(
+        booking(updated_at="2026-07-02T09:00:00Z", reason="modify", total="676.00", checkout_date="2026-08-14")
+    )
     modified = receiver.store.get("R754208185")
     assert modified is not None and str(modified.total) == "676.00" and str(modified.checkout_date) == "2026-08-14"
 
-    answer = receiver.push(booking(updated_at="2026-07-03T09:00:00Z", reason="cancel", state="canceled",
-                                   cancel_reason="customer"))
+    answer = receiver.push(
+        booking(updated_at="2026-07-03T09:00:00Z", reason="cancel", state="canceled", cancel_reason="customer")
+    )
     assert answer.json() == {"status": "ok"}
     canceled = receiver.store.get("R754208185")
     assert canceled is not None and canceled.state == "canceled" and canceled.cancel_reason == "customer"
@@ -227,7 +238,10 @@ def test_the_receiver_will_not_start_without_credentials(tmp_path: Path) -> None
 
 def test_pushes_survive_a_restart(settings: Settings) -> None:
     audit = AuditLog(settings.audit_file, Redactor([TOKEN, HR_ID]))
-    with ReservationStore(settings.data_dir / "mirror.db") as store, serving(create_webhook_app(settings, store, audit)) as url:
+    with (
+        ReservationStore(settings.data_dir / "mirror.db") as store,
+        serving(create_webhook_app(settings, store, audit)) as url,
+    ):
         with httpx2.Client(base_url=url) as http:
             http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
     with ReservationStore(settings.data_dir / "mirror.db") as reopened:
@@ -273,7 +287,9 @@ def test_a_push_that_cannot_be_audited_is_not_stored_and_is_asked_again(settings
     with ReservationStore(settings.data_dir / "mirror.db") as store:
         app = create_webhook_app(settings, store, AuditLog(unwritable, Redactor([TOKEN, HR_ID])))
         with serving(app) as url, httpx2.Client(base_url=url) as http:
-            answer = http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
+            answer = http.post(
+                DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())}
+            )
         assert answer.status_code == 503 and answer.json()["error"] == "storage_unavailable"
         assert store.get("R754208185") is None  # HotelRunner retries the delivery later
 
@@ -284,8 +300,13 @@ def test_a_failing_listener_does_not_turn_a_stored_push_into_an_error(settings: 
 
     audit = AuditLog(settings.audit_file, Redactor([TOKEN, HR_ID]))
     with ReservationStore(settings.data_dir / "mirror.db") as store:
-        with serving(create_webhook_app(settings, store, audit, on_stored=broken)) as url, httpx2.Client(base_url=url) as http:
-            answer = http.post(DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())})
+        with (
+            serving(create_webhook_app(settings, store, audit, on_stored=broken)) as url,
+            httpx2.Client(base_url=url) as http,
+        ):
+            answer = http.post(
+                DEFAULT_PATH, params={"token": TOKEN, "hr_id": HR_ID}, data={"data": json.dumps(booking())}
+            )
         assert answer.json() == {"status": "ok"} and store.get("R754208185") is not None
 
 

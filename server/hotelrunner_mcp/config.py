@@ -131,12 +131,16 @@ class Settings:
     @property
     def missing(self) -> list[str]:
         """Names of the required settings that are not set."""
-        return [name for name, value in (("HOTELRUNNER_TOKEN", self.token), ("HOTELRUNNER_HR_ID", self.hr_id)) if not value]
+        return [
+            name for name, value in (("HOTELRUNNER_TOKEN", self.token), ("HOTELRUNNER_HR_ID", self.hr_id)) if not value
+        ]
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
-    def for_sandbox(self, base_url: str, token: str, hr_id: str, room_counts: Mapping[str, int] | None = None) -> Settings:
+    def for_sandbox(
+        self, base_url: str, token: str, hr_id: str, room_counts: Mapping[str, int] | None = None
+    ) -> Settings:
         """These settings pointed at a sandbox, with state kept apart from live data (<data_dir>/sandbox)."""
         return replace(
             self,
@@ -145,7 +149,9 @@ class Settings:
             hr_id=hr_id,
             sandbox=True,
             data_dir=self.data_dir / "sandbox",
-            audit_path=None if self.audit_path is None else self.audit_path.with_name("sandbox-" + self.audit_path.name),
+            audit_path=None
+            if self.audit_path is None
+            else self.audit_path.with_name("sandbox-" + self.audit_path.name),
             room_counts=dict(self.room_counts or room_counts or {}),
         )
 
@@ -240,7 +246,9 @@ class _Reader:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"{name} must be an https:// URL such as {DEFAULT_BASE_URL}")
         if parts.query or parts.username or parts.password:
-            raise ConfigError(f"{name} must not carry credentials or a query; use HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID")
+            raise ConfigError(
+                f"{name} must not carry credentials or a query; use HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID"
+            )
         if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise ConfigError(f"{name} must use https:// (the token travels in the URL); plain http only for 127.0.0.1")
         if "/api/v1/" in parts.path + "/":

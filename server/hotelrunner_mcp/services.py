@@ -9,21 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hotelrunner_mcp.gate.audit import AuditLog
-from hotelrunner_mcp.hotelrunner.catalog import RoomCatalog
-from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
+from hotelrunner_mcp.calendar.ledger import CalendarLedger
+from hotelrunner_mcp.calendar.plans import PlanStore, plans_db_path
 from hotelrunner_mcp.config import Settings, prepare_data_dir
 from hotelrunner_mcp.errors import NotConfigured, RecordingUnavailable
+from hotelrunner_mcp.gate.audit import AuditLog
 from hotelrunner_mcp.gate.gate import Gate
-from hotelrunner_mcp.calendar.ledger import CalendarLedger
-from hotelrunner_mcp.hotelrunner.models import ReservationPage
-from hotelrunner_mcp.calendar.plans import PlanStore, plans_db_path
-from hotelrunner_mcp.storage.data_folder import claim, folder_salt
 from hotelrunner_mcp.gate.quota import QuotaLimiter, quota_db_path, quota_key
+from hotelrunner_mcp.hotelrunner.catalog import RoomCatalog
+from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
+from hotelrunner_mcp.hotelrunner.models import ReservationPage
 from hotelrunner_mcp.hotelrunner.redact import Redactor
-from hotelrunner_mcp.storage.sqlite import mirror_db_path
 from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.sync import ReservationSync
+from hotelrunner_mcp.storage.data_folder import claim, folder_salt
+from hotelrunner_mcp.storage.sqlite import mirror_db_path
 
 
 @contextmanager

@@ -22,7 +22,9 @@ class HR:
     def get(self, path: str, **params: Any) -> httpx2.Response:
         return self.http.get(path, params={**self.auth, **params})
 
-    def put(self, path: str, *, form: dict[str, Any] | None = None, json: object = None, **params: Any) -> httpx2.Response:
+    def put(
+        self, path: str, *, form: dict[str, Any] | None = None, json: object = None, **params: Any
+    ) -> httpx2.Response:
         return self.http.put(path, params={**self.auth, **params}, data=form, json=json)
 
     def reservations(self, **params: Any) -> dict[str, Any]:

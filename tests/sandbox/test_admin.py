@@ -18,7 +18,9 @@ def admin(sandbox: RunningSandbox) -> Any:
 
 @pytest.mark.parametrize("headers", [{}, {"X-Sandbox-Admin": "wrong"}])
 def test_admin_needs_its_own_key(sandbox: RunningSandbox, headers: dict[str, str]) -> None:
-    with_hr_token = httpx2.get(sandbox.admin_url + "/requests", params={"token": sandbox.token, "hr_id": sandbox.hr_id}, headers=headers)
+    with_hr_token = httpx2.get(
+        sandbox.admin_url + "/requests", params={"token": sandbox.token, "hr_id": sandbox.hr_id}, headers=headers
+    )
     assert with_hr_token.status_code == 401
     as_header = httpx2.post(sandbox.admin_url + "/reset", headers={"X-Sandbox-Admin": sandbox.token})
     assert as_header.status_code == 401
@@ -44,7 +46,9 @@ def test_admin_faults_quota_and_log(sandbox: RunningSandbox, admin: httpx2.Clien
 
 
 def test_admin_bookings_calendar_and_reset(sandbox: RunningSandbox, admin: httpx2.Client) -> None:
-    made = admin.post("/bookings", json={"inv_code": "SUITE", "checkin": "2030-05-01", "nights": 2, "channel": "online"})
+    made = admin.post(
+        "/bookings", json={"inv_code": "SUITE", "checkin": "2030-05-01", "nights": 2, "channel": "online"}
+    )
     booking = made.json()["result"]
     assert (booking["state"], booking["checkin_date"]) == ("reserved", "2030-05-01")
     day = admin.get("/calendar", params={"inv_code": "SUITE", "date": "2030-05-01"}).json()["result"]

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from tests.sandbox.conftest import HR
 
 FAR = date(2030, 3, 1)  # a Friday, far from seed bookings
@@ -94,7 +93,9 @@ def test_room_code_alone_names_the_master_rate_and_changes_only_its_price(hr: HR
 
 
 def test_inv_code_wins_over_rate_code(hr: HR) -> None:
-    response = put_range(hr, room_code="HB:DLXTRP", inv_code="DLXTRP", rate_code="HB:DLXTRP", price="210", availability=1)
+    response = put_range(
+        hr, room_code="HB:DLXTRP", inv_code="DLXTRP", rate_code="HB:DLXTRP", price="210", availability=1
+    )
     assert response.status_code == 200
     assert price(hr, "DLXTRP") == Decimal("210")  # the master rate
     assert price(hr, "DLXTRP", rate_code="HB:DLXTRP") == Decimal("199")  # untouched: 169 + 30
@@ -125,12 +126,18 @@ def test_nr_rate_follows_its_master_and_refuses_its_price(hr: HR) -> None:
     assert ignored.status_code == 200 and ignored.json()["status"] == "ok"
     assert hr.sandbox.control.calendar("DBLSUP", FAR)["stop_sale"] == 0
     assert last_logged(hr).ignored_fields == ["availability", "stop_sale"]
-    details = hr.get("/infos/transaction_details", transaction_id=ignored.json()["transaction_id"]).json()["transaction"]
+    details = hr.get("/infos/transaction_details", transaction_id=ignored.json()["transaction_id"]).json()[
+        "transaction"
+    ]
     assert (details["counts"], details["details"]) == ({"failed": 0, "succeeded": 0, "in_progress": 0}, [])
 
 
 def test_the_default_room_accepts_no_update(hr: HR) -> None:
-    for form in ({"inv_code": "HR:99", "availability": 1}, {"inv_code": "HR:99", "stop_sale": 0}, {"inv_code": "HR:99", "price": "100"}):
+    for form in (
+        {"inv_code": "HR:99", "availability": 1},
+        {"inv_code": "HR:99", "stop_sale": 0},
+        {"inv_code": "HR:99", "price": "100"},
+    ):
         refused = put_range(hr, room_code="HR:99", **form)
         assert (refused.status_code, refused.json()["code"]) == (422, "field_not_updatable"), form
     by_rate = put_range(hr, room_code="HR:99", price="100")
@@ -145,8 +152,16 @@ def test_the_default_room_accepts_no_update(hr: HR) -> None:
         ({"room_code": "SUITE", "inv_code": "NOPE", "price": "100"}, 422, "unknown_inv_code"),
         ({"room_code": "SUITE", "rate_code": "SUITE-BAR", "price": "100"}, 422, "unknown_rate_code"),
         ({"room_code": "NOPE", "price": "100"}, 422, "unknown_rate_code"),
-        ({"room_code": "SUITE", "inv_code": "SUITE", "end_date": "2030-02-28", "price": "100"}, 422, "invalid_date_range"),
-        ({"room_code": "SUITE", "inv_code": "SUITE", "start_date": "01/03/2030", "price": "100"}, 422, "invalid_parameter"),
+        (
+            {"room_code": "SUITE", "inv_code": "SUITE", "end_date": "2030-02-28", "price": "100"},
+            422,
+            "invalid_date_range",
+        ),
+        (
+            {"room_code": "SUITE", "inv_code": "SUITE", "start_date": "01/03/2030", "price": "100"},
+            422,
+            "invalid_parameter",
+        ),
         ({"room_code": "SUITE", "inv_code": "SUITE", "price": "-5"}, 422, "invalid_parameter"),
         ({"room_code": "SUITE", "price": "12.345"}, 422, "invalid_parameter"),
         ({"room_code": "SUITE", "inv_code": "SUITE", "availability": "-1"}, 422, "invalid_parameter"),
@@ -154,7 +169,11 @@ def test_the_default_room_accepts_no_update(hr: HR) -> None:
         ({"room_code": "SUITE", "inv_code": "SUITE", "min_stay": "0"}, 422, "invalid_parameter"),
         ({"room_code": "SUITE", "inv_code": "SUITE", "min_stay": "4", "max_stay": "2"}, 422, "invalid_parameter"),
         ({"room_code": "SUITE", "inv_code": "SUITE", "days[]": ["7"], "price": "100"}, 422, "invalid_parameter"),
-        ({"room_code": "SUITE", "inv_code": "SUITE", "channel_codes[]": ["airbnb"], "price": "100"}, 422, "unknown_channel"),
+        (
+            {"room_code": "SUITE", "inv_code": "SUITE", "channel_codes[]": ["airbnb"], "price": "100"},
+            422,
+            "unknown_channel",
+        ),
         ({"room_code": "SUITE", "inv_code": "SUITE"}, 422, "nothing_to_update"),
         ({"inv_code": "SUITE", "price": "100"}, 400, "missing_parameter"),
     ],
@@ -168,30 +187,69 @@ def test_range_update_refusals(hr: HR, form: dict[str, Any], status: int, code: 
 
 
 def test_missing_dates_are_400(hr: HR) -> None:
-    response = hr.put("/rooms/~", form={"room_code": "SUITE", "inv_code": "SUITE", "start_date": "2030-03-01", "price": "100"})
+    response = hr.put(
+        "/rooms/~", form={"room_code": "SUITE", "inv_code": "SUITE", "start_date": "2030-03-01", "price": "100"}
+    )
     assert response.status_code == 400
     assert "end_date" in response.json()["message"]
 
 
 # PUT /rooms/daily --------------------------------------------------------------------------------
 def test_daily_takes_the_documented_body_with_string_values(hr: HR) -> None:
-    body = {"rooms": [{"inv_code": "DLXTRP", "channel_codes": ["online"], "dates": [
-        {"date": "2030-03-01", "availability": "2", "price": "400", "min_stay": "2", "stop_sale": "0", "cta": "false", "ctd": "false"},
-        {"date": "2030-04-01", "availability": "2", "price": "400", "min_stay": "2", "stop_sale": "0", "cta": "false", "ctd": "false"},
-    ]}]}
+    body = {
+        "rooms": [
+            {
+                "inv_code": "DLXTRP",
+                "channel_codes": ["online"],
+                "dates": [
+                    {
+                        "date": "2030-03-01",
+                        "availability": "2",
+                        "price": "400",
+                        "min_stay": "2",
+                        "stop_sale": "0",
+                        "cta": "false",
+                        "ctd": "false",
+                    },
+                    {
+                        "date": "2030-04-01",
+                        "availability": "2",
+                        "price": "400",
+                        "min_stay": "2",
+                        "stop_sale": "0",
+                        "cta": "false",
+                        "ctd": "false",
+                    },
+                ],
+            }
+        ]
+    }
     response = hr.put("/rooms/daily", json=body)
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "transaction_id": response.json()["transaction_id"], "errors": []}
     day = hr.sandbox.control.calendar("DLXTRP", "2030-04-01")
-    assert (day["availability"], day["channels"]["online"]["price"], day["channels"]["online"]["min_stay"]) == (2, Decimal("400"), 2)
+    assert (day["availability"], day["channels"]["online"]["price"], day["channels"]["online"]["min_stay"]) == (
+        2,
+        Decimal("400"),
+        2,
+    )
     assert day["channels"]["bookingcom"]["price"] == Decimal("169")
 
 
 def test_daily_applies_explicit_dates_in_one_call(hr: HR) -> None:
-    response = daily(hr, [
-        {"inv_code": "FAMSTE", "dates": [{"date": "2030-03-01", "price": 210, "availability": 1}, {"date": "2030-03-05", "stop_sale": 1}]},
-        {"inv_code": "SUITE", "channel_codes": ["expedia"], "dates": [{"date": "2030-03-02", "ctd": 1}]},
-    ])
+    response = daily(
+        hr,
+        [
+            {
+                "inv_code": "FAMSTE",
+                "dates": [
+                    {"date": "2030-03-01", "price": 210, "availability": 1},
+                    {"date": "2030-03-05", "stop_sale": 1},
+                ],
+            },
+            {"inv_code": "SUITE", "channel_codes": ["expedia"], "dates": [{"date": "2030-03-02", "ctd": 1}]},
+        ],
+    )
     assert response.status_code == 200 and response.json()["status"] == "ok"
     assert response.json()["errors"] == []
     first = hr.sandbox.control.calendar("FAMSTE", "2030-03-01")
@@ -206,7 +264,9 @@ def test_daily_accepts_90_dates_and_refuses_91(hr: HR) -> None:
     accepted = daily(hr, [{"inv_code": "SUITE", "dates": dates(90, price=199)}])
     assert accepted.status_code == 200
     assert price(hr, "SUITE", FAR + timedelta(days=89)) == Decimal("199")
-    refused = daily(hr, [{"inv_code": "SUITE", "dates": dates(1, price=150)}, {"inv_code": "DLXDBL", "dates": dates(91, price=150)}])
+    refused = daily(
+        hr, [{"inv_code": "SUITE", "dates": dates(1, price=150)}, {"inv_code": "DLXDBL", "dates": dates(91, price=150)}]
+    )
     assert refused.status_code == 422
     assert refused.json()["code"] == "too_many_dates"
     assert "90" in refused.json()["message"]
@@ -214,14 +274,20 @@ def test_daily_accepts_90_dates_and_refuses_91(hr: HR) -> None:
 
 
 def test_daily_refuses_bad_dates_only_and_reports_them_in_the_documented_shape(hr: HR) -> None:
-    response = daily(hr, [
-        {"inv_code": "SUITE", "dates": [
-            {"date": "2030-03-01", "price": "185"},
-            {"date": "2030-03-02", "price": "-1"},
-            {"date": "2030-03-03", "price": "185", "min_stay": "5", "max_stay": "2"},
-        ]},
-        {"inv_code": "DLXDBL", "dates": [{"date": "2030-03-01", "availability": "1"}]},
-    ])
+    response = daily(
+        hr,
+        [
+            {
+                "inv_code": "SUITE",
+                "dates": [
+                    {"date": "2030-03-01", "price": "185"},
+                    {"date": "2030-03-02", "price": "-1"},
+                    {"date": "2030-03-03", "price": "185", "min_stay": "5", "max_stay": "2"},
+                ],
+            },
+            {"inv_code": "DLXDBL", "dates": [{"date": "2030-03-01", "availability": "1"}]},
+        ],
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["transaction_id"].isdigit()
@@ -236,10 +302,16 @@ def test_daily_refuses_bad_dates_only_and_reports_them_in_the_documented_shape(h
 
 
 def test_daily_with_every_date_refused_is_try_again_and_applies_nothing(hr: HR) -> None:
-    response = daily(hr, [
-        {"inv_code": "SUITE", "dates": [{"date": "2030-03-01", "price": "free"}]},
-        {"rate_code": "NR:DLXDBL", "dates": [{"date": "2030-03-02", "price": "100"}, {"date": "2030-13-01", "price": "100"}]},
-    ])
+    response = daily(
+        hr,
+        [
+            {"inv_code": "SUITE", "dates": [{"date": "2030-03-01", "price": "free"}]},
+            {
+                "rate_code": "NR:DLXDBL",
+                "dates": [{"date": "2030-03-02", "price": "100"}, {"date": "2030-13-01", "price": "100"}],
+            },
+        ],
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "try_again" and body["transaction_id"].isdigit()
@@ -253,7 +325,15 @@ def test_daily_with_every_date_refused_is_try_again_and_applies_nothing(hr: HR) 
 
 
 def test_daily_rate_code_entry_changes_only_that_rates_price(hr: HR) -> None:
-    response = daily(hr, [{"rate_code": "HB:FAMSTE", "dates": [{"date": "2030-03-01", "price": "260", "availability": "0", "stop_sale": "1"}]}])
+    response = daily(
+        hr,
+        [
+            {
+                "rate_code": "HB:FAMSTE",
+                "dates": [{"date": "2030-03-01", "price": "260", "availability": "0", "stop_sale": "1"}],
+            }
+        ],
+    )
     assert response.json()["status"] == "ok" and response.json()["errors"] == []
     assert price(hr, "FAMSTE", rate_code="HB:FAMSTE") == Decimal("260")
     day = hr.sandbox.control.calendar("FAMSTE", FAR)
@@ -262,7 +342,16 @@ def test_daily_rate_code_entry_changes_only_that_rates_price(hr: HR) -> None:
 
 
 def test_daily_inv_code_wins_over_rate_code(hr: HR) -> None:
-    response = daily(hr, [{"inv_code": "PRESTE", "rate_code": "HB:PRESTE", "dates": [{"date": "2030-03-01", "price": "480", "stop_sale": "1"}]}])
+    response = daily(
+        hr,
+        [
+            {
+                "inv_code": "PRESTE",
+                "rate_code": "HB:PRESTE",
+                "dates": [{"date": "2030-03-01", "price": "480", "stop_sale": "1"}],
+            }
+        ],
+    )
     assert response.json()["status"] == "ok"
     assert price(hr, "PRESTE") == Decimal("480")
     assert price(hr, "PRESTE", rate_code="HB:PRESTE") == Decimal("479")
@@ -277,7 +366,11 @@ def test_daily_verbatim_try_again_lacks_the_comma(hr: HR) -> None:
     with pytest.raises(ValueError):
         response.json()
     lines = response.text.split("\n")
-    assert lines[:2] == ["{", '"status": "try_again",'] and lines[2].startswith('"transaction_id": "') and not lines[2].endswith(",")
+    assert (
+        lines[:2] == ["{", '"status": "try_again",']
+        and lines[2].startswith('"transaction_id": "')
+        and not lines[2].endswith(",")
+    )
     assert json.loads(lines[3].removeprefix('"errors": '))[0]["SUITE"]["2030-03-01"].startswith("Invalid price")
     ok = daily(hr, [{"inv_code": "SUITE", "dates": [{"date": "2030-03-01", "price": "190"}]}])
     assert ok.json()["status"] == "ok"  # only the try_again body is printed verbatim
@@ -289,13 +382,19 @@ def test_daily_verbatim_try_again_lacks_the_comma(hr: HR) -> None:
         ([{"inv_code": "GHOST", "dates": [{"date": "2030-03-01", "price": 100}]}], 422, "unknown_inv_code"),
         ([{"rate_code": "GHOST", "dates": [{"date": "2030-03-01", "price": 100}]}], 422, "unknown_rate_code"),
         ([{"dates": [{"date": "2030-03-01", "price": 100}]}], 400, "missing_parameter"),
-        ([{"inv_code": "SUITE", "channel_codes": ["airbnb"], "dates": [{"date": "2030-03-01", "price": 100}]}], 422, "unknown_channel"),
+        (
+            [{"inv_code": "SUITE", "channel_codes": ["airbnb"], "dates": [{"date": "2030-03-01", "price": 100}]}],
+            422,
+            "unknown_channel",
+        ),
         ([{"inv_code": "SUITE", "dates": []}], 422, "invalid_parameter"),
         ([{"inv_code": "SUITE", "dates": [{"price": 100}]}], 422, "invalid_parameter"),
         ([], 422, "invalid_parameter"),
     ],
 )
-def test_daily_entry_level_refusals_refuse_the_whole_call(hr: HR, rooms: list[dict[str, Any]], status: int, code: str) -> None:
+def test_daily_entry_level_refusals_refuse_the_whole_call(
+    hr: HR, rooms: list[dict[str, Any]], status: int, code: str
+) -> None:
     valid = {"inv_code": "SUITE", "dates": [{"date": "2030-03-01", "price": 111}]}
     response = daily(hr, [valid, *rooms] if rooms else [])
     assert response.status_code == status, response.text
@@ -305,7 +404,9 @@ def test_daily_entry_level_refusals_refuse_the_whole_call(hr: HR, rooms: list[di
 
 def test_daily_without_json_body_is_400(hr: HR) -> None:
     assert hr.put("/rooms/daily", form={"rooms": "x"}).status_code == 400
-    broken = hr.http.put("/rooms/daily", params=hr.auth, content=b"{not json", headers={"content-type": "application/json"})
+    broken = hr.http.put(
+        "/rooms/daily", params=hr.auth, content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert broken.status_code == 400 and broken.json()["code"] == "invalid_json"
 
 
@@ -327,7 +428,11 @@ def test_transaction_details_name_rooms_by_channel_ids_only(hr: HR) -> None:
     assert by_channel["expedia"]["name"] == "Deluxe Triple Room (262015407) - Standard Rate - 3 Persons"
     online = by_channel["online"]
     assert {k: online[k] for k in ("id", "name", "code", "allocation_group", "pid")} == {
-        "id": None, "name": "Online", "code": "Online", "allocation_group": "Online", "pid": None,
+        "id": None,
+        "name": "Online",
+        "code": "Online",
+        "allocation_group": "Online",
+        "pid": None,
     }
     text = json.dumps(transaction)
     assert "inv_code" not in text and "rate_code" not in text and '"DLXTRP"' not in text
@@ -336,7 +441,7 @@ def test_transaction_details_name_rooms_by_channel_ids_only(hr: HR) -> None:
 def test_a_rate_update_is_named_by_its_channel_rate_plan(hr: HR) -> None:
     transaction_id = put_range(hr, room_code="HB:PRESTE", price="520").json()["transaction_id"]
     details = hr.get("/infos/transaction_details", transaction_id=transaction_id).json()["transaction"]["details"]
-    booking = [d for d in details if d["channel_code"] == "bookingcom"][0]
+    booking = next(d for d in details if d["channel_code"] == "bookingcom")
     assert booking["name"] == "Suite Présidentielle (68371) - Demi-pension - 4 Personnes"
     assert booking["allocation_group"] == "231840608"
 
@@ -357,7 +462,9 @@ def test_a_failing_channel_fails_every_job(hr: HR) -> None:
     hr.sandbox.control.set_channel_failure("bookingcom", "Room not mapped on Booking.com")
     transaction_id = room(hr, "SUITE", stop_sale=1).json()["transaction_id"]
     details = hr.get("/infos/transaction_details", transaction_id=transaction_id).json()["transaction"]["details"]
-    assert {d["channel_code"]: d["error_message"] for d in details if d["state"] == "failed"} == {"bookingcom": "Room not mapped on Booking.com"}
+    assert {d["channel_code"]: d["error_message"] for d in details if d["state"] == "failed"} == {
+        "bookingcom": "Room not mapped on Booking.com"
+    }
 
 
 def test_bookings_reduce_availability_until_it_is_set(hr: HR) -> None:

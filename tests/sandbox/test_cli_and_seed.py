@@ -94,11 +94,39 @@ def test_cli_flags_for_the_documented_variants() -> None:
     from hotelrunner_mcp.sandbox.runner import build_parser, config_from_args
 
     default = config_from_args(build_parser().parse_args([]))
-    assert (default.push_encoding, default.push_shape, default.ack_enabled, default.verbatim_bodies, default.requires_response_field) == (
-        "multipart", "2026", True, False, False,
+    assert (
+        default.push_encoding,
+        default.push_shape,
+        default.ack_enabled,
+        default.verbatim_bodies,
+        default.requires_response_field,
+    ) == (
+        "multipart",
+        "2026",
+        True,
+        False,
+        False,
     )
-    args = ["--push-encoding", "query", "--push-shape", "v1", "--ack-disabled", "--verbatim-bodies", "--requires-response"]
+    args = [
+        "--push-encoding",
+        "query",
+        "--push-shape",
+        "v1",
+        "--ack-disabled",
+        "--verbatim-bodies",
+        "--requires-response",
+    ]
     given = config_from_args(build_parser().parse_args(args))
-    assert (given.push_encoding, given.push_shape, given.ack_enabled, given.verbatim_bodies, given.requires_response_field) == (
-        "query", "v1", False, True, True,
+    assert (
+        given.push_encoding,
+        given.push_shape,
+        given.ack_enabled,
+        given.verbatim_bodies,
+        given.requires_response_field,
+    ) == (
+        "query",
+        "v1",
+        False,
+        True,
+        True,
     )

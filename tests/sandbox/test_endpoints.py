@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-
 from tests.sandbox.conftest import HR
 
 READ_PATHS = ["/rooms", "/reservations", "/infos/connected_channels", "/infos/channels"]
 
 
 ROOM_FIELDS = [
-    "rate_code", "inv_code", "availability_update", "restrictions_update", "price_update", "pricing_type", "name",
-    "description", "policy", "room_capacity", "adult_capacity", "is_master", "shared", "channel_codes",
-    "sales_currency", "sell_online",
+    "rate_code",
+    "inv_code",
+    "availability_update",
+    "restrictions_update",
+    "price_update",
+    "pricing_type",
+    "name",
+    "description",
+    "policy",
+    "room_capacity",
+    "adult_capacity",
+    "is_master",
+    "shared",
+    "channel_codes",
+    "sales_currency",
+    "sell_online",
 ]
 REAL = ["DLXTRP", "DLXDBL", "DBLSUP", "EXESTE", "DLXKNG", "FAMSTE", "SUITE", "PRESTE"]
 
@@ -26,8 +38,25 @@ def test_rooms_lists_villa_thaifa_rates_with_the_documented_codes(hr: HR) -> Non
     rooms = hr.get("/rooms").json()["rooms"]
     assert all(list(r) == ROOM_FIELDS for r in rooms)
     assert [r["rate_code"] for r in rooms] == [
-        "DLXTRP", "NR:DLXTRP", "HB:DLXTRP", "DLXDBL", "NR:DLXDBL", "DBLSUP", "NR:DBLSUP", "EXESTE", "NR:EXESTE",
-        "DLXKNG", "NR:DLXKNG", "FAMSTE", "NR:FAMSTE", "HB:FAMSTE", "SUITE", "NR:SUITE", "PRESTE", "NR:PRESTE", "HB:PRESTE",
+        "DLXTRP",
+        "NR:DLXTRP",
+        "HB:DLXTRP",
+        "DLXDBL",
+        "NR:DLXDBL",
+        "DBLSUP",
+        "NR:DBLSUP",
+        "EXESTE",
+        "NR:EXESTE",
+        "DLXKNG",
+        "NR:DLXKNG",
+        "FAMSTE",
+        "NR:FAMSTE",
+        "HB:FAMSTE",
+        "SUITE",
+        "NR:SUITE",
+        "PRESTE",
+        "NR:PRESTE",
+        "HB:PRESTE",
         "HR:99",
     ]
     masters = {r["inv_code"]: r for r in rooms if r["rate_code"] == r["inv_code"]}
@@ -44,7 +73,12 @@ def test_rooms_lists_villa_thaifa_rates_with_the_documented_codes(hr: HR) -> Non
     assert all(flags(r) == (False, False, True) and r["is_master"] is False for r in hb.values())
     default = rooms[-1]
     assert {k: default[k] for k in ("rate_code", "inv_code", "name", "is_master", "channel_codes", "policy")} == {
-        "rate_code": "HR:99", "inv_code": "HR:99", "name": "Default Room", "is_master": True, "channel_codes": ["online"], "policy": "",
+        "rate_code": "HR:99",
+        "inv_code": "HR:99",
+        "name": "Default Room",
+        "is_master": True,
+        "channel_codes": ["online"],
+        "policy": "",
     }
     assert flags(default) == (False, False, False)
     assert default["description"].startswith("We use this room for unmatched reservations.")
@@ -65,12 +99,25 @@ def test_channels_and_connected_channels(hr: HR) -> None:
     every = hr.get("/infos/channels").json()["channels"]
     assert {"bookingcom", "expedia", "online", "airbnb"} <= {c["code"] for c in every}
     connected = hr.get("/infos/connected_channels").json()["channels"]
-    assert [(c["code"], c["name"]) for c in connected] == [("bookingcom", "Booking.com"), ("expedia", "Expedia Inc."), ("online", "Online")]
+    assert [(c["code"], c["name"]) for c in connected] == [
+        ("bookingcom", "Booking.com"),
+        ("expedia", "Expedia Inc."),
+        ("online", "Online"),
+    ]
     assert all({"name", "in_progress", "succeeded", "failed"} <= c.keys() for c in connected)
 
 
 def test_connected_channels_count_update_jobs(hr: HR) -> None:
-    hr.put("/rooms/~", form={"room_code": "SUITE", "inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-02", "stop_sale": 1})
+    hr.put(
+        "/rooms/~",
+        form={
+            "room_code": "SUITE",
+            "inv_code": "SUITE",
+            "start_date": "2030-01-01",
+            "end_date": "2030-01-02",
+            "stop_sale": 1,
+        },
+    )
     connected = {c["code"]: c for c in hr.get("/infos/connected_channels").json()["channels"]}
     assert connected["expedia"]["succeeded"] == 1 and connected["expedia"]["failed"] == 0
 
@@ -108,7 +155,16 @@ def test_transaction_details_unknown_is_404_and_missing_is_400(hr: HR) -> None:
 def test_request_log_records_everything_without_credentials(hr: HR) -> None:
     sandbox = hr.sandbox
     hr.get("/rooms")
-    hr.put("/rooms/~", form={"room_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-03", "days[]": ["0", "6"], "price": "180"})
+    hr.put(
+        "/rooms/~",
+        form={
+            "room_code": "SUITE",
+            "start_date": "2030-01-01",
+            "end_date": "2030-01-03",
+            "days[]": ["0", "6"],
+            "price": "180",
+        },
+    )
     hr.put("/rooms/daily", json={"rooms": [{"inv_code": "SUITE", "dates": [{"date": "2030-01-05", "min_stay": 2}]}]})
     hr.http.get("/rooms", params={"token": "nope", "hr_id": sandbox.hr_id})
     log = sandbox.control.requests()
@@ -118,7 +174,13 @@ def test_request_log_records_everything_without_credentials(hr: HR) -> None:
         ("PUT", "/rooms/daily", 200),
         ("GET", "/rooms", 401),
     ]
-    assert log[1].params == {"room_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-03", "days[]": ["0", "6"], "price": "180"}
+    assert log[1].params == {
+        "room_code": "SUITE",
+        "start_date": "2030-01-01",
+        "end_date": "2030-01-03",
+        "days[]": ["0", "6"],
+        "price": "180",
+    }
     assert [e.ignored_fields for e in log] == [[], [], [], []]
     assert log[2].json == {"rooms": [{"inv_code": "SUITE", "dates": [{"date": "2030-01-05", "min_stay": 2}]}]}
     assert all("token" not in e.params and "hr_id" not in e.params for e in log)
@@ -129,7 +191,9 @@ def test_request_log_records_everything_without_credentials(hr: HR) -> None:
 
 def test_parameters_may_come_as_query_or_form(hr: HR) -> None:
     by_query = hr.put("/rooms/~", room_code="SUITE", start_date="2030-02-01", end_date="2030-02-01", price="190")
-    by_form = hr.put("/rooms/~", form={"room_code": "SUITE", "start_date": "2030-02-02", "end_date": "2030-02-02", "price": "191"})
+    by_form = hr.put(
+        "/rooms/~", form={"room_code": "SUITE", "start_date": "2030-02-02", "end_date": "2030-02-02", "price": "191"}
+    )
     assert by_query.status_code == by_form.status_code == 200
     assert hr.sandbox.control.calendar("SUITE", "2030-02-01")["price"] == 190
     assert hr.sandbox.control.calendar("SUITE", "2030-02-02")["price"] == 191
@@ -142,4 +206,7 @@ def test_prefix_is_configurable() -> None:
         assert sb.base_url.endswith("/api/v1/apps")
         ok = httpx2.get(sb.base_url + "/rooms", params={"token": sb.token, "hr_id": sb.hr_id})
         assert ok.status_code == 200
-        assert httpx2.get(sb.root_url + "/api/v2/apps/rooms", params={"token": sb.token, "hr_id": sb.hr_id}).status_code == 404
+        assert (
+            httpx2.get(sb.root_url + "/api/v2/apps/rooms", params={"token": sb.token, "hr_id": sb.hr_id}).status_code
+            == 404
+        )

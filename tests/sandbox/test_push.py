@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx2
 import pytest
-from loopback import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from loopback import serving
 
 FAR = "2030-06-01"
 
@@ -80,8 +80,9 @@ def test_push_encodings(sandbox: RunningSandbox, encoding: str, content_type: st
 
 
 def test_push_2016_shape_is_flat_with_reason_and_a_display_channel(sandbox: RunningSandbox) -> None:
-    booking = sandbox.control.create_booking(channel="bookingcom", inv_code="FAMSTE", rate_code="HB:FAMSTE", checkin=FAR,
-                                             extras=[("Hammam", "60")])
+    booking = sandbox.control.create_booking(
+        channel="bookingcom", inv_code="FAMSTE", rate_code="HB:FAMSTE", checkin=FAR, extras=[("Hammam", "60")]
+    )
     direct = sandbox.control.create_booking(channel="online", checkin=FAR)
     callback = Callback()
     with serve(callback) as url:
@@ -89,7 +90,12 @@ def test_push_2016_shape_is_flat_with_reason_and_a_display_channel(sandbox: Runn
         sandbox.control.push(direct["hr_number"], url, "confirm", shape="2016").wait()
     flat, flat_direct = (r["data"] for r in callback.received)
     assert list(flat)[:4] == ["reason", "hr_number", "provider_number", "channel"]
-    assert (flat["reason"], flat["hr_number"], flat["channel"], flat["state"]) == ("modify", booking["hr_number"], "Booking.com", "confirmed")
+    assert (flat["reason"], flat["hr_number"], flat["channel"], flat["state"]) == (
+        "modify",
+        booking["hr_number"],
+        "Booking.com",
+        "confirmed",
+    )
     assert flat["completed_at"].endswith("Z") and "message_uid" not in flat and "reservations" not in flat
     assert {"modified", "paid_amount"} <= flat.keys()
     assert set(flat["address"]) == {"city", "state", "country", "phone", "email", "street", "street_2"}
@@ -147,9 +153,15 @@ def test_push_gives_up_after_bounded_retries(sandbox: RunningSandbox) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"  # bound, not listening: refused
-        handle = sandbox.control.push(sandbox.control.reservations()[0]["hr_number"], url, "modify", retries=2, backoff=0.01).wait()
+        handle = sandbox.control.push(
+            sandbox.control.reservations()[0]["hr_number"], url, "modify", retries=2, backoff=0.01
+        ).wait()
     assert handle.delivered == 0
-    assert [(a.attempt, a.status, a.error is not None) for a in handle.attempts] == [(0, None, True), (1, None, True), (2, None, True)]
+    assert [(a.attempt, a.status, a.error is not None) for a in handle.attempts] == [
+        (0, None, True),
+        (1, None, True),
+        (2, None, True),
+    ]
 
 
 def test_push_refuses_an_unknown_reason(sandbox: RunningSandbox) -> None:
@@ -176,8 +188,16 @@ def test_every_booking_change_is_pushed_once_a_callback_is_set(sandbox: RunningS
     with serve(callback) as url:
         sandbox.control.set_callback(url)
         booking, other = _booking_story(sandbox)
-    got = [(r["data"]["reservations"][0]["hr_number"], r["data"]["reservations"][0]["state"]) for r in callback.received]
-    assert got == [(booking, "reserved"), (booking, "reserved"), (booking, "confirmed"), (other, "confirmed"), (other, "canceled")]
+    got = [
+        (r["data"]["reservations"][0]["hr_number"], r["data"]["reservations"][0]["state"]) for r in callback.received
+    ]
+    assert got == [
+        (booking, "reserved"),
+        (booking, "reserved"),
+        (booking, "confirmed"),
+        (other, "confirmed"),
+        (other, "canceled"),
+    ]
     assert {r["content_type"] for r in callback.received} == {"multipart/form-data"}
 
 
@@ -204,17 +224,35 @@ def test_automatic_pushes_follow_the_config_and_the_admin_push_takes_options() -
             made = sb.control.create_booking(checkin=FAR)
             sb.control.pushes()[0].wait()
             admin = {"X-Sandbox-Admin": sb.admin_key}
-            pushed = httpx2.post(sb.admin_url + "/push", headers=admin, json={
-                "hr_number": made["hr_number"], "callback_url": url, "reason": "modify", "encoding": "form", "shape": "2026",
-            }).json()["result"]
+            pushed = httpx2.post(
+                sb.admin_url + "/push",
+                headers=admin,
+                json={
+                    "hr_number": made["hr_number"],
+                    "callback_url": url,
+                    "reason": "modify",
+                    "encoding": "form",
+                    "shape": "2026",
+                },
+            ).json()["result"]
             assert (pushed["encoding"], pushed["shape"], pushed["delivered"]) == ("form", "2026", 1)
-            bad = httpx2.post(sb.admin_url + "/push", headers=admin, json={
-                "hr_number": made["hr_number"], "callback_url": url, "reason": "modify", "shape": "2099",
-            })
+            bad = httpx2.post(
+                sb.admin_url + "/push",
+                headers=admin,
+                json={
+                    "hr_number": made["hr_number"],
+                    "callback_url": url,
+                    "reason": "modify",
+                    "shape": "2099",
+                },
+            )
             assert bad.status_code == 422
     first, second = callback.received
     assert (first["content_type"], first["data"]["reason"], type(first["data"]["rooms"])) == ("", "confirm", dict)
-    assert (second["content_type"], second["data"]["reservations"][0]["hr_number"]) == ("application/x-www-form-urlencoded", made["hr_number"])
+    assert (second["content_type"], second["data"]["reservations"][0]["hr_number"]) == (
+        "application/x-www-form-urlencoded",
+        made["hr_number"],
+    )
 
 
 def test_no_push_without_a_callback(sandbox: RunningSandbox) -> None:

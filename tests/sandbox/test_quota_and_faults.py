@@ -6,7 +6,6 @@ import time
 
 import httpx2
 import pytest
-
 from tests.sandbox.conftest import HR
 
 
@@ -63,7 +62,13 @@ def test_malformed_json(hr: HR) -> None:
 
 def test_try_again_does_not_apply(hr: HR) -> None:
     hr.sandbox.control.add_fault("try_again", times=1, paths=["/rooms/~"])
-    form = {"room_code": "SUITE", "inv_code": "SUITE", "start_date": "2030-01-01", "end_date": "2030-01-01", "price": "222"}
+    form = {
+        "room_code": "SUITE",
+        "inv_code": "SUITE",
+        "start_date": "2030-01-01",
+        "end_date": "2030-01-01",
+        "price": "222",
+    }
     assert hr.put("/rooms/~", form=form).json()["status"] == "try_again"
     assert hr.sandbox.control.calendar("SUITE", "2030-01-01")["price"] == 179
     assert hr.put("/rooms/~", form=form).json()["status"] == "ok"
@@ -137,7 +142,10 @@ def test_cli_fault_spec_parsing() -> None:
     from hotelrunner_mcp.sandbox.runner import parse_fault_spec
 
     assert parse_fault_spec("hang,times=2,delay=5,paths=/rooms|/rooms/daily") == {
-        "kind": "hang", "times": 2, "delay": 5.0, "paths": ["/rooms", "/rooms/daily"],
+        "kind": "hang",
+        "times": 2,
+        "delay": 5.0,
+        "paths": ["/rooms", "/rooms/daily"],
     }
     for bad in ("teapot", "500,times=zero", "500,often=1", "latency"):
         with pytest.raises(argparse.ArgumentTypeError):

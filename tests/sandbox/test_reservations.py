@@ -10,25 +10,83 @@ from typing import Any
 
 import httpx2
 import pytest
+from tests.sandbox.conftest import HR
 
 from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox
-from tests.sandbox.conftest import HR
 
 EVERYTHING = {"undelivered": "false", "from_date": "2000-01-01"}
 HR_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+03:00$")
 RESERVATION_FIELDS = [
-    "reservation_id", "hr_number", "provider_number", "pms_number", "channel", "channel_display", "source_display",
-    "state", "modified", "total_guests", "total_rooms", "guest", "firstname", "lastname", "country",
-    "guest_national_id", "guest_is_citizen", "cancel_reason", "completed_at", "updated_at", "sub_total",
-    "extras_total", "adjustments_total", "tax_total", "item_total", "total", "currency", "checkin_date",
-    "checkout_date", "note", "payment", "payment_details", "paid_amount", "pms_version_generated", "address",
-    "billing_address", "rooms", "payments", "message_uid",
+    "reservation_id",
+    "hr_number",
+    "provider_number",
+    "pms_number",
+    "channel",
+    "channel_display",
+    "source_display",
+    "state",
+    "modified",
+    "total_guests",
+    "total_rooms",
+    "guest",
+    "firstname",
+    "lastname",
+    "country",
+    "guest_national_id",
+    "guest_is_citizen",
+    "cancel_reason",
+    "completed_at",
+    "updated_at",
+    "sub_total",
+    "extras_total",
+    "adjustments_total",
+    "tax_total",
+    "item_total",
+    "total",
+    "currency",
+    "checkin_date",
+    "checkout_date",
+    "note",
+    "payment",
+    "payment_details",
+    "paid_amount",
+    "pms_version_generated",
+    "address",
+    "billing_address",
+    "rooms",
+    "payments",
+    "message_uid",
 ]
 LINE_FIELDS = [
-    "id", "state", "code", "number", "voucher_number", "availability_group", "rate_code", "rate_plan_code", "inv_code",
-    "non_refundable", "price", "total", "nights", "meal_plan", "meal_plan_presentation", "total_guest", "total_adult",
-    "child_ages", "name", "name_presentation", "checkin_date", "checkout_date", "daily_prices", "extras",
-    "extras_total", "included_taxes_total", "room_base_price", "room_sub_total", "comments",
+    "id",
+    "state",
+    "code",
+    "number",
+    "voucher_number",
+    "availability_group",
+    "rate_code",
+    "rate_plan_code",
+    "inv_code",
+    "non_refundable",
+    "price",
+    "total",
+    "nights",
+    "meal_plan",
+    "meal_plan_presentation",
+    "total_guest",
+    "total_adult",
+    "child_ages",
+    "name",
+    "name_presentation",
+    "checkin_date",
+    "checkout_date",
+    "daily_prices",
+    "extras",
+    "extras_total",
+    "included_taxes_total",
+    "room_base_price",
+    "room_sub_total",
+    "comments",
 ]
 
 
@@ -60,14 +118,22 @@ def test_reservations_have_the_2026_object(hr: HR) -> None:
     assert all(list(line) == LINE_FIELDS for r in held for line in r["rooms"])
     for r in held:
         assert r["item_total"] == str(round(r["sub_total"] + r["extras_total"], 2))
-        assert r["total_rooms"] == len(r["rooms"]) and r["total_guests"] == sum(line["total_guest"] for line in r["rooms"])
-        assert r["channel_display"] == {"bookingcom": "Booking.com", "expedia": "Expedia Inc.", "online": "Online"}[r["channel"]]
+        assert r["total_rooms"] == len(r["rooms"]) and r["total_guests"] == sum(
+            line["total_guest"] for line in r["rooms"]
+        )
+        assert (
+            r["channel_display"]
+            == {"bookingcom": "Booking.com", "expedia": "Expedia Inc.", "online": "Online"}[r["channel"]]
+        )
         assert (r["provider_number"] is None) == (r["channel"] == "online")
         assert r["address"]["country_code"] == r["country"] and r["address"]["country"].endswith(f"({r['country']})")
         assert {"postal_code", "street_2"} <= r["address"].keys() and r["billing_address"]["lastname"] == r["lastname"]
         assert all(isinstance(p["amount"], str) for p in r["payments"])
         for line in r["rooms"]:
-            assert line["code"] == line["rate_code"] == line["rate_plan_code"] and line["availability_group"] == line["inv_code"]
+            assert (
+                line["code"] == line["rate_code"] == line["rate_plan_code"]
+                and line["availability_group"] == line["inv_code"]
+            )
             assert line["rate_code"] in (line["inv_code"], f"NR:{line['inv_code']}", f"HB:{line['inv_code']}")
             assert line["non_refundable"] == line["rate_code"].startswith("NR:")
             assert line["meal_plan"] == ("half-board" if line["rate_code"].startswith("HB:") else "bed-breakfast")
@@ -93,10 +159,14 @@ def test_default_listing_is_undelivered_of_the_last_10_days_oldest_first(hr: HR)
 def test_only_true_and_false_mean_anything_in_booleans(hr: HR, value: str) -> None:
     default = [r["hr_number"] for r in hr.reservations(per_page=50)["reservations"]]
     assert [r["hr_number"] for r in hr.reservations(per_page=50, undelivered=value)["reservations"]] == default
-    assert [r["hr_number"] for r in hr.reservations(per_page=50, modified=value, booked=value)["reservations"]] == default
+    assert [
+        r["hr_number"] for r in hr.reservations(per_page=50, modified=value, booked=value)["reservations"]
+    ] == default
     everything = hr.reservations(per_page=50, undelivered="false")
     assert everything["count"] > len(default)
-    assert all(r["modified"] for r in hr.reservations(per_page=50, modified="true", undelivered="false")["reservations"])
+    assert all(
+        r["modified"] for r in hr.reservations(per_page=50, modified="true", undelivered="false")["reservations"]
+    )
 
 
 def test_from_date_filters_by_booking_date(hr: HR) -> None:
@@ -118,7 +188,9 @@ def test_pagination_edges(hr: HR) -> None:
     assert len(last["reservations"]) == count - 7 * (last_page - 1)
     beyond = hr.reservations(**EVERYTHING, per_page=7, page=last_page + 1)
     assert beyond["reservations"] == [] and beyond["count"] == count
-    pages = [hr.reservations(**EVERYTHING, per_page=25, page=p)["reservations"] for p in range(1, math.ceil(count / 25) + 1)]
+    pages = [
+        hr.reservations(**EVERYTHING, per_page=25, page=p)["reservations"] for p in range(1, math.ceil(count / 25) + 1)
+    ]
     seen = [r["hr_number"] for page in pages for r in page]
     assert len(seen) == len(set(seen)) == count
     default = hr.reservations(**EVERYTHING)
@@ -150,7 +222,7 @@ def test_a_direct_booking_has_no_provider_number(hr: HR) -> None:
 
 
 def test_reservation_number_finds_by_hr_or_channel_number(hr: HR) -> None:
-    booking = [r for r in hr.sandbox.control.reservations() if r["channel"] == "bookingcom"][0]
+    booking = next(r for r in hr.sandbox.control.reservations() if r["channel"] == "bookingcom")
     for number in (booking["hr_number"], booking["provider_number"]):
         found = hr.reservations(reservation_number=number)["reservations"]
         assert [r["hr_number"] for r in found] == [booking["hr_number"]]
@@ -165,9 +237,9 @@ def test_acknowledging_removes_from_the_default_listing(hr: HR) -> None:
     after = [r["hr_number"] for r in hr.reservations(per_page=50)["reservations"]]
     assert target["hr_number"] not in after and len(after) == len(waiting) - 1
     assert hr.sandbox.control.reservation(target["hr_number"])["pms_number"] == "PMS-1"
-    assert target["hr_number"] in [r["hr_number"] for r in hr.reservations(**EVERYTHING, per_page=50)["reservations"]] + [
-        r["hr_number"] for r in hr.reservations(**EVERYTHING, per_page=50, page=2)["reservations"]
-    ]
+    assert target["hr_number"] in [
+        r["hr_number"] for r in hr.reservations(**EVERYTHING, per_page=50)["reservations"]
+    ] + [r["hr_number"] for r in hr.reservations(**EVERYTHING, per_page=50, page=2)["reservations"]]
 
 
 def test_acknowledge_errors(hr: HR) -> None:
@@ -180,7 +252,10 @@ def test_acknowledge_can_be_not_enabled_which_is_a_403_with_good_credentials(hr:
     hr.sandbox.control.set_ack_enabled(False)
     refused = hr.put("/reservations/~", form={"message_uid": target["message_uid"]})
     assert refused.status_code == 403
-    assert refused.json() == {"status": "error", "message": "This endpoint is not enabled for your app. Please contact HotelRunner."}
+    assert refused.json() == {
+        "status": "error",
+        "message": "This endpoint is not enabled for your app. Please contact HotelRunner.",
+    }
     assert hr.get("/rooms").status_code == 200  # the same credentials still work everywhere else
     assert hr.sandbox.control.reservation(target["hr_number"]) == target  # nothing acknowledged
     hr.sandbox.control.set_ack_enabled(True)
@@ -222,7 +297,9 @@ def test_a_modification_comes_back_undelivered_and_modified(hr: HR) -> None:
     booking = control.create_booking(inv_code="SUITE", checkin=today() + timedelta(days=40), nights=2)
     hr.put("/reservations/~", form={"message_uid": booking["message_uid"]})
     assert hr.reservations(modified="true", reservation_number=booking["hr_number"])["count"] == 1  # number wins
-    assert booking["hr_number"] not in [r["hr_number"] for r in hr.reservations(modified="true", per_page=50)["reservations"]]
+    assert booking["hr_number"] not in [
+        r["hr_number"] for r in hr.reservations(modified="true", per_page=50)["reservations"]
+    ]
     changed = control.modify_booking(booking["hr_number"], nights=3)
     assert changed["message_uid"] != booking["message_uid"] and changed["modified"] is True
     assert changed["total"] > booking["total"]
@@ -293,8 +370,16 @@ def test_cancelling_a_reserved_booking_frees_the_room(hr: HR) -> None:
         ({"event": "confirm"}, 400, None),
         ({"hr_number": "R1", "event": "confirm"}, 404, None),
         ({"hr_number": "{reserved}", "event": "explode"}, 422, None),
-        ({"hr_number": "{reserved}", "event": "cancel"}, 200, {"status": "error", "message": "cancel_reason_is_required"}),
-        ({"hr_number": "{reserved}", "event": "cancel", "cancel_reason": "bored"}, 200, {"status": "error", "message": "invalid_cancel_reason"}),
+        (
+            {"hr_number": "{reserved}", "event": "cancel"},
+            200,
+            {"status": "error", "message": "cancel_reason_is_required"},
+        ),
+        (
+            {"hr_number": "{reserved}", "event": "cancel", "cancel_reason": "bored"},
+            200,
+            {"status": "error", "message": "invalid_cancel_reason"},
+        ),
     ],
 )
 def test_fire_refusals(hr: HR, form: dict[str, str], status: int, body: dict[str, Any] | None) -> None:
@@ -324,8 +409,11 @@ def test_seeded_amounts_add_up(hr) -> None:
     from decimal import Decimal
 
     first = hr.reservations(undelivered="false", per_page=50, from_date="2000-01-01")
-    listed = [r for page in range(1, first["pages"] + 1)
-              for r in hr.reservations(undelivered="false", per_page=50, from_date="2000-01-01", page=page)["reservations"]]
+    listed = [
+        r
+        for page in range(1, first["pages"] + 1)
+        for r in hr.reservations(undelivered="false", per_page=50, from_date="2000-01-01", page=page)["reservations"]
+    ]
     assert len(listed) == first["count"] >= 80
     for r in listed:
         parts = sum(Decimal(str(r[k])) for k in ("sub_total", "extras_total", "adjustments_total", "tax_total"))

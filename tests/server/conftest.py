@@ -12,17 +12,17 @@ from typing import Any
 
 import httpx2
 import pytest
-from loopback import serving
 from mcp import Client
 from mcp.types import Implementation
 
-from hotelrunner_mcp.surface.server import build_server
-from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.sandbox import LoggedRequest, RunningSandbox, SandboxConfig, run_sandbox
 from hotelrunner_mcp.commands.sandbox_link import settings_for
+from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.reservations.push import DEFAULT_PATH as WEBHOOK_PATH
 from hotelrunner_mcp.reservations.push import create_webhook_app
 from hotelrunner_mcp.reservations.push import open_services as open_webhook_services
+from hotelrunner_mcp.sandbox import LoggedRequest, RunningSandbox, SandboxConfig, run_sandbox
+from hotelrunner_mcp.surface.server import build_server
+from loopback import serving
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import Implementation
 
-from hotelrunner_mcp.sandbox import RunningSandbox
 from hotelrunner_mcp.commands.sandbox_link import server_env
+from hotelrunner_mcp.sandbox import RunningSandbox
 
 from .conftest import Session
 
@@ -37,7 +37,9 @@ async def connect_stdio(
         command=sys.executable, args=["-m", "hotelrunner_mcp", "serve", *args], env=dict(env), cwd=str(data_dir)
     )
     transport = stdio_client(params, errlog=errlog or sys.stderr)
-    async with Client(transport, client_info=Implementation(name="pytest-stdio", version="1"), **client_options) as client:
+    async with Client(
+        transport, client_info=Implementation(name="pytest-stdio", version="1"), **client_options
+    ) as client:
         yield Session(client)
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hotelrunner_mcp.gate.audit import read_audit
 from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.gate.audit import read_audit
 from hotelrunner_mcp.sandbox import RunningSandbox
 
 from .conftest import connect
@@ -34,7 +34,9 @@ async def test_a_preview_and_apply_leave_a_readable_trail(settings: Settings, sa
     assert starts[1]["arguments"]["plan_id"] == preview["plan_id"]
 
     preview_lines = lines_of(entries, starts[0]["call_id"])
-    assert [(e["event"], e.get("method"), e.get("path")) for e in preview_lines[1:-1]] == [("upstream", "GET", "/rooms")]
+    assert [(e["event"], e.get("method"), e.get("path")) for e in preview_lines[1:-1]] == [
+        ("upstream", "GET", "/rooms")
+    ]
     assert preview_lines[-1]["phase"] == "end" and preview_lines[-1]["upstream_requests"] == 1
 
     apply_lines = lines_of(entries, starts[1]["call_id"])

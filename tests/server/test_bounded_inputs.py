@@ -13,16 +13,19 @@ from .conftest import connect, upstream
 from .support import assert_no_secrets
 
 
-@pytest.mark.parametrize(("tool", "arguments", "named"), [
-    ("get_reservations", {"guest": "x" * 50_000}, "guest"),
-    ("get_reservations", {"updated_since": "0001-01-01T00:00:00+14:00"}, "updated_since"),
-    ("get_reservations", {"arriving_from": "9999-12-31"}, "arriving_from"),
-    ("get_reservation_changes", {"since": "9999-12-31T23:59:59Z"}, "since"),
-    ("get_reservation_changes", {"since_change_id": 10**30}, "since_change_id"),
-    ("get_occupancy", {"start": "0001-01-01", "end": "0001-01-02"}, "start"),
-    ("get_calendar", {"start_date": "1900-01-01", "end_date": "1900-01-02"}, "start_date"),
-    ("get_reservations", {"number": "!!! not a number !!!"}, "not a reservation number"),
-])
+@pytest.mark.parametrize(
+    ("tool", "arguments", "named"),
+    [
+        ("get_reservations", {"guest": "x" * 50_000}, "guest"),
+        ("get_reservations", {"updated_since": "0001-01-01T00:00:00+14:00"}, "updated_since"),
+        ("get_reservations", {"arriving_from": "9999-12-31"}, "arriving_from"),
+        ("get_reservation_changes", {"since": "9999-12-31T23:59:59Z"}, "since"),
+        ("get_reservation_changes", {"since_change_id": 10**30}, "since_change_id"),
+        ("get_occupancy", {"start": "0001-01-01", "end": "0001-01-02"}, "start"),
+        ("get_calendar", {"start_date": "1900-01-01", "end_date": "1900-01-02"}, "start_date"),
+        ("get_reservations", {"number": "!!! not a number !!!"}, "not a reservation number"),
+    ],
+)
 async def test_out_of_range_input_is_refused_clearly_and_costs_nothing(
     settings: Settings, sandbox: RunningSandbox, tool: str, arguments: dict[str, Any], named: str
 ) -> None:

@@ -19,7 +19,12 @@ OTHER_WEEKDAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(START.weekday
 
 
 def change(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"room": "DLXTRP", "start_date": str(START), "end_date": str(START + timedelta(days=6)), "price": "180"}
+    base: dict[str, Any] = {
+        "room": "DLXTRP",
+        "start_date": str(START),
+        "end_date": str(START + timedelta(days=6)),
+        "price": "180",
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -31,12 +36,18 @@ CASES = {
     "price zero": (change(price="0"), ["price", "greater than 0"]),
     "price negative": (change(price="-20"), ["price", "greater than 0"]),
     "availability below zero": (change(price=None, availability=-1), ["availability", "0 or more"]),
-    "availability above the room type's size": (change(price=None, availability=4), ["DLXTRP has 3 room(s)", "oversell"]),
+    "availability above the room type's size": (
+        change(price=None, availability=4),
+        ["DLXTRP has 3 room(s)", "oversell"],
+    ),
     "an implausible minimum stay": (change(price=None, min_stay=10000), ["min_stay", "1 to 365 nights"]),
     "unknown room": (change(room="NOPE"), ["unknown room 'NOPE'", "DLXTRP"]),
     "room in the wrong case": (change(room="dlxtrp"), ["did you mean 'DLXTRP'"]),
     "non-refundable rate price": (change(rate_code="NR:DLXTRP"), ["NR:DLXTRP", "does not accept price", "DLXTRP"]),
-    "non-refundable rate restriction": (change(rate_code="NR:DLXTRP", price=None, stop_sale=True), ["does not accept stop_sale"]),
+    "non-refundable rate restriction": (
+        change(rate_code="NR:DLXTRP", price=None, stop_sale=True),
+        ["does not accept stop_sale"],
+    ),
     "rate of another room": (change(rate_code="SUITE"), ["has no rate 'SUITE'", "belongs to SUITE"]),
     "min_stay above max_stay": (change(price=None, min_stay=5, max_stay=2), ["min_stay", "max_stay"]),
     "unknown channel": (change(channels=["airbnb"]), ["airbnb", "not connected", "bookingcom"]),
@@ -61,7 +72,13 @@ async def test_bad_change_is_refused_before_any_request(case: str, settings: Set
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("start_date", "2026-02-30"), ("end_date", "next friday"), ("price", "cheap"), ("weekdays", ["friday"]), ("colour", "red")],
+    [
+        ("start_date", "2026-02-30"),
+        ("end_date", "next friday"),
+        ("price", "cheap"),
+        ("weekdays", ["friday"]),
+        ("colour", "red"),
+    ],
 )
 async def test_malformed_arguments_are_refused_naming_the_field(
     field: str, value: Any, settings: Settings, sandbox: RunningSandbox

@@ -9,9 +9,9 @@ import sys
 import anyio
 
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.sandbox import RunningSandbox
 from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.sync import LEASE_NAME
+from hotelrunner_mcp.sandbox import RunningSandbox
 
 from .conftest import connect, upstream
 
@@ -22,7 +22,9 @@ def dead_pid() -> int:
     return child.pid
 
 
-async def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
     settings.data_dir.mkdir(parents=True)
     with ReservationStore(settings.data_dir / "mirror.db") as store:
         # held for an hour by a process that was killed (kill -9) in the middle of its sync

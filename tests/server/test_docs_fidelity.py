@@ -50,8 +50,13 @@ async def test_a_second_rate_price_lands_on_that_rate_and_the_master_keeps_its_o
 async def test_restrictions_on_a_second_rate_are_refused_before_anything_is_sent(
     sandbox: RunningSandbox, roomy_settings: Settings
 ) -> None:
-    change = {"room": "DLXTRP", "rate_code": "HB:DLXTRP", "start_date": START.isoformat(), "end_date": START.isoformat(),
-              "stop_sale": True}
+    change = {
+        "room": "DLXTRP",
+        "rate_code": "HB:DLXTRP",
+        "start_date": START.isoformat(),
+        "end_date": START.isoformat(),
+        "stop_sale": True,
+    }
     async with connect(roomy_settings) as mcp:
         await mcp.ok("get_rooms")
         sandbox.control.clear_requests()
@@ -67,9 +72,13 @@ async def test_a_range_update_names_room_code_as_the_docs_literal_requests_do(
     day = START.isoformat()
     long_end = (START + timedelta(days=200)).isoformat()
     async with connect(roomy_settings) as mcp:
-        applied = await apply(mcp, [{"room": "SUITE", "start_date": day, "end_date": long_end, "price": "199"},
-                                    {"room": "PRESTE", "rate_code": "HB:PRESTE", "start_date": day, "end_date": long_end,
-                                     "price": "519"}])
+        applied = await apply(
+            mcp,
+            [
+                {"room": "SUITE", "start_date": day, "end_date": long_end, "price": "199"},
+                {"room": "PRESTE", "rate_code": "HB:PRESTE", "start_date": day, "end_date": long_end, "price": "519"},
+            ],
+        )
     assert {r["status"] for r in applied["results"]} == {"ok"}
     ranges = [r for r in sandbox.control.requests() if r.path == "/rooms/~"]
     assert ranges, "expected range requests"

@@ -41,15 +41,39 @@ async def test_a_plan_whose_apply_was_killed_reads_outcome_unknown(sandbox: Runn
     async with connect_stdio(env) as mcp:
         plan_id = (await mcp.ok("update_calendar", changes=CHANGE))["plan_id"]
     sandbox.control.add_fault("hang", paths=["/rooms/daily", "/rooms/~"])  # HotelRunner holds the write
-    server = subprocess.Popen([sys.executable, "-m", "hotelrunner_mcp", "serve"], env=env, cwd=env["HOTELRUNNER_DATA_DIR"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hotelrunner_mcp", "serve"],
+        env=env,
+        cwd=env["HOTELRUNNER_DATA_DIR"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        rpc(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}})
+        rpc(
+            server,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "1"},
+                },
+            },
+        )
         read_until(server, 1)
         rpc(server, {"jsonrpc": "2.0", "method": "notifications/initialized"})
-        rpc(server, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                     "params": {"name": "update_calendar", "arguments": {"changes": CHANGE, "plan_id": plan_id}}})
+        rpc(
+            server,
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "update_calendar", "arguments": {"changes": CHANGE, "plan_id": plan_id}},
+            },
+        )
         audit = Path(env["HOTELRUNNER_DATA_DIR"]) / "audit.jsonl"
         deadline = time.monotonic() + 30
         while '"upstream_intent"' not in (audit.read_text() if audit.exists() else ""):  # written before it leaves

@@ -18,7 +18,9 @@ SEASON_END = SEASON_START + timedelta(days=20)
 CHANNELS = {"bookingcom", "expedia", "online"}
 
 
-def season(price: str, room: str = "DLXTRP", start: date = SEASON_START, end: date = SEASON_END) -> list[dict[str, Any]]:
+def season(
+    price: str, room: str = "DLXTRP", start: date = SEASON_START, end: date = SEASON_END
+) -> list[dict[str, Any]]:
     return [{"room": room, "start_date": str(start), "end_date": str(end), "price": price}]
 
 
@@ -40,7 +42,9 @@ async def test_get_calendar_returns_what_was_set_and_a_new_preview_shows_it_as_p
         [transaction] = [r["transaction_id"] for r in applied["results"]]
         spent = len(upstream(sandbox))
 
-        ledger = await mcp.ok("get_calendar", start_date=SEASON_START - timedelta(days=2), end_date=SEASON_END + timedelta(days=2))
+        ledger = await mcp.ok(
+            "get_calendar", start_date=SEASON_START - timedelta(days=2), end_date=SEASON_END + timedelta(days=2)
+        )
         assert ledger["quota_spent"] == 0
         assert [v["date"] for v in ledger["values"]] == [str(SEASON_START + timedelta(days=i)) for i in range(days)]
         assert {(v["room"], v["rate_code"], v["field"], v["value"], v["transaction_id"]) for v in ledger["values"]} == {
@@ -58,7 +62,9 @@ async def test_get_calendar_returns_what_was_set_and_a_new_preview_shows_it_as_p
 
     for day in (SEASON_START, SEASON_END):
         snapshot = sandbox.control.calendar("DLXTRP", day, "DLXTRP")["channels"]
-        assert {channel: values["price"] for channel, values in snapshot.items()} == dict.fromkeys(CHANNELS, Decimal("185.00"))
+        assert {channel: values["price"] for channel, values in snapshot.items()} == dict.fromkeys(
+            CHANNELS, Decimal("185.00")
+        )
 
 
 async def test_check_channel_results_records_an_expedia_refusal_that_get_calendar_then_shows(
@@ -84,7 +90,9 @@ async def test_check_channel_results_records_an_expedia_refusal_that_get_calenda
         nothing_left = await mcp.ok("check_channel_results")
         assert (nothing_left["transactions"], nothing_left["quota_spent"]) == ([], 0)
 
-        undo = await mcp.ok("update_calendar", changes=season("149", room="DBLSUP", end=SEASON_START + timedelta(days=2)))
+        undo = await mcp.ok(
+            "update_calendar", changes=season("149", room="DBLSUP", end=SEASON_START + timedelta(days=2))
+        )
         assert undo["changes"][0]["previous"][0]["values"] == {"139.00 (refused by expedia)": 3}
 
     expedia = sandbox.control.calendar("DBLSUP", SEASON_START, "DBLSUP")["channels"]["expedia"]
@@ -97,7 +105,9 @@ async def test_a_price_far_from_the_last_one_set_is_flagged_in_the_preview(
     async with connect(roomy_settings) as mcp:
         await preview_and_apply(mcp, season("180", room="SUITE", end=SEASON_START + timedelta(days=3)))
         typo = await mcp.ok("update_calendar", changes=season("18", room="SUITE", end=SEASON_START + timedelta(days=3)))
-        nudge = await mcp.ok("update_calendar", changes=season("190", room="SUITE", end=SEASON_START + timedelta(days=3)))
+        nudge = await mcp.ok(
+            "update_calendar", changes=season("190", room="SUITE", end=SEASON_START + timedelta(days=3))
+        )
     assert typo["changes"][0]["warnings"] == [
         "price 18.00 is 90% below the 180.00 set before on some of these dates; confirm it is not a typo before applying"
     ]
@@ -109,8 +119,15 @@ async def test_a_price_far_below_what_guests_pay_is_flagged_without_any_history(
 ) -> None:
     """Issue 12, Medium 4: 1 EUR for every room for a year previewed with no warning, because the ledger
     held no earlier price. The mirror's booked nights are the reference instead."""
-    year = [{"room": room, "start_date": SEASON_START.isoformat(), "end_date": (SEASON_START + timedelta(days=364)).isoformat(),
-             "price": "1"} for room in ("SUITE", "DLXTRP")]
+    year = [
+        {
+            "room": room,
+            "start_date": SEASON_START.isoformat(),
+            "end_date": (SEASON_START + timedelta(days=364)).isoformat(),
+            "price": "1",
+        }
+        for room in ("SUITE", "DLXTRP")
+    ]
     async with connect(roomy_settings) as mcp:
         await mcp.ok("get_reservations", arriving_from="2020-01-01")  # the mirror knows what guests pay
         preview = await mcp.ok("update_calendar", changes=year)

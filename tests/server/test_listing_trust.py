@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stub_upstream import Answer, StubUpstream, query_of, run_stub
 
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.mirror import ReservationStore
+from stub_upstream import Answer, StubUpstream, query_of, run_stub
 
 from .conftest import connect
 
@@ -27,9 +27,16 @@ CANCELED_AT = NOW - timedelta(days=2)
 
 def booking(state: str, updated_at: datetime) -> dict[str, Any]:
     return {
-        "hr_number": "R900100200", "provider_number": "4011", "channel": "bookingcom", "state": state,
-        "guest": "Nadia Benali", "updated_at": updated_at.isoformat(), "completed_at": "2026-11-20T09:00:00Z",
-        "total": 340, "currency": "EUR", "checkin_date": CHECKIN.isoformat(),
+        "hr_number": "R900100200",
+        "provider_number": "4011",
+        "channel": "bookingcom",
+        "state": state,
+        "guest": "Nadia Benali",
+        "updated_at": updated_at.isoformat(),
+        "completed_at": "2026-11-20T09:00:00Z",
+        "total": 340,
+        "currency": "EUR",
+        "checkin_date": CHECKIN.isoformat(),
         "checkout_date": (CHECKIN + timedelta(days=2)).isoformat(),
         "rooms": [{"code": "DLXTRP", "inv_code": "DLXTRP", "price": 340, "nights": 2, "total_guest": 2}],
     }
@@ -42,12 +49,22 @@ def stub() -> Iterator[StubUpstream]:
 
 
 @pytest.mark.parametrize("fault", [{"status": "error", "message": "maintenance"}, {}, {"reservations": None}])
-async def test_a_200_fault_keeps_the_cursor_and_the_cancellation_arrives(stub: StubUpstream, tmp_path: Path, fault: dict) -> None:
-    settings = Settings(token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data",
-                        timeout_seconds=2.0, mirror_max_age_seconds=0.001)
+async def test_a_200_fault_keeps_the_cursor_and_the_cancellation_arrives(
+    stub: StubUpstream, tmp_path: Path, fault: dict
+) -> None:
+    settings = Settings(
+        token=TOKEN,
+        hr_id=HR_ID,
+        base_url=stub.base_url,
+        data_dir=tmp_path / "data",
+        timeout_seconds=2.0,
+        mirror_max_age_seconds=0.001,
+    )
     settings.data_dir.mkdir(parents=True)
     with ReservationStore(settings.data_dir / "mirror.db") as store:  # the mirror as a sync three days ago left it
-        store.upsert(Reservation.model_validate(booking("confirmed", LAST_GOOD_SYNC - timedelta(hours=1))), source="sync")
+        store.upsert(
+            Reservation.model_validate(booking("confirmed", LAST_GOOD_SYNC - timedelta(hours=1))), source="sync"
+        )
         store.set_sync_state(last_sync_at=LAST_GOOD_SYNC, cursor=LAST_GOOD_SYNC, report={})
     stub.script("/reservations", Answer(body=fault))
     async with connect(settings) as mcp:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from hotelrunner_mcp.commands.sandbox_link import sandbox_room_counts
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
-from hotelrunner_mcp.commands.sandbox_link import sandbox_room_counts
 
 from .conftest import Session, connect, upstream, utc_today
 
@@ -126,7 +126,9 @@ async def test_limit_and_sort_show_the_first_arrivals_and_count_them_all(
         assert latest["quota_spent"] == 0
 
 
-def expected_occupancy(truth: list[dict[str, Any]], start: date, end: date) -> dict[tuple[date, str], tuple[int, Decimal]]:
+def expected_occupancy(
+    truth: list[dict[str, Any]], start: date, end: date
+) -> dict[tuple[date, str], tuple[int, Decimal]]:
     """(night, room type) -> (rooms sold, revenue) from the sandbox's nightly prices, canceled excluded."""
     cells: dict[tuple[date, str], tuple[int, Decimal]] = {}
     for reservation in truth:
@@ -141,7 +143,9 @@ def expected_occupancy(truth: list[dict[str, Any]], start: date, end: date) -> d
     return cells
 
 
-async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(sandbox: RunningSandbox, roomy_settings: Settings) -> None:
+async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
     start, end = utc_today() + timedelta(days=7), utc_today() + timedelta(days=36)
     expected = expected_occupancy(booked(sandbox), start, end)
     rooms = sandbox_room_counts()

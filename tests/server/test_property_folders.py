@@ -4,10 +4,9 @@ folder by default, and a folder that holds one property refuses another before a
 from __future__ import annotations
 
 import json
-
-import anyio
 from pathlib import Path
 
+import anyio
 import pytest
 
 from hotelrunner_mcp.config import Settings
@@ -39,7 +38,9 @@ def test_each_property_gets_its_own_default_folder(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     a = Settings.from_mapping({"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "424242", "HOTELRUNNER_BASE_URL": LIVE})
     b = Settings.from_mapping({"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "515151", "HOTELRUNNER_BASE_URL": LIVE})
-    again = Settings.from_mapping({"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "424242", "HOTELRUNNER_BASE_URL": LIVE})
+    again = Settings.from_mapping(
+        {"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "424242", "HOTELRUNNER_BASE_URL": LIVE}
+    )
     root = tmp_path / "hotelrunner-mcp"
     assert a.data_dir != b.data_dir and a.data_dir == again.data_dir
     assert a.data_dir.parent == root and a.data_dir.name.startswith("app.hotelrunner.com-")
@@ -51,7 +52,9 @@ def test_a_folder_with_data_from_before_keeps_being_used(monkeypatch: pytest.Mon
     root = tmp_path / "hotelrunner-mcp"
     root.mkdir()
     (root / "mirror.db").write_bytes(b"")  # a data folder written before folders were per property
-    legacy = Settings.from_mapping({"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "424242", "HOTELRUNNER_BASE_URL": LIVE})
+    legacy = Settings.from_mapping(
+        {"HOTELRUNNER_TOKEN": "t", "HOTELRUNNER_HR_ID": "424242", "HOTELRUNNER_BASE_URL": LIVE}
+    )
     assert legacy.data_dir == root
 
 
@@ -69,7 +72,9 @@ def test_the_quota_key_does_not_give_the_hr_id_away_and_old_rows_keep_counting(s
     legacy = QuotaLimiter(quota_db_path(settings.data_dir), key=old_key, per_minute=5, per_day=250)
     legacy.status()  # creates its tables
     with sqlite3.connect(quota_db_path(settings.data_dir)) as raw:
-        raw.execute("INSERT INTO quota_requests (key, at, label) VALUES (?, strftime('%s','now'), 'GET /rooms')", (old_key,))
+        raw.execute(
+            "INSERT INTO quota_requests (key, at, label) VALUES (?, strftime('%s','now'), 'GET /rooms')", (old_key,)
+        )
     legacy.close()
     services = Services.open(settings)
     try:

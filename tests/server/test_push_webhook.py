@@ -13,18 +13,20 @@ import anyio
 import pytest
 from mcp.shared.subscriptions import ResourceUpdated
 
-from hotelrunner_mcp.surface import server as app
-from hotelrunner_mcp.gate.audit import read_audit
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.surface.resources import CHANGES_URI
+from hotelrunner_mcp.gate.audit import read_audit
 from hotelrunner_mcp.sandbox import RunningSandbox
+from hotelrunner_mcp.surface import server as app
+from hotelrunner_mcp.surface.resources import CHANGES_URI
 
 from .conftest import Session, ShiftedClock, Webhook, connect, run_webhook, upstream, utc_today
 
 CHECKIN = utc_today() + timedelta(days=150)  # past the seed bookings: always a free room
 
 
-def push(sandbox: RunningSandbox, webhook: Webhook, what: str | dict[str, Any], reason: str, duplicates: int = 0) -> None:
+def push(
+    sandbox: RunningSandbox, webhook: Webhook, what: str | dict[str, Any], reason: str, duplicates: int = 0
+) -> None:
     """HotelRunner pushes a reservation (its current version, or the payload given) and is answered 2xx."""
     handle = sandbox.control.push(what, webhook.callback_url, reason, duplicates=duplicates, retries=0).wait(10)
     assert handle.delivered == 1 + duplicates, handle.to_json()
@@ -64,7 +66,11 @@ async def test_new_modified_canceled_duplicate_and_late_pushes_leave_the_right_s
         number = str(booked["hr_number"])
         push(sandbox, webhook, number, "confirm")
         seen = await the(mcp, number)
-        assert (seen["guest"], seen["state"], seen["checkout"]) == ("Jürgen Weiß", "confirmed", str(CHECKIN + timedelta(days=2)))
+        assert (seen["guest"], seen["state"], seen["checkout"]) == (
+            "Jürgen Weiß",
+            "confirmed",
+            str(CHECKIN + timedelta(days=2)),
+        )
         [new] = await changes_since(mcp, start)
         assert (new["hr_number"], new["kind"], new["source"]) == (number, "new", "push")
         # when HotelRunner changed it (its +03:00 clock, shown in UTC), not when we saw it

@@ -20,7 +20,9 @@ CHANGES = [{"room": "PRESTE", "start_date": str(START), "end_date": str(END), "p
 async def test_a_new_server_process_answers_from_the_mirror_and_ledger_it_finds(
     sandbox: RunningSandbox, roomy_settings: Settings, webhook: Webhook
 ) -> None:
-    booked = sandbox.control.create_booking(inv_code="FAMSTE", checkin=utc_today() + timedelta(days=150), guest_name="Zoë Ørsted")
+    booked = sandbox.control.create_booking(
+        inv_code="FAMSTE", checkin=utc_today() + timedelta(days=150), guest_name="Zoë Ørsted"
+    )
     async with connect(roomy_settings) as mcp:
         synced = await mcp.ok("get_reservations", limit=1)
         preview = await mcp.ok("update_calendar", changes=CHANGES)
@@ -48,7 +50,10 @@ async def test_a_new_server_process_answers_from_the_mirror_and_ledger_it_finds(
         assert {(v["date"], v["value"]) for v in ledger["values"]} == {
             (str(START + timedelta(days=i)), "520.00") for i in range(7)
         }
-        assert all(v["channel_results"] == dict.fromkeys(("bookingcom", "expedia", "online"), "succeeded") for v in ledger["values"])
+        assert all(
+            v["channel_results"] == dict.fromkeys(("bookingcom", "expedia", "online"), "succeeded")
+            for v in ledger["values"]
+        )
         again = await restarted.ok("update_calendar", changes=[{**CHANGES[0], "price": "480"}])
         assert again["changes"][0]["previous"] == [{"field": "price", "values": {"520.00": 7}, "unknown_dates": 0}]
 

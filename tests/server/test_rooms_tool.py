@@ -12,7 +12,9 @@ from .conftest import connect, upstream
 SANDBOX_ROOMS = {"DLXTRP", "DLXDBL", "DBLSUP", "EXESTE", "DLXKNG", "FAMSTE", "SUITE", "PRESTE"}
 
 
-async def test_lists_the_eight_room_types_with_what_each_rate_may_update(settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_lists_the_eight_room_types_with_what_each_rate_may_update(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
     async with connect(settings) as mcp:
         answer = await mcp.ok("get_rooms")
 

@@ -95,7 +95,9 @@ async def test_an_unwritable_data_folder_refuses_calls_rather_than_going_unrecor
     assert sandbox.control.requests() == []
 
 
-async def test_an_unwritable_audit_log_refuses_calls(settings: Settings, sandbox: RunningSandbox, tmp_path: Path) -> None:
+async def test_an_unwritable_audit_log_refuses_calls(
+    settings: Settings, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
     folder = tmp_path / "audit-is-a-folder"
     folder.mkdir()
     async with connect(settings.with_overrides(audit_path=folder)) as mcp:

@@ -53,10 +53,15 @@ async def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
         assert process.stdin is not None and process.stdout is not None
         lines = TextReceiveStream(process.stdout)
         await process.stdin.send(
-            _message(1, "initialize", {
-                "protocolVersion": LATEST_PROTOCOL_VERSION, "capabilities": {},
-                "clientInfo": {"name": "raw-stdio-test", "version": "1"},
-            })
+            _message(
+                1,
+                "initialize",
+                {
+                    "protocolVersion": LATEST_PROTOCOL_VERSION,
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw-stdio-test", "version": "1"},
+                },
+            )
         )
         init = await _read_until_reply(lines, stdout_lines, 1)
         await process.stdin.send(_message(None, "notifications/initialized"))
@@ -72,5 +77,7 @@ async def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
 
     assert init["result"]["serverInfo"]["name"] == "hotelrunner"
     rooms = reply["result"]["structuredContent"]
-    assert rooms["environment"].startswith("SANDBOX") and len(rooms["room_types"]) == 9  # 8 room types and HotelRunner's Default Room
+    assert (
+        rooms["environment"].startswith("SANDBOX") and len(rooms["room_types"]) == 9
+    )  # 8 room types and HotelRunner's Default Room
     assert "sandbox" in (tmp_path / "stderr.txt").read_text()  # the log went to stderr

@@ -41,7 +41,9 @@ def make_changes(sandbox: RunningSandbox, n: int) -> dict[str, list[str]]:
     codes = ["DLXTRP", "DBLSUP", "FAMSTE", "DLXDBL", "EXESTE", "SUITE"]
     for i in range(n - len(modified) - len(canceled)):
         checkin = utc_today() + timedelta(days=140 + i // len(codes))
-        created.append(str(sandbox.control.create_booking(inv_code=codes[i % len(codes)], checkin=checkin, nights=1)["hr_number"]))
+        created.append(
+            str(sandbox.control.create_booking(inv_code=codes[i % len(codes)], checkin=checkin, nights=1)["hr_number"])
+        )
     return {"modified": modified, "canceled": canceled, "created": created}
 
 
@@ -127,4 +129,3 @@ async def test_two_servers_on_one_data_folder_share_one_sync(hotel: RunningSandb
     assert len(upstream(hotel)) == math.ceil(len(listable(hotel)) / PAGE_SIZE)
     assert sorted(a["sync"]["shared"] for a in answers) == [False, True]
     assert answers[0]["matching"] == answers[1]["matching"] == len(listable(hotel))
-

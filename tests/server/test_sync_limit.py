@@ -80,10 +80,12 @@ async def test_bad_filters_are_refused_before_the_first_sync(settings: Settings,
     assert upstream(sandbox) == []
 
 
-async def test_a_routine_refresh_does_not_wait_for_another_process_sync(settings: Settings, sandbox: RunningSandbox) -> None:
-    from hotelrunner_mcp.storage.sqlite import mirror_db_path
+async def test_a_routine_refresh_does_not_wait_for_another_process_sync(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
     from hotelrunner_mcp.reservations.mirror import ReservationStore
     from hotelrunner_mcp.reservations.sync import LEASE_NAME
+    from hotelrunner_mcp.storage.sqlite import mirror_db_path
 
     settings = settings.with_overrides(mirror_max_age_seconds=0.0)
     async with connect(settings) as mcp:

@@ -31,7 +31,12 @@ def season() -> list[dict[str, Any]]:
         for month, price in enumerate(MONTH_PRICES):
             begin = start + timedelta(days=30 * month)
             changes.append(
-                {"room": room, "start_date": str(begin), "end_date": str(begin + timedelta(days=29)), "price": str(price + offset)}
+                {
+                    "room": room,
+                    "start_date": str(begin),
+                    "end_date": str(begin + timedelta(days=29)),
+                    "price": str(price + offset),
+                }
             )
     return changes
 
@@ -55,7 +60,9 @@ async def warm_catalog(mcp: Session, sandbox: RunningSandbox) -> None:
     sandbox.control.clear_requests()
 
 
-async def test_a_season_for_three_rooms_costs_a_few_requests_and_lands(settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_a_season_for_three_rooms_costs_a_few_requests_and_lands(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
     async with connect(settings) as mcp:
         await warm_catalog(mcp, sandbox)
         preview = await mcp.ok("update_calendar", changes=season())
@@ -101,9 +108,20 @@ async def test_a_season_for_three_rooms_costs_a_few_requests_and_lands(settings:
 
 async def test_preview_spends_nothing_and_shows_every_change(settings: Settings, sandbox: RunningSandbox) -> None:
     changes = [
-        {"room": "DLXDBL", "start_date": str(first_day()), "end_date": str(first_day() + timedelta(days=6)), "availability": 0},
-        {"room": "FAMSTE", "start_date": str(first_day()), "end_date": str(first_day() + timedelta(days=13)),
-         "weekdays": ["fri", "sat"], "min_stay": 2, "channels": ["bookingcom"]},
+        {
+            "room": "DLXDBL",
+            "start_date": str(first_day()),
+            "end_date": str(first_day() + timedelta(days=6)),
+            "availability": 0,
+        },
+        {
+            "room": "FAMSTE",
+            "start_date": str(first_day()),
+            "end_date": str(first_day() + timedelta(days=13)),
+            "weekdays": ["fri", "sat"],
+            "min_stay": 2,
+            "channels": ["bookingcom"],
+        },
     ]
     async with connect(settings) as mcp:
         await warm_catalog(mcp, sandbox)
@@ -214,7 +232,9 @@ async def test_weekend_prices_for_a_season_land_only_on_weekends(settings: Setti
         assert sandbox.control.calendar("DLXKNG", day)["price"] == expected, day
 
 
-async def test_every_answer_counts_what_it_spent_including_the_room_list(settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_every_answer_counts_what_it_spent_including_the_room_list(
+    settings: Settings, sandbox: RunningSandbox
+) -> None:
     async with connect(settings) as mcp:
         cold = await mcp.ok("update_calendar", changes=season())
         assert cold["quota_spent"] == 1 == len(upstream(sandbox))  # the room list, fetched for validation
@@ -226,6 +246,8 @@ async def test_every_answer_counts_what_it_spent_including_the_room_list(setting
 
 async def test_an_unknown_calendar_field_is_refused_by_name(settings: Settings, sandbox: RunningSandbox) -> None:
     async with connect(settings) as mcp:
-        message = await mcp.error("get_calendar", start_date=str(first_day()), end_date=str(first_day()), fields=["bogus"])
+        message = await mcp.error(
+            "get_calendar", start_date=str(first_day()), end_date=str(first_day()), fields=["bogus"]
+        )
     assert "fields" in message and "price" in message
     assert "Error executing tool get_calendar" not in message or len(message) > 40

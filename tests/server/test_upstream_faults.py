@@ -82,7 +82,9 @@ async def test_503_on_a_read_is_retried_once(fast_settings: Settings, sandbox: R
     assert rooms["quota_spent"] == 2  # each attempt is counted
 
 
-async def test_503_twice_on_a_read_gives_up_with_a_clear_message(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_503_twice_on_a_read_gives_up_with_a_clear_message(
+    fast_settings: Settings, sandbox: RunningSandbox
+) -> None:
     sandbox.control.add_fault("503")
     async with connect(fast_settings) as mcp:
         text = await failing(mcp, sandbox, "get_rooms")
@@ -124,7 +126,9 @@ def fired(sandbox: RunningSandbox, fault: dict[str, object]) -> int:
 
 
 @pytest.mark.parametrize("kind", ["500", "503", "malformed"])
-async def test_a_failed_write_is_outcome_unknown_and_never_retried(kind: str, fast_settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_a_failed_write_is_outcome_unknown_and_never_retried(
+    kind: str, fast_settings: Settings, sandbox: RunningSandbox
+) -> None:
     async with connect(fast_settings) as mcp:
         await mcp.ok("get_rooms")
         sandbox.control.add_fault(kind, paths=["/rooms/daily"])
@@ -137,7 +141,9 @@ async def test_a_failed_write_is_outcome_unknown_and_never_retried(kind: str, fa
     assert len(upstream(sandbox, "PUT")) == 1
 
 
-async def test_a_hanging_write_is_outcome_unknown_and_never_retried(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_a_hanging_write_is_outcome_unknown_and_never_retried(
+    fast_settings: Settings, sandbox: RunningSandbox
+) -> None:
     async with connect(fast_settings) as mcp:
         await mcp.ok("get_rooms")
         fault = sandbox.control.add_fault("hang", delay=3, paths=["/rooms/daily"])
@@ -161,11 +167,19 @@ async def test_try_again_on_a_write_says_not_applied(fast_settings: Settings, sa
     assert sandbox.control.calendar("DLXTRP", DAY)["price"] == Decimal("181")
 
 
-
 TWO_REQUESTS = [  # one room, 100 dates with two prices: two /rooms/daily calls
-    {"room": "DLXTRP", "start_date": DAY, "end_date": str(date.fromisoformat(DAY) + timedelta(days=49)), "price": "181"},
-    {"room": "DLXTRP", "start_date": str(date.fromisoformat(DAY) + timedelta(days=50)),
-     "end_date": str(date.fromisoformat(DAY) + timedelta(days=99)), "price": "191"},
+    {
+        "room": "DLXTRP",
+        "start_date": DAY,
+        "end_date": str(date.fromisoformat(DAY) + timedelta(days=49)),
+        "price": "181",
+    },
+    {
+        "room": "DLXTRP",
+        "start_date": str(date.fromisoformat(DAY) + timedelta(days=50)),
+        "end_date": str(date.fromisoformat(DAY) + timedelta(days=99)),
+        "price": "191",
+    },
 ]
 
 
@@ -182,7 +196,9 @@ async def test_when_nothing_is_accepted_a_later_unknown_outcome_is_not_hidden(
     assert len(upstream(sandbox, "PUT", "/rooms/daily")) == 2
 
 
-async def test_a_bad_plan_id_costs_nothing_not_even_the_room_list(fast_settings: Settings, sandbox: RunningSandbox) -> None:
+async def test_a_bad_plan_id_costs_nothing_not_even_the_room_list(
+    fast_settings: Settings, sandbox: RunningSandbox
+) -> None:
     async with connect(fast_settings) as mcp:
         text = await mcp.error("update_calendar", changes=CHANGE, plan_id="no-such-plan")
     assert "unknown plan id" in text

@@ -82,13 +82,21 @@ class CalendarChange(BaseModel):
         max_length=MAX_CHANNELS,
         description='Only these channel codes, e.g. ["bookingcom"]. Omit for every channel of the rate.',
     )
-    availability: int | None = Field(default=None, description="Rooms left to sell (0 or more). Shared by all rates of the room.")
-    price: Decimal | None = Field(default=None, description="Nightly price in the rate's sales currency, above 0, at most 2 decimals.")
+    availability: int | None = Field(
+        default=None, description="Rooms left to sell (0 or more). Shared by all rates of the room."
+    )
+    price: Decimal | None = Field(
+        default=None, description="Nightly price in the rate's sales currency, above 0, at most 2 decimals."
+    )
     stop_sale: bool | None = Field(default=None, description="true closes the dates for sale; false reopens them.")
     cta: bool | None = Field(default=None, description="Closed to arrival: true forbids check-in on these dates.")
     ctd: bool | None = Field(default=None, description="Closed to departure: true forbids check-out on these dates.")
-    min_stay: int | None = Field(default=None, description="Minimum nights for stays arriving on these dates (1 or more).")
-    max_stay: int | None = Field(default=None, description="Maximum nights for stays arriving on these dates (1 or more).")
+    min_stay: int | None = Field(
+        default=None, description="Minimum nights for stays arriving on these dates (1 or more)."
+    )
+    max_stay: int | None = Field(
+        default=None, description="Maximum nights for stays arriving on these dates (1 or more)."
+    )
 
     def values(self) -> dict[str, Value]:
         """The calendar fields this change sets, in a fixed order."""
@@ -155,10 +163,14 @@ def validate_changes(
         raise CalendarValidationError(["changes: give at least one change"])
     if len(changes) > MAX_CHANGES:
         raise CalendarValidationError(
-            [f"changes: {len(changes)} changes, at most {MAX_CHANGES} per call; use date ranges and weekdays, or split the call"]
+            [
+                f"changes: {len(changes)} changes, at most {MAX_CHANGES} per call; use date ranges and weekdays, or split the call"
+            ]
         )
     problems: list[str] = []
-    checker = _Checker(rooms, today=today, max_days_ahead=max_days_ahead, max_span_days=max_span_days, room_counts=room_counts)
+    checker = _Checker(
+        rooms, today=today, max_days_ahead=max_days_ahead, max_span_days=max_span_days, room_counts=room_counts
+    )
     resolved: list[ResolvedChange] = []
     for index, change in enumerate(changes):
         found, change_problems = checker.check(index, change)
@@ -176,7 +188,12 @@ class _Checker:
     """Validates one change at a time against the rooms; collects problems instead of stopping."""
 
     def __init__(
-        self, rooms: Sequence[RoomRate], *, today: date, max_days_ahead: int, max_span_days: int,
+        self,
+        rooms: Sequence[RoomRate],
+        *,
+        today: date,
+        max_days_ahead: int,
+        max_span_days: int,
         room_counts: Mapping[str, int] | None,
     ) -> None:
         self.room_counts = {code.upper(): count for code, count in (room_counts or {}).items()}
@@ -195,11 +212,15 @@ class _Checker:
             return [f"{where}.availability: must be 0 or more, got {rooms}; use 0 to sell none"]
         size = self.room_counts.get(change.room.strip().upper())
         if size is not None and rooms > size:
-            return [f"{where}.availability: {change.room} has {size} room(s) (HOTELRUNNER_ROOM_COUNTS), so {rooms} "
-                    "would oversell on every channel; give at most that number"]
+            return [
+                f"{where}.availability: {change.room} has {size} room(s) (HOTELRUNNER_ROOM_COUNTS), so {rooms} "
+                "would oversell on every channel; give at most that number"
+            ]
         if size is None and rooms > MAX_AVAILABILITY_UNKNOWN_COUNT:
-            return [f"{where}.availability: {rooms} rooms is not plausible (at most {MAX_AVAILABILITY_UNKNOWN_COUNT}); "
-                    "set HOTELRUNNER_ROOM_COUNTS so the server knows each room type's size"]
+            return [
+                f"{where}.availability: {rooms} rooms is not plausible (at most {MAX_AVAILABILITY_UNKNOWN_COUNT}); "
+                "set HOTELRUNNER_ROOM_COUNTS so the server knows each room type's size"
+            ]
         return []
 
     def check(self, index: int, change: CalendarChange) -> tuple[ResolvedChange | None, list[str]]:
@@ -250,11 +271,17 @@ class _Checker:
         start, end = change.start_date, change.end_date
         problems: list[str] = []
         if end < start:
-            problems.append(f"{where}.end_date: {end} is before start_date {start}; end_date is inclusive, so use {start} for one day")
+            problems.append(
+                f"{where}.end_date: {end} is before start_date {start}; end_date is inclusive, so use {start} for one day"
+            )
         if start < self.today:
-            problems.append(f"{where}.start_date: {start} is in the past (today is {self.today} at the property); start on {self.today} or later")
+            problems.append(
+                f"{where}.start_date: {start} is in the past (today is {self.today} at the property); start on {self.today} or later"
+            )
         if end > self.last_day:
-            problems.append(f"{where}.end_date: {end} is too far ahead; the last date that can be changed is {self.last_day}")
+            problems.append(
+                f"{where}.end_date: {end} is too far ahead; the last date that can be changed is {self.last_day}"
+            )
         span = (end - start).days + 1
         if span > self.max_span_days:
             problems.append(
@@ -266,7 +293,9 @@ class _Checker:
                 problems.append(f"{where}.weekdays: empty list; omit weekdays for every day")
             duplicates = sorted({d for d, n in Counter(weekdays).items() if n > 1}, key=WEEKDAYS.index)
             if duplicates:
-                problems.append(f"{where}.weekdays: {', '.join(duplicates)} given more than once; list each weekday once")
+                problems.append(
+                    f"{where}.weekdays: {', '.join(duplicates)} given more than once; list each weekday once"
+                )
         if problems:
             return (), problems
         wanted = set(weekdays) if weekdays else set(WEEKDAYS)
@@ -294,12 +323,18 @@ class _Checker:
             for rate in rates:
                 if rate.rate_code == change.rate_code:
                     return rate, []
-            elsewhere = sorted(r.inv_code for rates_ in self.rates_by_room.values() for r in rates_ if r.rate_code == change.rate_code)
+            elsewhere = sorted(
+                r.inv_code for rates_ in self.rates_by_room.values() for r in rates_ if r.rate_code == change.rate_code
+            )
             hint = f" (that rate belongs to {', '.join(elsewhere)})" if elsewhere else ""
-            return None, [f"{where}.rate_code: room {change.room} has no rate {change.rate_code!r}{hint}; its rates: {codes}"]
+            return None, [
+                f"{where}.rate_code: room {change.room} has no rate {change.rate_code!r}{hint}; its rates: {codes}"
+            ]
         if all(r.is_master for r in rates) and not any(_any_update(r) for r in rates):
-            return None, [f"{where}.room: {change.room} is HotelRunner's Default Room, where bookings land when a channel's "
-                          "room is not mapped; it has no calendar to change. Map the channel room in HotelRunner instead"]
+            return None, [
+                f"{where}.room: {change.room} is HotelRunner's Default Room, where bookings land when a channel's "
+                "room is not mapped; it has no calendar to change. Map the channel room in HotelRunner instead"
+            ]
         masters = [r for r in rates if is_master_rate(r.inv_code, r.rate_code)]
         if len(masters) == 1:
             return masters[0], []
@@ -308,13 +343,19 @@ class _Checker:
         updatable = [r for r in rates if all(_allows(r, f) for f in values)] or [r for r in rates if _any_update(r)]
         if len(updatable) == 1:
             return updatable[0], []
-        return None, [f"{where}.rate_code: room {change.room} has several rates ({codes}) and no single master rate; set rate_code"]
+        return None, [
+            f"{where}.rate_code: room {change.room} has several rates ({codes}) and no single master rate; set rate_code"
+        ]
 
     def _field_problems(self, where: str, rate: RoomRate, values: dict[str, Value]) -> list[str]:
         problems: list[str] = []
         for name in values:
             if _allows(rate, name):
-                if name != "availability" and name not in RATE_ONLY_FIELDS and not is_master_rate(rate.inv_code, rate.rate_code):
+                if (
+                    name != "availability"
+                    and name not in RATE_ONLY_FIELDS
+                    and not is_master_rate(rate.inv_code, rate.rate_code)
+                ):
                     problems.append(self._not_by_rate(where, rate, name))
                 continue
             flag = FIELD_FLAG[name]
@@ -327,7 +368,9 @@ class _Checker:
                     f"{_rate_name(parent)}, so change rate_code {parent.rate_code!r} instead"
                 )
             elif others:
-                message += f"; rate {', '.join(_rate_name(r) for r in others)} can: set rate_code to {others[0].rate_code!r}"
+                message += (
+                    f"; rate {', '.join(_rate_name(r) for r in others)} can: set rate_code to {others[0].rate_code!r}"
+                )
             else:
                 message += f"; no rate of room {rate.inv_code} accepts {name} updates through the API, change it in the HotelRunner panel"
             problems.append(message)
@@ -336,10 +379,16 @@ class _Checker:
     def _not_by_rate(self, where: str, rate: RoomRate, name: str) -> str:
         """Restrictions on a rate other than the master: no documented request sets them there."""
         master = next((r for r in self.rates_by_room[rate.inv_code] if is_master_rate(r.inv_code, r.rate_code)), None)
-        fix = f"set it on the master rate {master.rate_code!r} (omit rate_code)" if master else "change it in the HotelRunner panel"
-        return (f"{where}.{name}: rate {_rate_name(rate)} is not the master rate of room {rate.inv_code}, and HotelRunner's "
-                f"API sets only a price on such a rate (a restriction sent through the room type lands on its master "
-                f"rate); {fix}")
+        fix = (
+            f"set it on the master rate {master.rate_code!r} (omit rate_code)"
+            if master
+            else "change it in the HotelRunner panel"
+        )
+        return (
+            f"{where}.{name}: rate {_rate_name(rate)} is not the master rate of room {rate.inv_code}, and HotelRunner's "
+            f"API sets only a price on such a rate (a restriction sent through the room type lands on its master "
+            f"rate); {fix}"
+        )
 
     @staticmethod
     def _channels(where: str, change: CalendarChange, rate: RoomRate) -> tuple[tuple[str, ...] | None, list[str]]:
@@ -356,7 +405,9 @@ class _Checker:
         unknown = [c for c in dict.fromkeys(channels) if c not in known]
         if unknown:
             listed = ", ".join(known) if known else "none listed by HotelRunner (omit channels)"
-            problems.append(f"{where}.channels: {', '.join(unknown)} not connected to rate {_rate_name(rate)}; its channels: {listed}")
+            problems.append(
+                f"{where}.channels: {', '.join(unknown)} not connected to rate {_rate_name(rate)}; its channels: {listed}"
+            )
         if problems:
             return None, problems
         ordered = tuple(c for c in known if c in channels)  # the rate's own order: stable keys

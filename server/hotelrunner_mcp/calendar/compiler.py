@@ -23,8 +23,8 @@ from hotelrunner_mcp.calendar.changes import (
     CALENDAR_FIELDS,
     WEEKDAYS,
     CalendarChange,
-    Cell,
     CalendarValidationError,
+    Cell,
     CellState,
     RateKey,
     ResolvedChange,
@@ -113,9 +113,15 @@ def _entries(state: CellState, rates: dict[RateKey, RoomRate]) -> dict[EntryKey,
                 sent_as = target_rate(inv, rate_code, name)
                 for channels, value in _channel_groups(per_channel, all_channels):
                     entries.setdefault((inv, sent_as, channels), {}).setdefault(day, {})[name] = value
-    room_order = {inv: n for n, (inv, _rate) in reversed(list(enumerate(state)))}  # rooms in the order the changes name them
-    return dict(sorted(entries.items(), key=lambda kv: (room_order[kv[0][0]], kv[0][1] != kv[0][0], kv[0][1],
-                                                        kv[0][2] is not None, kv[0][2] or ())))
+    room_order = {
+        inv: n for n, (inv, _rate) in reversed(list(enumerate(state)))
+    }  # rooms in the order the changes name them
+    return dict(
+        sorted(
+            entries.items(),
+            key=lambda kv: (room_order[kv[0][0]], kv[0][1] != kv[0][0], kv[0][1], kv[0][2] is not None, kv[0][2] or ()),
+        )
+    )
 
 
 def _channel_groups(per_channel: dict[str, Cell], all_channels: tuple[str, ...]) -> list[tuple[Channels, Value]]:
@@ -319,7 +325,5 @@ def overridden_dates(rc: ResolvedChange, state: CellState) -> int:
     by_date = state[(rc.inv_code, rc.rate_code)]
     channels = rc.channels or tuple(rc.rate.channel_codes) or (ALL_CHANNELS,)
     return sum(
-        1
-        for day in rc.dates
-        if any(by_date[day][name][ch].index != rc.index for name in rc.values for ch in channels)
+        1 for day in rc.dates if any(by_date[day][name][ch].index != rc.index for name in rc.values for ch in channels)
     )

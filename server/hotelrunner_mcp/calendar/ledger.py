@@ -66,7 +66,6 @@ CREATE TABLE IF NOT EXISTS ledger_channel_results (
 MIGRATIONS = (_SCHEMA,)  # step 1: the schema as first shipped; append steps, never edit old ones
 
 
-
 @dataclass(frozen=True)
 class LedgerWrite:
     """One value set on one day. `rate_code` None = room-level; `channels` () = every channel.
@@ -162,7 +161,14 @@ class CalendarLedger:
             return
         when = _iso(set_at or datetime.now(UTC))
         rows = [
-            (e.inv_code, e.rate_code or "", e.day.isoformat(), e.field, _channels_text(e.channels), _encode_value(e.value))
+            (
+                e.inv_code,
+                e.rate_code or "",
+                e.day.isoformat(),
+                e.field,
+                _channels_text(e.channels),
+                _encode_value(e.value),
+            )
             for e in entries
         ]
         with self._write() as conn:
@@ -192,7 +198,10 @@ class CalendarLedger:
                 " checked_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id, channel_code, inv_code)"
                 " DO UPDATE SET state = excluded.state, error_message = excluded.error_message,"
                 " checked_at = excluded.checked_at",
-                [(transaction_id, r.channel_code, r.inv_code or "", r.state, r.error_message, when) for r in channel_results],
+                [
+                    (transaction_id, r.channel_code, r.inv_code or "", r.state, r.error_message, when)
+                    for r in channel_results
+                ],
             )
             if not channel_results:
                 return 0
@@ -223,7 +232,9 @@ class CalendarLedger:
         wanted: dict[tuple[str, str, str, str], list[tuple[LedgerKey, tuple[str, ...]]]] = {}
         for key in keys:  # answers come back under the caller's own key
             inv_code, rate_code, day, field, channels = key
-            wanted.setdefault((inv_code, rate_code or "", day.isoformat(), field), []).append((key, _normalize(channels)))
+            wanted.setdefault((inv_code, rate_code or "", day.isoformat(), field), []).append(
+                (key, _normalize(channels))
+            )
         if not wanted:
             return {}
         with self._read() as conn:
@@ -345,9 +356,7 @@ _SELECT = (
 def _to_value(row: sqlite3.Row, results: dict[str, list[tuple[ChannelResult, str]]]) -> LedgerValue:
     """Build a LedgerValue, keeping only the channel results that concern this row's room."""
     mine = [
-        (r, checked)
-        for r, checked in results.get(row["transaction_id"], [])
-        if r.inv_code in (None, row["inv_code"])
+        (r, checked) for r, checked in results.get(row["transaction_id"], []) if r.inv_code in (None, row["inv_code"])
     ]
     return LedgerValue(
         inv_code=row["inv_code"],

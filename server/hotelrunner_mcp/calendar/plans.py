@@ -68,7 +68,9 @@ class StoredPlan:
     @property
     def interrupted(self) -> bool:
         """Redeemed by a process that died before recording how the apply ended."""
-        return bool(self.outcome and self.outcome.startswith(APPLYING) and not owner_alive(self.outcome[len(APPLYING):]))
+        return bool(
+            self.outcome and self.outcome.startswith(APPLYING) and not owner_alive(self.outcome[len(APPLYING) :])
+        )
 
 
 class PlanStore:
@@ -96,7 +98,13 @@ class PlanStore:
             conn.execute("DELETE FROM plans WHERE expires_at < ?", (now - KEEP_SECONDS_AFTER_EXPIRY,))
             conn.execute(
                 "INSERT INTO plans (plan_id, fingerprint, created_at, expires_at, summary) VALUES (?, ?, ?, ?, ?)",
-                (plan.plan_id, fingerprint, now, plan.expires_at, json.dumps(summary, default=str) if summary is not None else None),
+                (
+                    plan.plan_id,
+                    fingerprint,
+                    now,
+                    plan.expires_at,
+                    json.dumps(summary, default=str) if summary is not None else None,
+                ),
             )
         return plan
 

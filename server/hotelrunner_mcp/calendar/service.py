@@ -6,23 +6,36 @@ import logging
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from statistics import median
 from datetime import date, timedelta
 from decimal import Decimal
+from statistics import median
 from typing import Literal
 
 import anyio.to_thread
 from pydantic import BaseModel, Field
 
-from hotelrunner_mcp.gate.audit import current_call
-from hotelrunner_mcp.calendar.changes import CalendarChange, ResolvedChange, fingerprint, property_today, target_rate, validate_changes
+from hotelrunner_mcp.calendar.changes import (
+    CalendarChange,
+    ResolvedChange,
+    fingerprint,
+    property_today,
+    target_rate,
+    validate_changes,
+)
 from hotelrunner_mcp.calendar.compiler import CalendarPlan, PlannedRequest, compile_plan
-from hotelrunner_mcp.errors import HotelRunnerError, QuotaExhausted, ReadOnlyMode
 from hotelrunner_mcp.calendar.ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite, Value
-from hotelrunner_mcp.hotelrunner.models import DailyRoomUpdate, RangeUpdate, Transaction, TransactionDetail, UpdateResult
+from hotelrunner_mcp.errors import HotelRunnerError, QuotaExhausted, ReadOnlyMode
+from hotelrunner_mcp.gate.audit import current_call
+from hotelrunner_mcp.hotelrunner.models import (
+    DailyRoomUpdate,
+    RangeUpdate,
+    Transaction,
+    TransactionDetail,
+    UpdateResult,
+)
+from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.queries import CANCELED_STATES, DateRange, ReservationQuery
 from hotelrunner_mcp.services import Services
-from hotelrunner_mcp.reservations.mirror import ReservationStore
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +54,9 @@ class NothingApplied(HotelRunnerError):
             plan = "Nothing was sent, so the plan id is still valid: apply it again later."
         else:
             plan = "This plan id is used up: preview the changes again and apply with the new plan id."
-        super().__init__(f"HotelRunner accepted none of the {len(results)} request(s) ({sent} sent). {verdict} "
-                         f"{plan}\n{lines}")
+        super().__init__(
+            f"HotelRunner accepted none of the {len(results)} request(s) ({sent} sent). {verdict} {plan}\n{lines}"
+        )
         self.code = "outcome_unknown" if unknown else next((r.error_code for r in results if r.error_code), "failed")
         self.sent = sent
 
@@ -193,7 +207,9 @@ class CalendarService:
             warnings = price_jump_warnings(rc.values.get("price"), old_prices)
             if not warnings:  # no price of ours to compare with: compare with what guests pay
                 warnings = usual_price_warnings(rc.values.get("price"), usual.get(rc.inv_code))
-            previews.append(ChangePreview(index=rc.index, description=description, previous=previous, warnings=warnings))
+            previews.append(
+                ChangePreview(index=rc.index, description=description, previous=previous, warnings=warnings)
+            )
         return previews
 
     def _check_quota(self, plan: CalendarPlan) -> None:
@@ -210,7 +226,9 @@ class CalendarService:
 
     # ------------------------------------------------------------------ channel results
 
-    async def check_channel_results(self, transaction_ids: Sequence[str], *, limit: int) -> list[tuple[str, Transaction]]:
+    async def check_channel_results(
+        self, transaction_ids: Sequence[str], *, limit: int
+    ) -> list[tuple[str, Transaction]]:
         """GET /infos/transaction_details for these ids (or the latest unchecked ones), recorded in the ledger."""
         client = self._s.require_client()
         checked = []
@@ -228,10 +246,13 @@ class CalendarService:
         results: list[RequestOutcome] = []
         for request in plan.requests:
             if results and results[-1].status in ("outcome_unknown", "failed", "skipped"):
-                results.append(RequestOutcome(
-                    request=request.summary, status="skipped",
-                    message="not sent because an earlier request failed; preview again to retry what is left",
-                ))
+                results.append(
+                    RequestOutcome(
+                        request=request.summary,
+                        status="skipped",
+                        message="not sent because an earlier request failed; preview again to retry what is left",
+                    )
+                )
                 continue
             results.append(await self._send(request))
         done = sum(r.status in ("ok", "partial") for r in results)
@@ -266,8 +287,10 @@ class CalendarService:
             self._record(request, result)
         except Exception as exc:  # HotelRunner took it: say so, even if our own bookkeeping failed
             log.exception("ledger write failed after an accepted calendar update")
-            message = (f"applied by HotelRunner, but this server could not record it in its ledger "
-                       f"({type(exc).__name__}): get_calendar will not show these values")
+            message = (
+                f"applied by HotelRunner, but this server could not record it in its ledger "
+                f"({type(exc).__name__}): get_calendar will not show these values"
+            )
         return RequestOutcome(
             request=request.summary,
             status="partial" if result.partial else "ok",
@@ -340,8 +363,11 @@ def ledger_writes(request: PlannedRequest, skip: Refused | None = None) -> Itera
 
 
 def _writes(
-    target: RangeUpdate | DailyRoomUpdate, channels: tuple[str, ...], cells: list[tuple[date, dict[str, Value]]],
-    position: int, skip: Refused,
+    target: RangeUpdate | DailyRoomUpdate,
+    channels: tuple[str, ...],
+    cells: list[tuple[date, dict[str, Value]]],
+    position: int,
+    skip: Refused,
 ) -> Iterator[LedgerWrite]:
     for day, fields in cells:
         if (position, day) in skip:
@@ -382,7 +408,9 @@ def channel_results(transaction: Transaction) -> list[ChannelResult]:
         states = {d.state for d in details}
         state = next(s for s in ("failed", "in_progress", "succeeded") if s in states)
         failed = [d for d in details if d.state == "failed"]
-        reasons = "; ".join(f"{d.name or d.code or 'a room'}: {d.error_message or 'refused, no reason given'}" for d in failed)
+        reasons = "; ".join(
+            f"{d.name or d.code or 'a room'}: {d.error_message or 'refused, no reason given'}" for d in failed
+        )
         if failed and len(details) > 1:
             reasons = f"{len(failed)} of {len(details)} parts refused: {reasons}"
         results.append(ChannelResult(channel, state, reasons[:500] or None))

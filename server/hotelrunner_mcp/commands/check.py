@@ -7,9 +7,9 @@ import sys
 
 import anyio
 
+from hotelrunner_mcp.commands.probe import run_probe, save_probe
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import HotelRunnerError
-from hotelrunner_mcp.commands.probe import run_probe, save_probe
 from hotelrunner_mcp.services import Services
 
 

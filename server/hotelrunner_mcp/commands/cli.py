@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--read-only", action="store_true", help="hide and refuse the write tools")
     check = sub.add_parser("check", help="test the connection with one request: room count and quota")
     check.add_argument(
-        "--probe", action="store_true",
+        "--probe",
+        action="store_true",
         help="also settle, with at most 3 read-only requests, how HotelRunner reads the listing (never writes)",
     )
     sub.add_parser("demo", help="sandbox + this server over stdio + an MCP client: a short story")
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hotelrunner_mcp.sandbox import main as sandbox_main
 
         return sandbox_main(argv[1:])
-    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["serve", *argv]
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -77,9 +78,12 @@ def _serve(settings: Settings, *, sandbox: bool) -> int:
     from hotelrunner_mcp.commands.sandbox_link import embedded_sandbox
 
     # The embedded sandbox starts afresh each time, so its mirror, ledger and quota do too.
-    with tempfile.TemporaryDirectory(prefix="hotelrunner-sandbox-") as scratch, embedded_sandbox(
-        settings.with_overrides(data_dir=Path(scratch))
-    ) as (running, sandbox_settings):
-        logging.getLogger(__name__).info("using the embedded sandbox at %s (test data, not HotelRunner)", running.root_url)
+    with (
+        tempfile.TemporaryDirectory(prefix="hotelrunner-sandbox-") as scratch,
+        embedded_sandbox(settings.with_overrides(data_dir=Path(scratch))) as (running, sandbox_settings),
+    ):
+        logging.getLogger(__name__).info(
+            "using the embedded sandbox at %s (test data, not HotelRunner)", running.root_url
+        )
         build_server(sandbox_settings).run("stdio")
     return 0

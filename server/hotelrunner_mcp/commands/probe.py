@@ -66,7 +66,7 @@ async def run_probe(client: HotelRunnerClient, *, base_url: str, today: date | N
             "(or every recent booking is still undelivered, which would hide a difference)."
         )
     else:
-        default = await listing("undelivered (default)", {})
+        await listing("undelivered (default)", {})
         c = report.counts["undelivered (default)"]
         which = "=0" if b == c else "=false" if a == c else "neither"
         report.findings.append(

@@ -39,7 +39,9 @@ def settings_for(sandbox: RunningSandbox, base: Settings) -> Settings:
 
 
 @contextmanager
-def embedded_sandbox(base: Settings, *, seed: int = 7, config: SandboxConfig | None = None) -> Iterator[tuple[RunningSandbox, Settings]]:
+def embedded_sandbox(
+    base: Settings, *, seed: int = 7, config: SandboxConfig | None = None
+) -> Iterator[tuple[RunningSandbox, Settings]]:
     """Start a sandbox on 127.0.0.1 (a free port) and yield it with settings pointing at it."""
     with run_sandbox(config or SandboxConfig(seed=seed)) as sandbox:
         yield sandbox, settings_for(sandbox, base)

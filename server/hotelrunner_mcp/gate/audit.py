@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def current_call() -> ToolCallContext | None:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AuditLog:
@@ -105,8 +105,14 @@ class AuditLog:
             _current_call.reset(token)
             duration_ms = round((time.monotonic() - started) * 1000, 1)
             self.write_quietly(
-                "tool_call", phase="end", tool=tool, call_id=call.call_id, client=client,
-                duration_ms=duration_ms, upstream_requests=call.upstream_requests, **outcome,
+                "tool_call",
+                phase="end",
+                tool=tool,
+                call_id=call.call_id,
+                client=client,
+                duration_ms=duration_ms,
+                upstream_requests=call.upstream_requests,
+                **outcome,
             )
 
     def _append(self, data: bytes) -> None:
@@ -142,7 +148,7 @@ def bounded(value: Any) -> Any:
         return {k: bounded(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         kept = [bounded(v) for v in value[:MAX_LOGGED_ITEMS]]
-        return kept + [f"…({len(value) - MAX_LOGGED_ITEMS} more)"] if len(value) > MAX_LOGGED_ITEMS else kept
+        return [*kept, f"…({len(value) - MAX_LOGGED_ITEMS} more)"] if len(value) > MAX_LOGGED_ITEMS else kept
     return value
 
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -24,8 +24,8 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from hotelrunner_mcp.gate.audit import AuditLog, current_call
 from hotelrunner_mcp.errors import HotelRunnerError
+from hotelrunner_mcp.gate.audit import AuditLog, current_call
 from hotelrunner_mcp.gate.quota import QuotaLimiter, QuotaTicket
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 
@@ -108,8 +108,13 @@ class Gate:
             if isinstance(exc, Exception):  # over; a cancelled one may still be on the wire: it keeps its bound
                 await self._finished(ticket)
             self.audit.write_quietly(
-                "upstream", **described, sent=True, duration_ms=_ms_since(started), quota_left=ticket.left_today,
-                error_code=getattr(exc, "code", type(exc).__name__), error=self._redactor.text(str(exc))[:500],
+                "upstream",
+                **described,
+                sent=True,
+                duration_ms=_ms_since(started),
+                quota_left=ticket.left_today,
+                error_code=getattr(exc, "code", type(exc).__name__),
+                error=self._redactor.text(str(exc))[:500],
             )
             raise
         await self._finished(ticket)
@@ -126,7 +131,11 @@ class Gate:
             log.warning("quota ledger: completion not recorded (%s)", exc.message)
 
     async def _after(
-        self, call: UpstreamCall, described: dict[str, Any], ticket: QuotaTicket, response: httpx2.Response,
+        self,
+        call: UpstreamCall,
+        described: dict[str, Any],
+        ticket: QuotaTicket,
+        response: httpx2.Response,
         started: float,
     ) -> None:
         duration_ms = _ms_since(started)
@@ -138,15 +147,23 @@ class Gate:
             except HotelRunnerError as exc:  # the 429 still reaches the client, which maps it
                 log.warning("quota ledger: 429 pause not recorded (%s)", exc.message)
         elif response.is_success:
-            self.last_success_at = datetime.now(timezone.utc)
+            self.last_success_at = datetime.now(UTC)
         self.audit.write_quietly(
-            "upstream", **described, sent=True, status=response.status_code, duration_ms=duration_ms,
-            transaction_id=_transaction_id(response), quota_left=ticket.left_today,
+            "upstream",
+            **described,
+            sent=True,
+            status=response.status_code,
+            duration_ms=duration_ms,
+            transaction_id=_transaction_id(response),
+            quota_left=ticket.left_today,
         )
 
     def _describe(self, call: UpstreamCall) -> dict[str, Any]:
         described: dict[str, Any] = {
-            "method": call.method, "path": call.path, "params": self._redactor.params(call.params), "write": call.write,
+            "method": call.method,
+            "path": call.path,
+            "params": self._redactor.params(call.params),
+            "write": call.write,
         }
         if call.json is not None:
             described["body"] = self._redactor.value(call.json)
@@ -172,7 +189,7 @@ def _retry_after(response: httpx2.Response, now: float) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         try:
             seconds = when.timestamp() - now
         except (OverflowError, OSError, ValueError):

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -85,7 +85,7 @@ def iso_utc(timestamp: float | None) -> str | None:
     if timestamp is None or not math.isfinite(timestamp):
         return None
     try:
-        moment = datetime.fromtimestamp(timestamp, timezone.utc)
+        moment = datetime.fromtimestamp(timestamp, UTC)
     except (OverflowError, OSError, ValueError):
         return None
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -274,8 +274,11 @@ class QuotaLimiter:
             return widened
 
         widened = self._write(block)
-        log.warning("HotelRunner answered 429: pausing until %s, quota margin widened to %.2f s",
-                    iso_utc(until), self.margin_seconds + widened)
+        log.warning(
+            "HotelRunner answered 429: pausing until %s, quota margin widened to %.2f s",
+            iso_utc(until),
+            self.margin_seconds + widened,
+        )
 
     def status(self) -> QuotaStatus:
         """Current use of both windows and when the next request may go."""
@@ -307,8 +310,12 @@ class QuotaLimiter:
             self._repair(conn, now)
             conn.execute(
                 "DELETE FROM quota_requests WHERE key = ? AND at <= ? AND coalesce(done_at, latest_at, at + ?) <= ?",
-                (self.key, now - self.day_seconds, self.request_timeout_seconds,
-                 now - self.day_seconds - self._widen_max - self.margin_seconds),
+                (
+                    self.key,
+                    now - self.day_seconds,
+                    self.request_timeout_seconds,
+                    now - self.day_seconds - self._widen_max - self.margin_seconds,
+                ),
             )
             conn.execute(
                 "INSERT INTO quota_limits (key, process, per_minute, per_day, seen_at) VALUES (?, ?, ?, ?, ?)"
@@ -362,12 +369,15 @@ class QuotaLimiter:
         log.warning("quota ledger %s: times far in the future pulled back to now", self.db_path)
         conn.execute("UPDATE quota_blocks SET until = ? WHERE key = ? AND until > ?", (cap, self.key, cap))
         conn.execute("UPDATE quota_margins SET until = ? WHERE key = ? AND until > ?", (widen_cap, self.key, widen_cap))
-        conn.execute("UPDATE quota_requests SET latest_at = latest_at - at + ? WHERE key = ? AND at > ?",
-                     (now, self.key, ahead))
+        conn.execute(
+            "UPDATE quota_requests SET latest_at = latest_at - at + ? WHERE key = ? AND at > ?", (now, self.key, ahead)
+        )
         conn.execute("UPDATE quota_requests SET at = ? WHERE key = ? AND at > ?", (now, self.key, ahead))
         conn.execute("UPDATE quota_requests SET done_at = ? WHERE key = ? AND done_at > ?", (now, self.key, ahead))
-        conn.execute("UPDATE quota_requests SET latest_at = at + ? WHERE key = ? AND latest_at > at + ?",
-                     (self.request_timeout_seconds, self.key, flight_cap))
+        conn.execute(
+            "UPDATE quota_requests SET latest_at = at + ? WHERE key = ? AND latest_at > at + ?",
+            (self.request_timeout_seconds, self.key, flight_cap),
+        )
 
     def _look(self, conn: sqlite3.Connection, now: float) -> _Window:
         margin = self.margin_seconds
@@ -395,14 +405,27 @@ class QuotaLimiter:
         day_frees_at = None
         if day_used >= per_day:  # rare: only then read the day's rows
             ends = sorted(
-                (self._span(*r, now).soonest_end for r in conn.execute(f"SELECT at, latest_at, done_at {counting}", day_args)),
+                (
+                    self._span(*r, now).soonest_end
+                    for r in conn.execute(f"SELECT at, latest_at, done_at {counting}", day_args)
+                ),
                 reverse=True,
             )
             day_frees_at = ends[per_day - 1] + margin + self.day_seconds
         row = conn.execute("SELECT until FROM quota_blocks WHERE key = ?", (self.key,)).fetchone()
-        blocked = min(row[0], now + self.max_retry_after_seconds) if row and row[0] is not None and row[0] > now else None
-        return _Window(now=now, margin=margin, minute=minute, day_used=day_used, day_frees_at=day_frees_at,
-                       blocked_until=blocked, per_minute=per_minute, per_day=per_day)
+        blocked = (
+            min(row[0], now + self.max_retry_after_seconds) if row and row[0] is not None and row[0] > now else None
+        )
+        return _Window(
+            now=now,
+            margin=margin,
+            minute=minute,
+            day_used=day_used,
+            day_frees_at=day_frees_at,
+            blocked_until=blocked,
+            per_minute=per_minute,
+            per_day=per_day,
+        )
 
     def _span(self, at: float, latest_at: float | None, done_at: float | None, now: float) -> _Span:
         at = min(at, now)

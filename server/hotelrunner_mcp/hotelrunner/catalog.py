@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 
@@ -50,5 +50,5 @@ class RoomCatalog:
                 assert self._rooms is not None and self._fetched_at is not None
                 return RoomSnapshot(self._rooms, self._fetched_at, cached=True)
             rooms = await self._fetch()
-            self._rooms, self._fetched_at, self._fetched_mono = rooms, datetime.now(timezone.utc), time.monotonic()
+            self._rooms, self._fetched_at, self._fetched_mono = rooms, datetime.now(UTC), time.monotonic()
             return RoomSnapshot(rooms, self._fetched_at, cached=False)

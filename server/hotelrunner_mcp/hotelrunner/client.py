@@ -37,6 +37,7 @@ from hotelrunner_mcp.errors import (
     UpstreamUnavailable,
 )
 from hotelrunner_mcp.gate.gate import Gate, UpstreamCall
+from hotelrunner_mcp.hotelrunner.lenient_json import loads_lenient
 from hotelrunner_mcp.hotelrunner.models import (
     MAX_DAILY_DATES,
     RATE_ONLY_FIELDS,
@@ -51,7 +52,6 @@ from hotelrunner_mcp.hotelrunner.models import (
     Transaction,
     UpdateResult,
 )
-from hotelrunner_mcp.hotelrunner.lenient_json import loads_lenient
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -558,8 +558,10 @@ def _check_values(values: CalendarValues, where: str) -> None:
     """Refuse, before any quota is spent, an update that would change nothing or carries impossible values."""
     fields = values.set_fields()
     if not fields:
-        raise InvalidRequest(f"{where}: nothing to change; set at least one of availability, price, stop_sale, "
-                             "cta, ctd, min_stay, max_stay.")
+        raise InvalidRequest(
+            f"{where}: nothing to change; set at least one of availability, price, stop_sale, "
+            "cta, ctd, min_stay, max_stay."
+        )
     for name in ("availability", "min_stay", "max_stay"):
         if name in fields and fields[name] < 0:
             raise InvalidRequest(f"{where}: {name} cannot be negative ({fields[name]}).")
@@ -609,4 +611,3 @@ def silence_http_logs(*secrets: str | None) -> None:
             logger.setLevel(logging.WARNING)
         if _LOG_FILTER not in logger.filters:
             logger.addFilter(_LOG_FILTER)
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -63,6 +63,7 @@ RATE_ONLY_FIELDS = frozenset({"price"})
 
 class RangeUpdate(CalendarValues, RateTarget):
     """One PUT /rooms/~ : one room type or one rate over an inclusive date range."""
+
     start_date: date
     end_date: date
     days: list[int] | None = Field(default=None, description="Weekdays, Sunday=0 … Saturday=6; None = all")
@@ -125,13 +126,13 @@ def _to_datetime(value: Any) -> Any:
             text = text[:-4] + "Z"
         value = text
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     return value
 
 
 def _utc_if_naive(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

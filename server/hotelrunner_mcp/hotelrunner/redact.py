@@ -19,9 +19,7 @@ class Redactor:
         # secret (hr_id is a number) is masked only where it stands alone, so prices, transaction ids and
         # reservation numbers that happen to contain its digits stay readable.
         ordered = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
-        self._patterns = [
-            re.compile(rf"(?<!\d){re.escape(s)}(?!\d)" if s.isdigit() else re.escape(s)) for s in ordered
-        ]
+        self._patterns = [re.compile(rf"(?<!\d){re.escape(s)}(?!\d)" if s.isdigit() else re.escape(s)) for s in ordered]
 
     def text(self, value: str) -> str:
         """Return `value` with every secret and secret query pair masked."""

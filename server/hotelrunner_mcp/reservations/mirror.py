@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -110,7 +110,6 @@ CREATE TABLE IF NOT EXISTS sync_lease (
 MIGRATIONS = (_SCHEMA,)  # step 1: the schema as first shipped; append steps, never edit old ones
 
 
-
 # --------------------------------------------------------------------------- value types
 
 
@@ -133,8 +132,12 @@ class UpsertCounts:
         return UpsertCounts(**values)
 
     def merge(self, other: UpsertCounts) -> UpsertCounts:
-        return UpsertCounts(self.new + other.new, self.updated + other.updated,
-                            self.unchanged + other.unchanged, self.stale + other.stale)
+        return UpsertCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.stale + other.stale,
+        )
 
 
 @dataclass(frozen=True)
@@ -197,8 +200,8 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal) and value.is_finite():
@@ -293,13 +296,13 @@ class ReservationStore:
     def upsert(self, reservation: Reservation, *, source: Source) -> UpsertResult:
         """Store one reservation if it is new or newer than the stored one; keep every distinct version."""
         with self._locked() as conn, immediate(conn):
-            return self._upsert(conn, reservation, source, utc_text(datetime.now(timezone.utc)))
+            return self._upsert(conn, reservation, source, utc_text(datetime.now(UTC)))
 
     def upsert_many(self, reservations: Iterable[Reservation], *, source: Source) -> UpsertCounts:
         """Upsert a batch (e.g. one page) in one short transaction."""
         counts = UpsertCounts()
         with self._locked() as conn, immediate(conn):
-            now = utc_text(datetime.now(timezone.utc))
+            now = utc_text(datetime.now(UTC))
             for reservation in reservations:
                 counts = counts.add(self._upsert(conn, reservation, source, now))
         return counts
@@ -311,7 +314,7 @@ class ReservationStore:
         digest = _content_hash(record)
         stamp = reservation.updated_at
         if stamp is not None:  # a stamp far in the future would outrank every real change to come: bound it
-            stamp = min(stamp, datetime.now(timezone.utc) + MAX_FUTURE_STAMP)
+            stamp = min(stamp, datetime.now(UTC) + MAX_FUTURE_STAMP)
         updated = utc_text(stamp) if stamp else None
         current = conn.execute("SELECT * FROM reservation WHERE hr_number = ?", (reservation.hr_number,)).fetchone()
         result = _decide(current, updated, digest, _lower(reservation.state))
@@ -337,21 +340,43 @@ class ReservationStore:
 
     @staticmethod
     def _insert_version(
-        conn: sqlite3.Connection, reservation: Reservation, record: dict[str, Any], digest: str,
-        updated: str | None, source: str, now: str, result: str, changes: list[str],
+        conn: sqlite3.Connection,
+        reservation: Reservation,
+        record: dict[str, Any],
+        digest: str,
+        updated: str | None,
+        source: str,
+        now: str,
+        result: str,
+        changes: list[str],
     ) -> int:
         cursor = conn.execute(
             "INSERT INTO reservation_version (hr_number, seen_at, source, result, updated_at, state, content_hash,"
             " changes, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (reservation.hr_number, now, source, result, updated, _lower(reservation.state), digest,
-             json.dumps(changes, ensure_ascii=False), json.dumps(record, ensure_ascii=False)),
+            (
+                reservation.hr_number,
+                now,
+                source,
+                result,
+                updated,
+                _lower(reservation.state),
+                digest,
+                json.dumps(changes, ensure_ascii=False),
+                json.dumps(record, ensure_ascii=False),
+            ),
         )
         return int(cursor.lastrowid or 0)
 
     @staticmethod
     def _write_current(
-        conn: sqlite3.Connection, reservation: Reservation, record: dict[str, Any], digest: str,
-        updated: str | None, version_id: int, source: str, now: str,
+        conn: sqlite3.Connection,
+        reservation: Reservation,
+        record: dict[str, Any],
+        digest: str,
+        updated: str | None,
+        version_id: int,
+        source: str,
+        now: str,
     ) -> None:
         conn.execute(
             "INSERT INTO reservation (hr_number, provider_number, channel, state, guest_search, checkin_date,"
@@ -364,12 +389,21 @@ class ReservationStore:
             " content_hash = excluded.content_hash, payload = excluded.payload, version_id = excluded.version_id,"
             " last_seen_at = excluded.last_seen_at, last_source = excluded.last_source",
             (
-                reservation.hr_number, reservation.provider_number, _lower(reservation.channel),
-                _lower(reservation.state), guest_search_text(reservation),
+                reservation.hr_number,
+                reservation.provider_number,
+                _lower(reservation.channel),
+                _lower(reservation.state),
+                guest_search_text(reservation),
                 reservation.checkin_date.isoformat() if reservation.checkin_date else None,
                 reservation.checkout_date.isoformat() if reservation.checkout_date else None,
                 utc_text(reservation.completed_at) if reservation.completed_at else None,
-                updated, digest, json.dumps(record, ensure_ascii=False), version_id, now, now, source,
+                updated,
+                digest,
+                json.dumps(record, ensure_ascii=False),
+                version_id,
+                now,
+                now,
+                source,
             ),
         )
         conn.execute("DELETE FROM reservation_room WHERE hr_number = ?", (reservation.hr_number,))
@@ -378,7 +412,10 @@ class ReservationStore:
             " VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (
-                    reservation.hr_number, index, room.inv_code, _lower(room.state),
+                    reservation.hr_number,
+                    index,
+                    room.inv_code,
+                    _lower(room.state),
                     (room.checkin_date or reservation.checkin_date or date.min).isoformat(),
                     (room.checkout_date or reservation.checkout_date or date.min).isoformat(),
                 )
@@ -411,12 +448,19 @@ class ReservationStore:
         previous: dict[str, Any] | None = None
         for row in rows:
             record = json.loads(row["payload"])
-            versions.append(ReservationVersion(
-                version_id=row["id"], hr_number=row["hr_number"], seen_at=_stamp(row["seen_at"]),
-                source=row["source"], result=row["result"], updated_at=parse_utc_text(row["updated_at"]),
-                state=row["state"], changes=summarize_changes(previous, record),
-                reservation=Reservation.model_validate(record),
-            ))
+            versions.append(
+                ReservationVersion(
+                    version_id=row["id"],
+                    hr_number=row["hr_number"],
+                    seen_at=_stamp(row["seen_at"]),
+                    source=row["source"],
+                    result=row["result"],
+                    updated_at=parse_utc_text(row["updated_at"]),
+                    state=row["state"],
+                    changes=summarize_changes(previous, record),
+                    reservation=Reservation.model_validate(record),
+                )
+            )
             previous = record
         return versions
 
@@ -556,8 +600,13 @@ def _stamp(text: str) -> datetime:
 def _change_event(row: sqlite3.Row) -> ChangeEvent:
     record = json.loads(row["payload"])
     return ChangeEvent(
-        id=row["id"], hr_number=row["hr_number"], kind=row["result"], source=row["source"],
-        seen_at=_stamp(row["seen_at"]), updated_at=parse_utc_text(row["updated_at"]), state=row["state"],
+        id=row["id"],
+        hr_number=row["hr_number"],
+        kind=row["result"],
+        source=row["source"],
+        seen_at=_stamp(row["seen_at"]),
+        updated_at=parse_utc_text(row["updated_at"]),
+        state=row["state"],
         guest=record.get("guest"),
         checkin_date=date.fromisoformat(record["checkin_date"]) if record.get("checkin_date") else None,
         checkout_date=date.fromisoformat(record["checkout_date"]) if record.get("checkout_date") else None,

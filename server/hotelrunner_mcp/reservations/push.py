@@ -36,14 +36,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hotelrunner_mcp.gate.audit import AuditLog
 from hotelrunner_mcp.config import Settings, prepare_data_dir
-from hotelrunner_mcp.storage.data_folder import claim
 from hotelrunner_mcp.errors import NotConfigured
+from hotelrunner_mcp.gate.audit import AuditLog
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.hotelrunner.redact import Redactor
-from hotelrunner_mcp.storage.sqlite import mirror_db_path
 from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
+from hotelrunner_mcp.storage.data_folder import claim
+from hotelrunner_mcp.storage.sqlite import mirror_db_path
 
 log = logging.getLogger("hotelrunner_mcp.reservations.push")
 
@@ -105,7 +105,7 @@ def _items(payload: Any) -> tuple[list[Any], str]:
         return [payload], ""
     if isinstance(payload, list):
         return payload, "data"
-    raise PushRefused(422, "invalid_push", "`data` must be a reservation object or {\"reservations\": [...]}")
+    raise PushRefused(422, "invalid_push", '`data` must be a reservation object or {"reservations": [...]}')
 
 
 def _reservation(item: Any, where: str) -> Reservation:
@@ -121,13 +121,13 @@ def _reservation(item: Any, where: str) -> Reservation:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "reservation"
-        raise PushRefused(
-            422, "invalid_reservation", f"{where} ({number}): {field}: {first['msg']}"
-        ) from None
+        raise PushRefused(422, "invalid_reservation", f"{where} ({number}): {field}: {first['msg']}") from None
     if reservation.updated_at is not None and reservation.updated_at > datetime.now(UTC) + MAX_CLOCK_SKEW:
         # A stamp far ahead would win over every later real change and freeze the booking.
         raise PushRefused(
-            422, "updated_at_in_future", f"{where} ({number}): updated_at {reservation.updated_at.isoformat()} is in the future"
+            422,
+            "updated_at_in_future",
+            f"{where} ({number}): updated_at {reservation.updated_at.isoformat()} is in the future",
         )
     return reservation
 
@@ -204,6 +204,7 @@ def webhook_routes(
     on_stored: OnStored | None = None,
 ) -> list[Route]:
     """The push route, ready to mount in another Starlette app (e.g. the streamable HTTP server)."""
+
     async def receive(request: Request) -> JSONResponse:
         client = request.client.host if request.client else None
         if not credentials_match(settings, request.query_params.get("token"), request.query_params.get("hr_id")):
@@ -245,8 +246,9 @@ def _store_all(store: ReservationStore, reservations: Sequence[Reservation]) -> 
 
 def _refuse(audit: AuditLog, refused: PushRefused, client: str | None, **extra: Any) -> JSONResponse:
     """Audit and log a refused push, then answer it."""
-    audit.write_quietly("webhook.refused", status=refused.status, error=refused.code, message=refused.message,
-           client=client, **extra)
+    audit.write_quietly(
+        "webhook.refused", status=refused.status, error=refused.code, message=refused.message, client=client, **extra
+    )
     log.warning("push refused (%d %s) from %s: %s", refused.status, refused.code, client, refused.message)
     return refused.response()
 

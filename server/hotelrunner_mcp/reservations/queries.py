@@ -10,7 +10,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -49,15 +49,15 @@ def fold(text: str | None) -> str:
 def utc_text(moment: datetime) -> str:
     """A fixed-width UTC ISO text for storage: string order equals time order. Naive means UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_utc_text(text: str | None) -> datetime | None:
     """Inverse of `utc_text`."""
     if not text:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,10 @@ def where_clause(query: ReservationQuery) -> tuple[str, list[Any]]:
     if query.created:
         if query.created.start:
             clauses.append("r.completed_at >= ?")
-            params.append(utc_text(datetime.combine(query.created.start, time(), timezone.utc)))
+            params.append(utc_text(datetime.combine(query.created.start, time(), UTC)))
         if query.created.end:
             clauses.append("r.completed_at < ?")
-            params.append(utc_text(datetime.combine(query.created.end + timedelta(days=1), time(), timezone.utc)))
+            params.append(utc_text(datetime.combine(query.created.end + timedelta(days=1), time(), UTC)))
     if query.updated_since:
         clauses.append("r.updated_at >= ?")
         params.append(utc_text(query.updated_since))

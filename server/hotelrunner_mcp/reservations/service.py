@@ -8,8 +8,8 @@ import time
 from hotelrunner_mcp.errors import HotelRunnerError, InvalidRequest
 from hotelrunner_mcp.gate.gate import quota_patience
 from hotelrunner_mcp.hotelrunner.models import Reservation
-from hotelrunner_mcp.services import Services
 from hotelrunner_mcp.reservations.sync import SyncReport
+from hotelrunner_mcp.services import Services
 
 
 async def freshen(

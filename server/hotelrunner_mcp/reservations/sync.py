@@ -21,16 +21,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import anyio
 
-from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
 from hotelrunner_mcp.errors import HotelRunnerError
+from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
 from hotelrunner_mcp.hotelrunner.models import ReservationPage
-from hotelrunner_mcp.storage.sqlite import lease_owner
 from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncState, UpsertCounts
+from hotelrunner_mcp.storage.sqlite import lease_owner
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ LEASE_NAME = "reservation_sync"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ReservationSource(Protocol):
@@ -294,9 +294,18 @@ class ReservationSync:
             page_number += 1
         since = params.get("from_last_update_date", params["from_date"])
         report = SyncReport(
-            mode=mode, since=since.isoformat(), requests=requests, pages=page_number, fetched=fetched,
-            new=counts.new, updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
-            started_at=started_at, took_seconds=round(time.monotonic() - started, 3), complete=complete,
+            mode=mode,
+            since=since.isoformat(),
+            requests=requests,
+            pages=page_number,
+            fetched=fetched,
+            new=counts.new,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            stale=counts.stale,
+            started_at=started_at,
+            took_seconds=round(time.monotonic() - started, 3),
+            complete=complete,
         )
         if not complete:
             logger.info("reservation sync stopped at its page limit (%d pages); the cursor stays", page_number)

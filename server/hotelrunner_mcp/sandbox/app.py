@@ -86,9 +86,7 @@ def put_rooms_daily(call: Call) -> dict[str, object] | Response:
     if result.accepted_dates == 0:
         transaction_id = call.state.apply_changes([])  # an empty transaction: nothing to distribute
         if call.sandbox.switches.verbatim_bodies:  # rooms_daily.devdocs.response_try_again.verbatim.txt: no comma
-            text = '{\n"status": "try_again",\n"transaction_id": %s\n"errors": %s\n}\n' % (
-                json.dumps(transaction_id), json.dumps(result.errors, ensure_ascii=False),
-            )
+            text = f'{{\n"status": "try_again",\n"transaction_id": {json.dumps(transaction_id)}\n"errors": {json.dumps(result.errors, ensure_ascii=False)}\n}}\n'
             return Response(text.encode(), 200, media_type="application/json")
         return {"status": "try_again", "transaction_id": transaction_id, "errors": result.errors}
     return {"status": "ok", "transaction_id": call.state.apply_changes(result.changes), "errors": result.errors}
@@ -185,9 +183,15 @@ def check_credentials(sandbox: Sandbox, params: Params) -> str:
 
 async def fault_response(sandbox: Sandbox, fault: Fault, request: Request) -> Response:
     if fault.kind == "500":
-        return JSONResponse({"status": "error", "code": "internal_server_error", "message": "Internal server error (sandbox fault)."}, 500)
+        return JSONResponse(
+            {"status": "error", "code": "internal_server_error", "message": "Internal server error (sandbox fault)."},
+            500,
+        )
     if fault.kind == "503":
-        return JSONResponse({"status": "error", "code": "maintenance", "message": "Service unavailable: maintenance (sandbox fault)."}, 503)
+        return JSONResponse(
+            {"status": "error", "code": "maintenance", "message": "Service unavailable: maintenance (sandbox fault)."},
+            503,
+        )
     if fault.kind == "429":
         retry = retry_after_header(sandbox.quota.minute_seconds)
         body = {"status": "error", "code": "too_many_requests", "message": "Too many requests (sandbox fault)."}
@@ -221,12 +225,18 @@ def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
             handler = methods.get(request.method)
             if handler is None:
                 allow = ", ".join(methods)
-                raise SandboxError(405, "method_not_allowed", f"{request.method} is not allowed here; use {allow}.", headers={"Allow": allow})
+                raise SandboxError(
+                    405,
+                    "method_not_allowed",
+                    f"{request.method} is not allowed here; use {allow}.",
+                    headers={"Allow": allow},
+                )
             hr_id = check_credentials(sandbox, params)
             wait = sandbox.quota.take(hr_id)
             if wait is not None:
                 raise SandboxError(
-                    429, "too_many_requests",
+                    429,
+                    "too_many_requests",
                     f"Quota exceeded ({sandbox.quota.per_minute}/minute, {sandbox.quota.per_day}/day); retry later.",
                     headers={"Retry-After": retry_after_header(wait)},
                 )
@@ -243,7 +253,9 @@ def make_endpoint(sandbox: Sandbox) -> Callable[[Request], Awaitable[Response]]:
         except SandboxError as error:
             response = error_response(error)
         ignored = list(call.ignored_fields) if call is not None else []
-        sandbox.log.add(LoggedRequest(request.method, path, params.redacted(), body, response.status_code, arrived, ignored), epoch)
+        sandbox.log.add(
+            LoggedRequest(request.method, path, params.redacted(), body, response.status_code, arrived, ignored), epoch
+        )
         return response
 
     return endpoint

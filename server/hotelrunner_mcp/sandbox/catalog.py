@@ -141,14 +141,24 @@ class Rate:
 
 
 ROOM_TYPES: tuple[RoomType, ...] = (
-    RoomType("DLXTRP", "Deluxe Triple", 3, Decimal("169"), 3, 3, "Three single beds or a double and a single, garden view."),
+    RoomType(
+        "DLXTRP", "Deluxe Triple", 3, Decimal("169"), 3, 3, "Three single beds or a double and a single, garden view."
+    ),
     RoomType("DLXDBL", "Deluxe Double", 1, Decimal("159"), 2, 2, "Queen bed, zellige bathroom, patio side."),
     RoomType("DBLSUP", "Double Room Superior", 2, Decimal("149"), 2, 2, "Double bed, tadelakt shower, courtyard view."),
     RoomType("EXESTE", "Executive Suite", 1, Decimal("169"), 3, 2, "King bed and lounge with a sofa bed."),
     RoomType("DLXKNG", "Deluxe King Suite", 1, Decimal("329"), 3, 2, "King bed, private terrace, fireplace."),
     RoomType("FAMSTE", "Family Suite", 2, Decimal("189"), 5, 4, "Two bedrooms sharing a bathroom, for families."),
     RoomType("SUITE", "Suite", 1, Decimal("179"), 3, 2, "Double bed and sitting room around the pool."),
-    RoomType("PRESTE", "Presidential Suite", 1, Decimal("449"), 4, 4, "Top-floor suite, two bedrooms, rooftop view of the Atlas."),
+    RoomType(
+        "PRESTE",
+        "Presidential Suite",
+        1,
+        Decimal("449"),
+        4,
+        4,
+        "Top-floor suite, two bedrooms, rooftop view of the Atlas.",
+    ),
 )
 """The real room types (the Default Room is not one: see DEFAULT_ROOM)."""
 
@@ -213,7 +223,11 @@ CHANNEL_SIDES: dict[str, ChannelSide] = {
             "SUITE": ("231840607", "Suite"),
             "PRESTE": ("231840608", "Suite Présidentielle"),
         },
-        {"master": ("68366", "Tarif standard"), "nr": ("68367", "Tarif non remboursable"), "hb": ("68371", "Demi-pension")},
+        {
+            "master": ("68366", "Tarif standard"),
+            "nr": ("68367", "Tarif non remboursable"),
+            "hb": ("68371", "Demi-pension"),
+        },
         ("Personne", "Personnes"),
     ),
     "expedia": ChannelSide(
@@ -228,7 +242,11 @@ CHANNEL_SIDES: dict[str, ChannelSide] = {
             "SUITE": ("219934107", "Suite"),
             "PRESTE": ("219934108", "Presidential Suite"),
         },
-        {"master": ("262015407", "Standard Rate"), "nr": ("262015408", "Non-refundable Rate"), "hb": ("262015413", "Half Board")},
+        {
+            "master": ("262015407", "Standard Rate"),
+            "nr": ("262015408", "Non-refundable Rate"),
+            "hb": ("262015413", "Half Board"),
+        },
         ("Person", "Persons"),
     ),
 }

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 DEFAULT_PREFIX = "/api/v2/apps"
 ADMIN_PREFIX = "/_sandbox"

@@ -58,7 +58,9 @@ class SandboxControl:
         minute_seconds: float | None = None,
         day_seconds: float | None = None,
     ) -> None:
-        self._sb.quota.configure(per_minute=per_minute, per_day=per_day, minute_seconds=minute_seconds, day_seconds=day_seconds)
+        self._sb.quota.configure(
+            per_minute=per_minute, per_day=per_day, minute_seconds=minute_seconds, day_seconds=day_seconds
+        )
 
     def reset_quota(self) -> None:
         self._sb.quota.reset()
@@ -165,8 +167,13 @@ class SandboxControl:
                 for i in range(rooms)
             ]
             reservation = sb_state.book(
-                lines=lines, checkin=start, checkout=start + timedelta(days=nights), channel=channel, guest=guest,
-                state=state or ("reserved" if channel == "online" else "confirmed"), note=note,
+                lines=lines,
+                checkin=start,
+                checkout=start + timedelta(days=nights),
+                channel=channel,
+                guest=guest,
+                state=state or ("reserved" if channel == "online" else "confirmed"),
+                note=note,
                 prepaid=channel == "expedia",
             )
             return sb_state.render(reservation)
@@ -212,11 +219,20 @@ class SandboxControl:
 
     def switches(self) -> dict[str, bool]:
         sw = self._sb.switches
-        return {"ack_enabled": sw.ack_enabled, "verbatim_bodies": sw.verbatim_bodies, "requires_response_field": sw.requires_response_field}
+        return {
+            "ack_enabled": sw.ack_enabled,
+            "verbatim_bodies": sw.verbatim_bodies,
+            "requires_response_field": sw.requires_response_field,
+        }
 
     # push -------------------------------------------------------------------------------
     def set_callback(
-        self, url: str | None, *, duplicates: int = 0, encoding: str | None = None, shape: str | None = None,
+        self,
+        url: str | None,
+        *,
+        duplicates: int = 0,
+        encoding: str | None = None,
+        shape: str | None = None,
     ) -> None:
         """Push every later booking change (create/modify/cancel here, fire over HTTP) to `url`,
         each `duplicates` extra times; None stops it. `encoding`/`shape` default to the config's
@@ -253,10 +269,16 @@ class SandboxControl:
         )
         cfg = self._sb.config
         return self._sb.pusher.push(
-            callback_url, payload, reason, token=str(cfg.token), hr_id=str(cfg.hr_id), duplicates=duplicates,
+            callback_url,
+            payload,
+            reason,
+            token=str(cfg.token),
+            hr_id=str(cfg.hr_id),
+            duplicates=duplicates,
             retries=cfg.push_retries if retries is None else retries,
             backoff=cfg.push_backoff_seconds if backoff is None else backoff,
-            encoding=encoding or cfg.push_encoding, shape=shape or cfg.push_shape,
+            encoding=encoding or cfg.push_encoding,
+            shape=shape or cfg.push_shape,
         )
 
 
@@ -268,7 +290,9 @@ def _admin(sandbox: Sandbox, handler: AdminHandler) -> Callable[[Request], Await
     async def endpoint(request: Request) -> Response:
         key = request.headers.get(ADMIN_HEADER, "")
         if not (key and hmac.compare_digest(key.encode(), str(sandbox.config.admin_key).encode())):
-            return JSONResponse({"status": "error", "code": "unauthorized", "message": f"Send the admin key in {ADMIN_HEADER}."}, 401)
+            return JSONResponse(
+                {"status": "error", "code": "unauthorized", "message": f"Send the admin key in {ADMIN_HEADER}."}, 401
+            )
         try:
             body = await request.json() if await request.body() else {}
             if not isinstance(body, dict):
@@ -285,8 +309,14 @@ def _admin(sandbox: Sandbox, handler: AdminHandler) -> Callable[[Request], Await
 
 def _push(control: SandboxControl, request: Request, body: dict[str, Any]) -> object:
     handle = control.push(
-        body["hr_number"], body["callback_url"], body["reason"], duplicates=int(body.get("duplicates", 0)),
-        retries=body.get("retries"), backoff=body.get("backoff"), encoding=body.get("encoding"), shape=body.get("shape"),
+        body["hr_number"],
+        body["callback_url"],
+        body["reason"],
+        duplicates=int(body.get("duplicates", 0)),
+        retries=body.get("retries"),
+        backoff=body.get("backoff"),
+        encoding=body.get("encoding"),
+        shape=body.get("shape"),
     )
     return handle.wait(float(body.get("timeout", 30))).to_json() if body.get("wait", True) else handle.to_json()
 
@@ -306,7 +336,8 @@ def _calendar(control: SandboxControl, request: Request, body: dict[str, Any]) -
     channels = snapshot.get("channels", {})
     as_json = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in snapshot.items() if k != "channels"}
     as_json["channels"] = {
-        c: {k: (float(v) if isinstance(v, Decimal) else v) for k, v in vals.items()} for c, vals in channels.items()  # type: ignore[union-attr]
+        c: {k: (float(v) if isinstance(v, Decimal) else v) for k, v in vals.items()}
+        for c, vals in channels.items()  # type: ignore[union-attr]
     }
     return as_json
 
@@ -326,9 +357,21 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         route("/faults", "GET", lambda c, r, b: c.faults()),
         route("/faults", "POST", lambda c, r, b: c.add_fault(**b)),
         route("/faults", "DELETE", lambda c, r, b: c.clear_faults()),
-        route("/channels/{channel}/price_floor", "PUT", lambda c, r, b: c.set_channel_price_floor(r.path_params["channel"], b.get("floor"))),
-        route("/channels/{channel}/failure", "PUT", lambda c, r, b: c.set_channel_failure(r.path_params["channel"], b.get("message"))),
-        route("/channels/{channel}/delay", "PUT", lambda c, r, b: c.set_channel_delay(r.path_params["channel"], b.get("seconds"))),
+        route(
+            "/channels/{channel}/price_floor",
+            "PUT",
+            lambda c, r, b: c.set_channel_price_floor(r.path_params["channel"], b.get("floor")),
+        ),
+        route(
+            "/channels/{channel}/failure",
+            "PUT",
+            lambda c, r, b: c.set_channel_failure(r.path_params["channel"], b.get("message")),
+        ),
+        route(
+            "/channels/{channel}/delay",
+            "PUT",
+            lambda c, r, b: c.set_channel_delay(r.path_params["channel"], b.get("seconds")),
+        ),
         route("/calendar", "GET", _calendar),
         route("/bookings", "GET", lambda c, r, b: c.reservations()),
         route("/bookings", "POST", lambda c, r, b: c.create_booking(**b)),
@@ -336,9 +379,16 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         route("/bookings/{hr_number}", "PATCH", lambda c, r, b: c.modify_booking(hr(r), **b)),
         route("/bookings/{hr_number}/cancel", "POST", lambda c, r, b: c.cancel_booking(hr(r), **b)),
         route("/push", "POST", _push),
-        route("/callback", "PUT", lambda c, r, b: c.set_callback(
-            b.get("url"), duplicates=int(b.get("duplicates", 0)), encoding=b.get("encoding"), shape=b.get("shape"),
-        )),
+        route(
+            "/callback",
+            "PUT",
+            lambda c, r, b: c.set_callback(
+                b.get("url"),
+                duplicates=int(b.get("duplicates", 0)),
+                encoding=b.get("encoding"),
+                shape=b.get("shape"),
+            ),
+        ),
         route("/switches", "GET", lambda c, r, b: c.switches()),
         route("/ack", "PUT", lambda c, r, b: c.set_ack_enabled(_enabled(b))),
         route("/verbatim", "PUT", lambda c, r, b: c.set_verbatim_bodies(_enabled(b))),

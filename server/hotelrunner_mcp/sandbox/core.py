@@ -12,7 +12,7 @@ from hotelrunner_mcp.sandbox.config import SandboxConfig, Switches
 from hotelrunner_mcp.sandbox.control import SandboxControl, admin_routes
 from hotelrunner_mcp.sandbox.faults import Faults, make_fault
 from hotelrunner_mcp.sandbox.log import RequestLog
-from hotelrunner_mcp.sandbox.push import PushHandle, Pusher
+from hotelrunner_mcp.sandbox.push import Pusher, PushHandle
 from hotelrunner_mcp.sandbox.quota import Quota
 from hotelrunner_mcp.sandbox.reservation import Reservation
 from hotelrunner_mcp.sandbox.seed import populate
@@ -24,7 +24,9 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self.stopping = threading.Event()  # set on shutdown: releases hanging requests
         self.log = RequestLog()
-        self.quota = Quota(self.config.per_minute, self.config.per_day, self.config.minute_seconds, self.config.day_seconds)
+        self.quota = Quota(
+            self.config.per_minute, self.config.per_day, self.config.minute_seconds, self.config.day_seconds
+        )
         self.faults = Faults(self.config.seed)
         self.add_configured_faults()
         self.pusher = Pusher(self.config.push_timeout_seconds)
@@ -55,9 +57,16 @@ class Sandbox:
         cfg = self.config
         self.auto_pushes.append(
             self.pusher.push(
-                self.callback_url, reservation.to_json(requires_response_field=self.switches.requires_response_field), reason, token=str(cfg.token), hr_id=str(cfg.hr_id),
-                duplicates=self.callback_duplicates, retries=cfg.push_retries, backoff=cfg.push_backoff_seconds,
-                encoding=self.callback_encoding or cfg.push_encoding, shape=self.callback_shape or cfg.push_shape,
+                self.callback_url,
+                reservation.to_json(requires_response_field=self.switches.requires_response_field),
+                reason,
+                token=str(cfg.token),
+                hr_id=str(cfg.hr_id),
+                duplicates=self.callback_duplicates,
+                retries=cfg.push_retries,
+                backoff=cfg.push_backoff_seconds,
+                encoding=self.callback_encoding or cfg.push_encoding,
+                shape=self.callback_shape or cfg.push_shape,
             )
         )
 
@@ -66,7 +75,12 @@ class Sandbox:
         self.switches = Switches.from_config(self.config)
         self.state = self.fresh_state()
         cfg = self.config
-        self.quota.configure(per_minute=cfg.per_minute, per_day=cfg.per_day, minute_seconds=cfg.minute_seconds, day_seconds=cfg.day_seconds)
+        self.quota.configure(
+            per_minute=cfg.per_minute,
+            per_day=cfg.per_day,
+            minute_seconds=cfg.minute_seconds,
+            day_seconds=cfg.day_seconds,
+        )
         self.quota.reset()
         self.faults.clear()
         self.add_configured_faults()

@@ -6,7 +6,9 @@ from __future__ import annotations
 class SandboxError(Exception):
     """A refusal the sandbox answers as `{"status": "error", "code": ..., "message": ...}`."""
 
-    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None, plain: bool = False) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None, plain: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code

@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from hotelrunner_mcp.sandbox.config import PUSH_ENCODINGS, PUSH_SHAPES, check_push_options
@@ -39,7 +39,7 @@ __all__ = ["PUSH_ENCODINGS", "PUSH_REASONS", "PUSH_SHAPES", "PushAttempt", "Push
 def _utc_z(stamp: object) -> object:
     if not isinstance(stamp, str):
         return stamp
-    return datetime.fromisoformat(stamp).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _flat_room(line: dict[str, Any]) -> dict[str, object]:
@@ -57,14 +57,20 @@ def _flat_room(line: dict[str, Any]) -> dict[str, object]:
         "checkout_date": line.get("checkout_date"),
         "extra_info": "\n".join(comments),
         "daily_prices": [{"date": d.get("date"), "price": str(d.get("price"))} for d in line.get("daily_prices", [])],
-        "extras": [{"name": e.get("name"), "price": str(e.get("price"))} for e in line.get("extras", []) if e.get("is_extra")],
+        "extras": [
+            {"name": e.get("name"), "price": str(e.get("price"))} for e in line.get("extras", []) if e.get("is_extra")
+        ],
     }
 
 
 def _flat(reservation: dict[str, Any], reason: str, *, v1: bool) -> dict[str, object]:
     address = reservation.get("address") or {}
     billing = reservation.get("billing_address") or {}
-    channel = None if reservation.get("channel") == "online" else reservation.get("channel_display", reservation.get("channel"))
+    channel = (
+        None
+        if reservation.get("channel") == "online"
+        else reservation.get("channel_display", reservation.get("channel"))
+    )
     flat: dict[str, object] = {
         "reason": reason,
         "hr_number": reservation.get("hr_number"),
@@ -76,7 +82,10 @@ def _flat(reservation: dict[str, Any], reason: str, *, v1: bool) -> dict[str, ob
         "cancel_reason": reservation.get("cancel_reason"),
         "completed_at": _utc_z(reservation.get("completed_at")),
         "updated_at": _utc_z(reservation.get("updated_at")),
-        **{k: reservation.get(k) for k in ("sub_total", "extras_total", "adjustments_total", "tax_total", "total", "currency")},
+        **{
+            k: reservation.get(k)
+            for k in ("sub_total", "extras_total", "adjustments_total", "tax_total", "total", "currency")
+        },
         **{k: reservation.get(k) for k in ("checkin_date", "checkout_date", "note", "payment", "paid_amount")},
         "address": {
             "city": address.get("city"),
@@ -108,12 +117,7 @@ def push_payload(reservation: dict[str, Any], shape: str, reason: str) -> dict[s
 def multipart_body(data: str) -> tuple[bytes, str]:
     """A browser FormData with one `data` field: the body and its content-type."""
     boundary = "----WebKitFormBoundary" + hashlib.sha256(data.encode()).hexdigest()[:16]
-    body = (
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="data"\r\n\r\n'
-        f"{data}\r\n"
-        f"--{boundary}--\r\n"
-    ).encode()
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="data"\r\n\r\n{data}\r\n--{boundary}--\r\n').encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -154,9 +158,14 @@ class PushHandle:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "url": self.url, "reason": self.reason, "deliveries": self.deliveries, "delivered": self.delivered,
-            "encoding": self.encoding, "shape": self.shape,
-            "done": self.done, "attempts": [a.__dict__ for a in self.attempts],
+            "url": self.url,
+            "reason": self.reason,
+            "deliveries": self.deliveries,
+            "delivered": self.delivered,
+            "encoding": self.encoding,
+            "shape": self.shape,
+            "done": self.done,
+            "attempts": [a.__dict__ for a in self.attempts],
         }
 
 
@@ -211,7 +220,9 @@ class Pusher:
                 finally:
                     handle._done.set()
 
-    def _deliver(self, client: Any, handle: PushHandle, query: dict[str, str], data: str, retries: int, backoff: float) -> None:
+    def _deliver(
+        self, client: Any, handle: PushHandle, query: dict[str, str], data: str, retries: int, backoff: float
+    ) -> None:
         import httpx2
 
         for delivery in range(handle.deliveries):
@@ -236,7 +247,9 @@ class Pusher:
         if handle.encoding == "form":
             return int(client.post(handle.url, params=query, data={"data": data}).status_code)
         body, content_type = multipart_body(data)
-        return int(client.post(handle.url, params=query, content=body, headers={"content-type": content_type}).status_code)
+        return int(
+            client.post(handle.url, params=query, content=body, headers={"content-type": content_type}).status_code
+        )
 
     def stop(self, timeout: float = 2.0) -> None:
         """Abandon pending pushes (their handles complete) and end the worker."""

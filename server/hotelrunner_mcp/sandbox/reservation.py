@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hotelrunner_mcp.sandbox.catalog import CONNECTED_CHANNELS, CURRENCY
@@ -17,12 +17,17 @@ from hotelrunner_mcp.sandbox.guests import COUNTRY_NAMES
 TOURIST_TAX_PER_GUEST_NIGHT = Decimal("2.50")
 CANCEL_REASONS = ("customer", "no_room", "no_show", "invalid_price")
 HR_TZ = timezone(timedelta(hours=3), "+03:00")  # HotelRunner's own clock (Istanbul), as its examples print it
-PAYMENT_METHOD_NAMES = {"cash": "Pay at the hotel", "credit_card": "Credit card", "bank_transfer": "Bank transfer", "paypal": "PayPal"}
+PAYMENT_METHOD_NAMES = {
+    "cash": "Pay at the hotel",
+    "credit_card": "Credit card",
+    "bank_transfer": "Bank transfer",
+    "paypal": "PayPal",
+}
 
 
 def iso_z(moment: datetime) -> str:
     """UTC with a Z, as the 2015-2016 examples (transaction_details) print it."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def iso_hr(moment: datetime) -> str:
@@ -164,17 +169,37 @@ class Reservation:
         line_state = "canceled" if self.state == "canceled" else self.state
         comments: list[dict[str, object]] = []
         if first and self.note:
-            comments.append({"body": self.note, "channel_note": self.channel != "online", "housekeeping": None, "guest_visible": True})
+            comments.append(
+                {
+                    "body": self.note,
+                    "channel_note": self.channel != "online",
+                    "housekeeping": None,
+                    "guest_visible": True,
+                }
+            )
         if line.extra_info:
-            comments.append({"body": line.extra_info, "channel_note": True, "housekeeping": None, "guest_visible": False})
+            comments.append(
+                {"body": line.extra_info, "channel_note": True, "housekeeping": None, "guest_visible": False}
+            )
         extras: list[dict[str, object]] = [
             {
-                "name": e.name, "price": money(e.price), "base_price": money_text(e.price), "code": "",
-                "is_extra": True, "total": money(e.price), "quantity": 1,
+                "name": e.name,
+                "price": money(e.price),
+                "base_price": money_text(e.price),
+                "code": "",
+                "is_extra": True,
+                "total": money(e.price),
+                "quantity": 1,
             }
             for e in line.extras
         ]
-        extras.append({"name": f"Tourist tax ({TOURIST_TAX_PER_GUEST_NIGHT} {CURRENCY} per guest and night)", "price": money(line.tax), "included_in_price": False})
+        extras.append(
+            {
+                "name": f"Tourist tax ({TOURIST_TAX_PER_GUEST_NIGHT} {CURRENCY} per guest and night)",
+                "price": money(line.tax),
+                "included_in_price": False,
+            }
+        )
         return {
             "id": line.line_id,
             "state": line_state,
@@ -199,7 +224,14 @@ class Reservation:
             "checkin_date": line.checkin.isoformat(),
             "checkout_date": line.checkout.isoformat(),
             "daily_prices": [
-                {"date": d.isoformat(), "price": money(p), "original_price": money(p), "discount": 0.0, "rate_code": line.rate_code, "version": "v2"}
+                {
+                    "date": d.isoformat(),
+                    "price": money(p),
+                    "original_price": money(p),
+                    "discount": 0.0,
+                    "rate_code": line.rate_code,
+                    "version": "v2",
+                }
                 for d, p in line.daily_prices
             ],
             "extras": extras,
@@ -214,15 +246,23 @@ class Reservation:
         base = 34_900_000 + (self.reservation_id % 1_000_000) * 2
         payments: list[dict[str, object]] = [
             {
-                "state": "checkout", "id": base, "amount": money_text(self.total), "currency": CURRENCY,
-                "payment_method": self.payment, "payment_method_name": PAYMENT_METHOD_NAMES.get(self.payment, self.payment),
+                "state": "checkout",
+                "id": base,
+                "amount": money_text(self.total),
+                "currency": CURRENCY,
+                "payment_method": self.payment,
+                "payment_method_name": PAYMENT_METHOD_NAMES.get(self.payment, self.payment),
             }
         ]
         if self.paid_amount > 0:
             payments.append(
                 {
-                    "state": "completed", "id": base + 1, "amount": money_text(self.paid_amount), "currency": CURRENCY,
-                    "paid_at": iso_hr(self.completed_at), "payment_method": self.payment,
+                    "state": "completed",
+                    "id": base + 1,
+                    "amount": money_text(self.paid_amount),
+                    "currency": CURRENCY,
+                    "paid_at": iso_hr(self.completed_at),
+                    "payment_method": self.payment,
                 }
             )
         return payments

@@ -29,15 +29,23 @@ class RunningSandbox:
     def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
         self.sandbox = sandbox
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP proto: asyncio then sets TCP_NODELAY
+        self._socket = socket.socket(
+            family, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        )  # TCP proto: asyncio then sets TCP_NODELAY
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = host, int(self._socket.getsockname()[1])
         config = uvicorn.Config(
-            sandbox.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2,
+            sandbox.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, name="sandbox-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="sandbox-http", daemon=True
+        )
 
     @property
     def root_url(self) -> str:
@@ -113,13 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-minute", type=int, default=5, help="requests per minute per hr_id (default 5)")
     parser.add_argument("--per-day", type=int, default=250, help="requests per day per hr_id (default 250)")
     parser.add_argument("--callback", metavar="URL", help="push every booking change to URL, as HotelRunner would")
-    parser.add_argument("--push-encoding", choices=PUSH_ENCODINGS, default="multipart", help="how pushes carry data (default multipart)")
-    parser.add_argument("--push-shape", choices=PUSH_SHAPES, default="2026", help="which documented push payload (default 2026)")
-    parser.add_argument("--ack-disabled", action="store_true", help="PUT /reservations/~ answers 403 (not enabled for the app)")
-    parser.add_argument("--verbatim-bodies", action="store_true", help="answer with the docs' invalid-JSON bodies (fire/ack ok, daily try_again)")
+    parser.add_argument(
+        "--push-encoding", choices=PUSH_ENCODINGS, default="multipart", help="how pushes carry data (default multipart)"
+    )
+    parser.add_argument(
+        "--push-shape", choices=PUSH_SHAPES, default="2026", help="which documented push payload (default 2026)"
+    )
+    parser.add_argument(
+        "--ack-disabled", action="store_true", help="PUT /reservations/~ answers 403 (not enabled for the app)"
+    )
+    parser.add_argument(
+        "--verbatim-bodies",
+        action="store_true",
+        help="answer with the docs' invalid-JSON bodies (fire/ack ok, daily try_again)",
+    )
     parser.add_argument("--requires-response", action="store_true", help="reservation objects carry requires_response")
     parser.add_argument(
-        "--fault", action="append", default=[], type=parse_fault_spec, metavar="KIND[,times=N][,rate=P][,delay=S][,paths=/a|/b]",
+        "--fault",
+        action="append",
+        default=[],
+        type=parse_fault_spec,
+        metavar="KIND[,times=N][,rate=P][,delay=S][,paths=/a|/b]",
         help=f"a fault active from the start (repeatable); KIND is one of {', '.join(FAULT_KINDS)}",
     )
     return parser
@@ -129,7 +151,12 @@ def parse_fault_spec(spec: str) -> dict[str, Any]:
     """`503,times=2` -> {"kind": "503", "times": 2}; checked like add_fault."""
     kind, *options = spec.split(",")
     fault: dict[str, Any] = {"kind": kind.strip()}
-    casts: dict[str, Callable[[str], Any]] = {"times": int, "rate": float, "delay": float, "paths": lambda v: v.split("|")}
+    casts: dict[str, Callable[[str], Any]] = {
+        "times": int,
+        "rate": float,
+        "delay": float,
+        "paths": lambda v: v.split("|"),
+    }
     for option in options:
         name, _, value = option.partition("=")
         if name.strip() not in casts:
@@ -147,9 +174,16 @@ def parse_fault_spec(spec: str) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
-        seed=args.seed, per_minute=args.per_minute, per_day=args.per_day, faults=args.fault, callback_url=args.callback,
-        push_encoding=args.push_encoding, push_shape=args.push_shape, ack_enabled=not args.ack_disabled,
-        verbatim_bodies=args.verbatim_bodies, requires_response_field=args.requires_response,
+        seed=args.seed,
+        per_minute=args.per_minute,
+        per_day=args.per_day,
+        faults=args.fault,
+        callback_url=args.callback,
+        push_encoding=args.push_encoding,
+        push_shape=args.push_shape,
+        ack_enabled=not args.ack_disabled,
+        verbatim_bodies=args.verbatim_bodies,
+        requires_response_field=args.requires_response,
     )
 
 

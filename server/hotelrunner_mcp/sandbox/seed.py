@@ -70,14 +70,22 @@ def populate(state: SandboxState, count: int = SEED_BOOKINGS) -> None:
         checkin = min(completed_at.date() + timedelta(days=lead + rng.randint(0, 6)), today + timedelta(days=115))
         nights = rng.choices((1, 2, 3, 4, 5, 7), weights=(10, 30, 25, 15, 12, 8))[0]
         non_refundable = channel != "online" and rng.random() < 0.25
-        lines = [_line(rng, room, non_refundable, nights) for room in _room_choices(rng, 2 if rng.random() < 0.15 else 1)]
+        lines = [
+            _line(rng, room, non_refundable, nights) for room in _room_choices(rng, 2 if rng.random() < 0.15 else 1)
+        ]
         fresh = now - completed_at < timedelta(days=4)
         state_name = "reserved" if fresh and (channel == "online" or rng.random() < 0.4) else "confirmed"
         payment = "credit_card" if channel != "online" else rng.choice(("bank_transfer", "paypal", "cash"))
         try:
             reservation = state.book(
-                lines=lines, checkin=checkin, checkout=checkin + timedelta(days=nights), channel=channel,
-                guest=random_guest(rng), state=state_name, completed_at=completed_at, payment=payment,
+                lines=lines,
+                checkin=checkin,
+                checkout=checkin + timedelta(days=nights),
+                channel=channel,
+                guest=random_guest(rng),
+                state=state_name,
+                completed_at=completed_at,
+                payment=payment,
                 prepaid=channel == "expedia" or non_refundable or payment == "paypal",
                 note=rng.choice(NOTES) if rng.random() < 0.4 else "",
             )
@@ -96,7 +104,9 @@ def populate(state: SandboxState, count: int = SEED_BOOKINGS) -> None:
             last_event = completed_at + (now - completed_at) * rng.random()
             shift = timedelta(days=rng.choice((-1, 1, 2)))
             try:
-                state.modify(reservation.hr_number, checkin=reservation.checkin + shift, checkout=reservation.checkout + shift)
+                state.modify(
+                    reservation.hr_number, checkin=reservation.checkin + shift, checkout=reservation.checkout + shift
+                )
             except SandboxError:
                 last_event = completed_at
         reservation.updated_at = max(last_event.replace(microsecond=0), reservation.completed_at)

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from hotelrunner_mcp.sandbox.catalog import ALL_CHANNELS, CHANNEL_SIDES, CONNECTED_CHANNELS, CURRENCY, RATES, RATES_BY_CODE, Rate
+from hotelrunner_mcp.sandbox.catalog import (
+    ALL_CHANNELS,
+    CHANNEL_SIDES,
+    CONNECTED_CHANNELS,
+    CURRENCY,
+    RATES,
+    RATES_BY_CODE,
+    Rate,
+)
 from hotelrunner_mcp.sandbox.config import Switches
 from hotelrunner_mcp.sandbox.errors import answered_error, invalid, not_found
 from hotelrunner_mcp.sandbox.guests import Guest
@@ -79,15 +87,28 @@ def job_detail(job_id: int, rate: Rate, channel: str, created_at: datetime, refu
     state = "failed" if refusal else "succeeded"
     if channel == "online":
         return {
-            "id": None, "channel_code": channel, "state": state, "name": "Online", "code": "Online",
-            "allocation_group": "Online", "created_at": iso_z(created_at), "pid": None, "error_message": refusal,
+            "id": None,
+            "channel_code": channel,
+            "state": state,
+            "name": "Online",
+            "code": "Online",
+            "allocation_group": "Online",
+            "created_at": iso_z(created_at),
+            "pid": None,
+            "error_message": refusal,
         }
     side = CHANNEL_SIDES[channel]
     room_id, _ = side.rooms[rate.room.inv_code]
     return {
-        "id": job_id, "channel_code": channel, "state": state, "name": side.job_name(rate),
-        "code": f"{side.hotel_id}:{room_id}", "allocation_group": room_id, "created_at": iso_z(created_at),
-        "pid": 9_000 + job_id, "error_message": refusal,
+        "id": job_id,
+        "channel_code": channel,
+        "state": state,
+        "name": side.job_name(rate),
+        "code": f"{side.hotel_id}:{room_id}",
+        "allocation_group": room_id,
+        "created_at": iso_z(created_at),
+        "pid": 9_000 + job_id,
+        "error_message": refusal,
     }
 
 
@@ -126,7 +147,7 @@ class SandboxState:
 
     # ids ----------------------------------------------------------------------------------
     def new_message_uid(self) -> str:
-        return "%032x" % self.rng.getrandbits(128)
+        return f"{self.rng.getrandbits(128):032x}"
 
     def new_hr_number(self) -> str:
         while True:
@@ -183,9 +204,13 @@ class SandboxState:
                         self.calendar.set_availability(change.inv_code, day, int(values["availability"]))  # type: ignore[arg-type]
                 for channel in change.channels:
                     refusal = self._channel_refusal(change, channel)
-                    transaction.details.append(job_detail(self._next_job, change.rate, channel, transaction.created_at, refusal))
+                    transaction.details.append(
+                        job_detail(self._next_job, change.rate, channel, transaction.created_at, refusal)
+                    )
                     if channel in self.channel_delays:
-                        transaction.settles_at[len(transaction.details) - 1] = time.monotonic() + self.channel_delays[channel]
+                        transaction.settles_at[len(transaction.details) - 1] = (
+                            time.monotonic() + self.channel_delays[channel]
+                        )
                     self._next_job += 1
                     if refusal:
                         continue
@@ -207,7 +232,9 @@ class SandboxState:
 
     def calendar_snapshot(self, inv_code: str, day: date, rate_code: str | None = None) -> dict[str, object]:
         with self.lock:
-            if rate_code is not None and (rate_code not in RATES_BY_CODE or RATES_BY_CODE[rate_code].room.inv_code != inv_code):
+            if rate_code is not None and (
+                rate_code not in RATES_BY_CODE or RATES_BY_CODE[rate_code].room.inv_code != inv_code
+            ):
                 raise invalid(f"Unknown rate_code {rate_code!r} for room type {inv_code}.")
             return self.calendar.snapshot(inv_code, day, rate_code)
 
@@ -318,8 +345,19 @@ class SandboxState:
         self._next_line += 1
         prices = [(night, self.calendar.price(rate, night, channel)) for night in nights_of(checkin, checkout)]
         return RoomLine(
-            self._next_line, rate.room.inv_code, rate.rate_code, rate.name, rate.non_refundable, checkin, checkout,
-            prices, request.adults, list(request.child_ages), list(request.extras), request.extra_info, rate.meal_plan,
+            self._next_line,
+            rate.room.inv_code,
+            rate.rate_code,
+            rate.name,
+            rate.non_refundable,
+            checkin,
+            checkout,
+            prices,
+            request.adults,
+            list(request.child_ages),
+            list(request.extras),
+            request.extra_info,
+            rate.meal_plan,
         )
 
     def book(
@@ -352,11 +390,24 @@ class SandboxState:
             hr_number = self.new_hr_number()
             self._next_reservation += 1
             reservation = Reservation(
-                hr_number=hr_number, provider_number=self.provider_number(channel), channel=channel,
-                state=state, firstname=guest.firstname, lastname=guest.lastname, email=guest.email,
-                phone=guest.phone, country=guest.country, city=guest.city, street=guest.street,
-                payment=payment, completed_at=now, updated_at=now, rooms=built,
-                message_uid=self.new_message_uid(), note=note, adjustments_total=adjustments,
+                hr_number=hr_number,
+                provider_number=self.provider_number(channel),
+                channel=channel,
+                state=state,
+                firstname=guest.firstname,
+                lastname=guest.lastname,
+                email=guest.email,
+                phone=guest.phone,
+                country=guest.country,
+                city=guest.city,
+                street=guest.street,
+                payment=payment,
+                completed_at=now,
+                updated_at=now,
+                rooms=built,
+                message_uid=self.new_message_uid(),
+                note=note,
+                adjustments_total=adjustments,
                 reservation_id=self._next_reservation,
             )
             if prepaid:
@@ -395,7 +446,9 @@ class SandboxState:
             self._hold(reservation, -1)
             rebuilt = []
             for line in reservation.rooms:
-                request = LineRequest(line.rate_code, adults or line.adults, line.child_ages, line.extras, line.extra_info)
+                request = LineRequest(
+                    line.rate_code, adults or line.adults, line.child_ages, line.extras, line.extra_info
+                )
                 new_line = self._line(request, reservation.channel, new_in, new_out)
                 new_line.line_id = line.line_id
                 rebuilt.append(new_line)
@@ -410,7 +463,9 @@ class SandboxState:
 
     def _cancel(self, reservation: Reservation, reason: str, *, new_message: bool) -> None:
         if reservation.state == "canceled":
-            raise invalid(f"Reservation {reservation.hr_number} is already canceled.", code="state_change_is_not_available")
+            raise invalid(
+                f"Reservation {reservation.hr_number} is already canceled.", code="state_change_is_not_available"
+            )
         self._hold(reservation, -1)
         reservation.state = "canceled"
         reservation.cancel_reason = reason
@@ -425,4 +480,3 @@ class SandboxState:
             self._cancel(self.get(hr_number), reason, new_message=True)
             self._notify(self.reservations[hr_number], "cancel")
             return self.reservations[hr_number]
-

@@ -20,14 +20,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from hotelrunner_mcp.sandbox.catalog import RATES_BY_CODE, ROOMS_BY_CODE, Rate, master_rate
-from hotelrunner_mcp.sandbox.errors import SandboxError, invalid, missing
+from hotelrunner_mcp.sandbox.errors import SandboxError, invalid
 from hotelrunner_mcp.sandbox.inventory import RESTRICTIONS
 from hotelrunner_mcp.sandbox.params import Params, parse_date, parse_flag, parse_int, parse_price
 
 MAX_DAILY_DATES = 90
 MAX_RANGE_DAYS = 731
 VALUE_FIELDS = ("availability", "price", *RESTRICTIONS)
-FLAG_OF = {"availability": "availability_update", "price": "price_update", **{r: "restrictions_update" for r in RESTRICTIONS}}
+FLAG_OF = {
+    "availability": "availability_update",
+    "price": "price_update",
+    **{r: "restrictions_update" for r in RESTRICTIONS},
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,9 @@ def not_updatable(rate: Rate, name: str) -> SandboxError:
         why = f"it is derived from {master}; update the room type (inv_code={master}) instead"
     else:
         why = f"only its price may be updated; availability and restrictions belong to inv_code={rate.room.inv_code}"
-    return invalid(f"Rate {rate.rate_code} may not update '{name}' ({FLAG_OF[name]} is false: {why}).", code="field_not_updatable")
+    return invalid(
+        f"Rate {rate.rate_code} may not update '{name}' ({FLAG_OF[name]} is false: {why}).", code="field_not_updatable"
+    )
 
 
 def check_values(rate: Rate, values: dict[str, object]) -> None:
@@ -170,7 +176,8 @@ def _entry_target(entry: object, index: int) -> Target:
     if rate_code not in (None, ""):
         return rate_target(str(rate_code), "rate_code")
     raise SandboxError(
-        400, "missing_parameter",
+        400,
+        "missing_parameter",
         f"{where} needs inv_code (the room type and its master rate) or rate_code (one rate's price).",
     )
 
@@ -178,7 +185,9 @@ def _entry_target(entry: object, index: int) -> Target:
 def _check_entry(entry: dict[str, object], index: int, target: Target) -> list[str]:
     where = f"rooms[{index}]"
     channels_raw = entry.get("channel_codes")
-    if channels_raw is not None and not (isinstance(channels_raw, list) and all(isinstance(c, str) for c in channels_raw)):
+    if channels_raw is not None and not (
+        isinstance(channels_raw, list) and all(isinstance(c, str) for c in channels_raw)
+    ):
         raise invalid(f"{where}.channel_codes must be a list of channel codes.")
     dates = entry.get("dates")
     if not isinstance(dates, list) or not dates:
@@ -222,12 +231,16 @@ def _date_values(target: Target, item: dict[str, object]) -> tuple[date, dict[st
 
 def parse_daily_body(body: object) -> DailyResult:
     if not isinstance(body, dict) or not isinstance(body.get("rooms"), list):
-        raise SandboxError(400, "missing_parameter", 'Body must be JSON {"rooms": [{"inv_code": ..., "dates": [...]}]}.')
+        raise SandboxError(
+            400, "missing_parameter", 'Body must be JSON {"rooms": [{"inv_code": ..., "dates": [...]}]}.'
+        )
     rooms = body["rooms"]
     if not rooms:
         raise invalid("rooms is empty: send at least one room.")
     targets = [_entry_target(entry, index) for index, entry in enumerate(rooms)]
-    channels = [_check_entry(entry, index, target) for index, (entry, target) in enumerate(zip(rooms, targets, strict=True))]
+    channels = [
+        _check_entry(entry, index, target) for index, (entry, target) in enumerate(zip(rooms, targets, strict=True))
+    ]
     result = DailyResult([], [], [], 0, 0)
     for index, (entry, target, entry_channels) in enumerate(zip(rooms, targets, channels, strict=True)):
         if target.by_inv_code and entry.get("rate_code") not in (None, ""):

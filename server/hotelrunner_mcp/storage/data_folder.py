@@ -56,8 +56,15 @@ def claim(data_dir: Path, base_url: str, hr_id: str | None) -> None:
     recorded = _read(path)
     if recorded is None:
         salt = secrets.token_hex(16)
-        _write(path, {"key": property_key(salt, base_url, hr_id), "salt": salt,
-                      "host": urlsplit(base_url).hostname, "claimed_at": datetime.now(UTC).isoformat(timespec="seconds")})
+        _write(
+            path,
+            {
+                "key": property_key(salt, base_url, hr_id),
+                "salt": salt,
+                "host": urlsplit(base_url).hostname,
+                "claimed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
         return
     if not _matches(recorded, base_url, hr_id):
         raise PropertyMismatch(
@@ -77,7 +84,9 @@ def folder_salt(data_dir: Path) -> str | None:
 
 def _matches(recorded: dict[str, object], base_url: str, hr_id: str) -> bool:
     salt, key = recorded.get("salt"), recorded.get("key")
-    return isinstance(salt, str) and isinstance(key, str) and hmac.compare_digest(key, property_key(salt, base_url, hr_id))
+    return (
+        isinstance(salt, str) and isinstance(key, str) and hmac.compare_digest(key, property_key(salt, base_url, hr_id))
+    )
 
 
 def _root_salt(root: Path) -> str:
@@ -103,7 +112,9 @@ def _read(path: Path) -> dict[str, object] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise RecordingUnavailable(f"{path} cannot be read ({exc}); remove it only if the folder holds one property") from None
+        raise RecordingUnavailable(
+            f"{path} cannot be read ({exc}); remove it only if the folder holds one property"
+        ) from None
     return data if isinstance(data, dict) else None
 
 

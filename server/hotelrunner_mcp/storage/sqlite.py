@@ -93,7 +93,9 @@ def migrate(conn: sqlite3.Connection, component: str, steps: Sequence[Migration]
     A file from a newer version of this server is refused rather than misread.
     """
     with immediate(conn):
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
     while True:
         with immediate(conn):
             row = conn.execute("SELECT version FROM schema_versions WHERE component = ?", (component,)).fetchone()

@@ -39,14 +39,21 @@ Work safely, this reaches Booking.com, Expedia and our website:
 
 def register(server: MCPServer, *, read_only: bool = False) -> None:
     """Add the morning_briefing prompt, and change_prices unless the server is read-only."""
-    @server.prompt(title="Morning briefing", description="Overnight changes, bookings to confirm, today's arrivals and departures, this week's occupancy — for 0 to 2 requests.")
+
+    @server.prompt(
+        title="Morning briefing",
+        description="Overnight changes, bookings to confirm, today's arrivals and departures, this week's occupancy — for 0 to 2 requests.",
+    )
     def morning_briefing() -> str:
         return morning_briefing_text()
 
     if read_only:
         return
 
-    @server.prompt(title="Change prices safely", description="Preview a calendar change, confirm it with the user, then apply it with its plan id.")
+    @server.prompt(
+        title="Change prices safely",
+        description="Preview a calendar change, confirm it with the user, then apply it with its plan id.",
+    )
     def change_prices(request: str) -> str:
         """`request`: what to change, in plain words (e.g. "Suites +10 % every weekend in March")."""
         return change_prices_text(request)

@@ -8,8 +8,8 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.commands.probe import load_probe
+from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.gate.quota import iso_utc
 from hotelrunner_mcp.services import Services
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
@@ -98,6 +98,7 @@ def _add_live_status(status: dict[str, Any], services: Services) -> None:
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     """Add the setup-status, guide and reservation-changes resources."""
+
     @server.resource(
         SETUP_STATUS_URI,
         name="setup-status",
@@ -131,6 +132,4 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         store = runtime.services().store
         events = store.latest_changes(LATEST_CHANGES)
         latest = events[-1].id if events else 0
-        return json.dumps(
-            {"latest_change_id": latest, "changes": [e.__dict__ for e in events]}, indent=2, default=str
-        )
+        return json.dumps({"latest_change_id": latest, "changes": [e.__dict__ for e in events]}, indent=2, default=str)

@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from pydantic import ConfigDict
 from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
+from pydantic import ConfigDict
 
 from hotelrunner_mcp import __version__
-from hotelrunner_mcp.surface import prompts
-from hotelrunner_mcp.surface import resources
 from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.surface import prompts, resources
 from hotelrunner_mcp.surface.tools import calendar, occupancy, reservations, rooms
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
@@ -75,9 +74,11 @@ def forbid_unknown_arguments(server: MCPServer) -> None:
     """A misspelled filter (`arrival_from`) must be refused, not ignored: ignored, it returns unfiltered
     results as if they matched. The SDK ignores extra arguments and has no public hook, so each tool's
     argument model is swapped for a strict subclass (the SDK reads it live) and its schema says so."""
-    for tool in server._tool_manager.list_tools():  # noqa: SLF001 - no public way to reach the argument models
+    for tool in server._tool_manager.list_tools():
         loose = tool.fn_metadata.arg_model
-        tool.fn_metadata.arg_model = type(loose.__name__, (loose,), {"model_config": ConfigDict(**loose.model_config, extra="forbid")})
+        tool.fn_metadata.arg_model = type(
+            loose.__name__, (loose,), {"model_config": ConfigDict(**loose.model_config, extra="forbid")}
+        )
         tool.parameters["additionalProperties"] = False
 
 

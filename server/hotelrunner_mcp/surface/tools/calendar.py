@@ -9,12 +9,19 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from hotelrunner_mcp.calendar.changes import MAX_CHANGES, CalendarChange
+from hotelrunner_mcp.calendar.ledger import LedgerValue
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.calendar.ledger import LedgerValue
 from hotelrunner_mcp.hotelrunner.models import Transaction
 from hotelrunner_mcp.surface.tools.inputs import Day
-from hotelrunner_mcp.surface.tools.runtime import READS_LOCAL, READS_UPSTREAM, WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
+from hotelrunner_mcp.surface.tools.runtime import (
+    READS_LOCAL,
+    READS_UPSTREAM,
+    WRITES_UPSTREAM,
+    Answer,
+    ToolRuntime,
+    tool_arguments,
+)
 
 MAX_CALENDAR_DAYS = 366
 MAX_CHECKS = 10
@@ -34,7 +41,9 @@ class CalendarValue(BaseModel):
     channels: list[str] = Field(description="Empty: every channel")
     set_at: datetime
     transaction_id: str | None
-    channel_results: dict[str, str] = Field(description="channel → succeeded / failed: reason / in_progress, once checked")
+    channel_results: dict[str, str] = Field(
+        description="channel → succeeded / failed: reason / in_progress, once checked"
+    )
 
 
 class CalendarLedgerAnswer(Answer):
@@ -56,23 +65,33 @@ class ChannelResultsAnswer(Answer):
 
 
 def _value(v: LedgerValue) -> CalendarValue:
-    results = {
-        r.channel_code: r.state + (f": {r.error_message}" if r.error_message else "") for r in v.channel_results
-    }
+    results = {r.channel_code: r.state + (f": {r.error_message}" if r.error_message else "") for r in v.channel_results}
     shown = v.value if isinstance(v.value, bool | int) else f"{v.value:.2f}"
     return CalendarValue(
-        room=v.inv_code, rate_code=v.rate_code, date=v.day, field=v.field, value=shown, channels=list(v.channels),
-        set_at=v.set_at, transaction_id=v.transaction_id, channel_results=results,
+        room=v.inv_code,
+        rate_code=v.rate_code,
+        date=v.day,
+        field=v.field,
+        value=shown,
+        channels=list(v.channels),
+        set_at=v.set_at,
+        transaction_id=v.transaction_id,
+        channel_results=results,
     )
 
 
 def _transaction_info(transaction_id: str, t: Transaction) -> TransactionInfo:
     failures = [
-        f"{d.channel_code}: {d.name or d.code or '?'}: {d.error_message or 'failed'}" for d in t.details if d.state == "failed"
+        f"{d.channel_code}: {d.name or d.code or '?'}: {d.error_message or 'failed'}"
+        for d in t.details
+        if d.state == "failed"
     ]
     return TransactionInfo(
-        transaction_id=transaction_id, succeeded=t.counts.succeeded, failed=t.counts.failed,
-        in_progress=t.counts.in_progress, failures=failures,
+        transaction_id=transaction_id,
+        succeeded=t.counts.succeeded,
+        failed=t.counts.failed,
+        in_progress=t.counts.in_progress,
+        failures=failures,
     )
 
 
@@ -99,7 +118,9 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
                 raise InvalidRequest(f"end_date ({end_date}) is before start_date ({start_date}); swap them.")
             if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
                 raise InvalidRequest(f"ask for at most {MAX_CALENDAR_DAYS} days at a time.")
-            values = services.ledger.query(start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields)
+            values = services.ledger.query(
+                start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
+            )
             return CalendarLedgerAnswer(
                 values=[_value(v) for v in values],
                 note="Only values set through this server are known; anything set elsewhere is unknown.",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Annotated
 from decimal import Decimal
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -15,7 +15,6 @@ from hotelrunner_mcp.reservations.queries import NightOccupancy, to_cents, valid
 from hotelrunner_mcp.reservations.service import freshen
 from hotelrunner_mcp.surface.tools.inputs import Day, SearchText
 from hotelrunner_mcp.surface.tools.runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
-
 
 
 class NightRow(BaseModel):
@@ -74,12 +73,15 @@ def _room_code(room: str, counts: dict[str, int]) -> str:
     if not known:
         return room.strip()
     if room.strip().upper() not in known:
-        raise InvalidRequest(f"no room type {room!r} here; use one of {', '.join(sorted(counts))} (as get_rooms shows them).")
+        raise InvalidRequest(
+            f"no room type {room!r} here; use one of {', '.join(sorted(counts))} (as get_rooms shows them)."
+        )
     return known[room.strip().upper()]
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     """Add get_occupancy."""
+
     @server.tool(
         title="Occupancy, revenue and ADR",
         annotations=READS_UPSTREAM,
@@ -111,9 +113,13 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
             for cell in cells:
                 by_room[cell.inv_code].append(cell)
-            note = None if counts else (
-                "Rooms per type are unknown, so occupancy % is missing: set HOTELRUNNER_ROOM_COUNTS, "
-                "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
+            note = (
+                None
+                if counts
+                else (
+                    "Rooms per type are unknown, so occupancy % is missing: set HOTELRUNNER_ROOM_COUNTS, "
+                    "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
+                )
             )
             return OccupancyAnswer(
                 freshness=freshness,
@@ -123,8 +129,13 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 by_room={code: _totals(group) for code, group in sorted(by_room.items())},
                 nights=[
                     NightRow(
-                        night=c.night, room=c.inv_code, sold=c.rooms_sold, rooms=c.rooms_total,
-                        occupancy_pct=_pct(c.rooms_sold, c.rooms_total), revenue=c.revenue, adr=c.adr,
+                        night=c.night,
+                        room=c.inv_code,
+                        sold=c.rooms_sold,
+                        rooms=c.rooms_total,
+                        occupancy_pct=_pct(c.rooms_sold, c.rooms_total),
+                        revenue=c.revenue,
+                        adr=c.adr,
                     )
                     for c in cells
                 ]

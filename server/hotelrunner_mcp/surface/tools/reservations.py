@@ -15,9 +15,9 @@ from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
 from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
-from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE, fence, fence_record
 from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
 from hotelrunner_mcp.surface.tools.runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
+from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE, fence, fence_record
 
 MAX_LIMIT = 200
 
@@ -116,12 +116,19 @@ def _range(name: str, start: date | None, end: date | None) -> DateRange | None:
 def _sync_info(report: SyncReport | None) -> SyncInfo | None:
     if report is None:
         return None
-    return SyncInfo(mode=report.mode, requests=report.requests, new=report.new, updated=report.updated, shared=report.shared,
-                    complete=report.complete)
+    return SyncInfo(
+        mode=report.mode,
+        requests=report.requests,
+        new=report.new,
+        updated=report.updated,
+        shared=report.shared,
+        complete=report.complete,
+    )
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     """Add get_reservations and get_reservation_changes."""
+
     @server.tool(title="Find reservations", annotations=READS_UPSTREAM)
     async def get_reservations(
         ctx: Context,
@@ -225,13 +232,24 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         async with runtime.call(ctx, "get_reservation_changes", tool_arguments(locals())) as services:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
-            events = services.store.changes_since(since_change_id if since_change_id is not None else since, limit=limit)  # type: ignore[arg-type]
+            events = services.store.changes_since(
+                since_change_id if since_change_id is not None else since, limit=limit
+            )  # type: ignore[arg-type]
             return ChangesAnswer(
                 freshness=services.sync.freshness.describe(),
                 changes=[
                     ChangeInfo(
-                        change_id=e.id, hr_number=e.hr_number, kind=e.kind, source=e.source, seen_at=e.seen_at,
-                        updated_at=e.updated_at, state=e.state, guest=e.guest, checkin=e.checkin_date, checkout=e.checkout_date, changes=e.changes,
+                        change_id=e.id,
+                        hr_number=e.hr_number,
+                        kind=e.kind,
+                        source=e.source,
+                        seen_at=e.seen_at,
+                        updated_at=e.updated_at,
+                        state=e.state,
+                        guest=e.guest,
+                        checkin=e.checkin_date,
+                        checkout=e.checkout_date,
+                        changes=e.changes,
                     )
                     for e in events
                 ],

@@ -45,7 +45,11 @@ class RoomsAnswer(Answer):
 
 def rate_info(room: Room) -> RateInfo:
     """One rate as the agent needs it: codes, channels, and which fields it may update."""
-    flags = {"price": room.price_update, "availability": room.availability_update, "restrictions": room.restrictions_update}
+    flags = {
+        "price": room.price_update,
+        "availability": room.availability_update,
+        "restrictions": room.restrictions_update,
+    }
     return RateInfo(
         rate_code=room.rate_code,
         name=room.name,
@@ -79,6 +83,7 @@ def _type_name(rates: list[Room]) -> str | None:
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     """Add get_rooms."""
+
     @server.tool(
         title="Room types and rates",
         annotations=READS_UPSTREAM,

@@ -16,18 +16,22 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from hotelrunner_mcp.gate.audit import ToolCallContext, current_call
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import HotelRunnerError
+from hotelrunner_mcp.gate.audit import ToolCallContext, current_call
 from hotelrunner_mcp.gate.gate import quota_wait_notifier
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.services import Services
 
 log = logging.getLogger(__name__)
 
-READS_UPSTREAM = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+READS_UPSTREAM = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
 READS_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-WRITES_UPSTREAM = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
+WRITES_UPSTREAM = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+)
 
 
 def tool_arguments(values: dict[str, Any]) -> dict[str, Any]:
@@ -88,13 +92,16 @@ class ToolRuntime:
             raise ToolError(f"{prefix}{exc.message} (error: {exc.code})") from None
         except Exception as exc:  # a bug or a broken disk: still tell the agent what was already spent
             detail = "".join(traceback.format_exception(exc))
-            log.error("%s failed unexpectedly:\n%s", tool, Redactor([self.settings.token, self.settings.hr_id]).text(detail))
+            log.error(
+                "%s failed unexpectedly:\n%s", tool, Redactor([self.settings.token, self.settings.hr_id]).text(detail)
+            )
             sent = call.upstream_requests if call else 0
             where = f"; the audit log ({self.settings.audit_file}) has it as call {call.call_id}" if call else ""
             disk = (
                 f" The data folder {self.settings.data_dir} could not be read or written ({exc}): free disk space, "
                 "or read hotelrunner://setup-status for which file is damaged."
-                if isinstance(exc, sqlite3.Error | OSError) else ""
+                if isinstance(exc, sqlite3.Error | OSError)
+                else ""
             )
             raise ToolError(
                 f"{prefix}{tool} failed inside this server ({type(exc).__name__}) after {sent} upstream request(s)"
