@@ -2,7 +2,8 @@
 """Set up the project in ./.venv if needed, then run the demo, the tests or any project command.
 
     python3 scripts/dev.py demo      # the real server, driven by a real MCP client, against the sandbox
-    python3 scripts/dev.py test      # the test suite (extra arguments go to pytest)
+    python3 scripts/dev.py test      # ruff, ruff format --check and mypy --strict, then the test suite
+                                     # (extra arguments go to pytest)
     python3 scripts/dev.py bench     # the benchmarks under bench/
     python3 scripts/dev.py run ARGS  # `hotelrunner-mcp ARGS` inside the venv
 
@@ -23,6 +24,13 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+CHECKS = (
+    ("ruff", "check", "server", "tests", "bench", "scripts"),
+    ("ruff", "format", "--check", "server", "tests", "bench", "scripts"),
+    ("mypy",),
+)
 
 
 def _say(message: str) -> None:
@@ -54,6 +62,11 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_venv()
     if command == "test":
+        for check in CHECKS:  # fast, and failing the run: the habits are part of the tests
+            _say("running " + " ".join(check))
+            if subprocess.run([str(BIN / check[0]), *check[1:]], cwd=ROOT).returncode:
+                _say(f"{check[0]} failed: fix what it reports (`ruff format` and `ruff check --fix` mend most of it)")
+                return 1
         cmd = [str(PYTHON), "-m", "pytest", *rest]
     elif command == "demo":
         cmd = [str(PYTHON), "-m", "hotelrunner_mcp", "demo", *rest]

@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.sandbox.conftest import HR
+
+from .conftest import HR
 
 FAR = date(2030, 3, 1)  # a Friday, far from seed bookings
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from tests.sandbox.conftest import HR
+
+from .conftest import HR
 
 READ_PATHS = ["/rooms", "/reservations", "/infos/connected_channels", "/infos/channels"]
 

@@ -6,7 +6,8 @@ import time
 
 import httpx2
 import pytest
-from tests.sandbox.conftest import HR
+
+from .conftest import HR
 
 
 def test_sixth_call_in_a_minute_is_429_and_logged(hr: HR) -> None:

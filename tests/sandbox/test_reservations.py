@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from tests.sandbox.conftest import HR
 
 from hotelrunner_mcp.sandbox import SandboxConfig, run_sandbox
+
+from .conftest import HR
 
 EVERYTHING = {"undelivered": "false", "from_date": "2000-01-01"}
 HR_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+03:00$")

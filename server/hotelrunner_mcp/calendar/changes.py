@@ -492,7 +492,7 @@ def cross_change_problems(resolved: Sequence[ResolvedChange]) -> list[str]:
         for day, fields in by_date.items():
             for channel, low in fields.get("min_stay", {}).items():
                 high = fields.get("max_stay", {}).get(channel)
-                if high is not None and low.value > high.value:  # type: ignore[operator]
+                if high is not None and low.value > high.value:
                     stay_clashes.setdefault((low.index, high.index), []).append(day)
     for (low_i, high_i), days in stay_clashes.items():
         problems.append(

@@ -52,7 +52,7 @@ class IssuedPlan:
 
     @property
     def expires_at_iso(self) -> str:
-        return iso_utc(self.expires_at)
+        return iso_utc(self.expires_at) or "?"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ class DemoSession:
             text = " ".join(getattr(c, "text", "") for c in result.content)
             raise RuntimeError(f"{tool} failed: {text}")
         assert result.structured_content is not None
-        return result.structured_content
+        content: dict[str, Any] = result.structured_content
+        return content
 
 
 def season_changes(today: date) -> list[dict[str, Any]]:

@@ -406,8 +406,8 @@ class QuotaLimiter:
         if day_used >= per_day:  # rare: only then read the day's rows
             ends = sorted(
                 (
-                    self._span(*r, now).soonest_end
-                    for r in conn.execute(f"SELECT at, latest_at, done_at {counting}", day_args)
+                    self._span(at, latest_at, done_at, now).soonest_end
+                    for at, latest_at, done_at in conn.execute(f"SELECT at, latest_at, done_at {counting}", day_args)
                 ),
                 reverse=True,
             )

@@ -276,7 +276,11 @@ class HotelRunnerClient:
         self._check_ready(write)
         encoded = encode_params(params or {})
         call = UpstreamCall(method, path, params=_audit_params(encoded), json=json_body, write=write)
-        query = [("token", self._settings.token or ""), ("hr_id", self._settings.hr_id or ""), *encoded]
+        query: list[tuple[str, str | int | float | bool | None]] = [
+            ("token", self._settings.token or ""),
+            ("hr_id", self._settings.hr_id or ""),
+            *encoded,
+        ]
 
         async def attempt() -> httpx2.Response:
             return await self._http.request(method, path, params=query, json=json_body)
@@ -437,9 +441,10 @@ class HotelRunnerClient:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ())) or model.__name__
-            raise self._malformed(label, f"{where}: {first.get('msg', 'invalid')}", write=write) from None
+            errors = exc.errors()
+            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else model.__name__
+            message = errors[0]["msg"] if errors else "invalid"
+            raise self._malformed(label, f"{where or model.__name__}: {message}", write=write) from None
 
     def _malformed(self, label: str, why: str, *, write: bool = False, status: int | None = None) -> UpstreamError:
         why = self._redactor.text(why)

@@ -191,7 +191,8 @@ class SyncState:
 def _record(reservation: Reservation) -> dict[str, Any]:
     """The stored JSON of a reservation, canonical so that equal content always hashes the same:
     times in UTC (a push may say +03:00), amounts with their zeros made uniform (169, "169.00", 169.0)."""
-    return _canonical(reservation.model_dump(mode="python"))
+    record: dict[str, Any] = _canonical(reservation.model_dump(mode="python"))
+    return record
 
 
 def _canonical(value: Any) -> Any:
@@ -205,7 +206,8 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal) and value.is_finite():
-        cents = value.quantize(_CENT) if value.as_tuple().exponent >= -2 else value.normalize()
+        exponent = value.as_tuple().exponent
+        cents = value.quantize(_CENT) if isinstance(exponent, int) and exponent >= -2 else value.normalize()
         return format(cents, "f")
     if isinstance(value, Decimal):
         return str(value)
@@ -505,6 +507,7 @@ class ReservationStore:
 
     def changes_since(self, since: datetime | int, *, limit: int = 500) -> list[ChangeEvent]:
         """Reservations that became new or changed after a change id, or after a moment (seen_at)."""
+        param: str | int
         if isinstance(since, datetime):
             condition, param = "seen_at > ?", utc_text(since)
         else:

@@ -65,11 +65,11 @@ async def lookup(services: Services, number: str) -> Reservation | None:
     page = await services.require_client().get_reservations(reservation_number=number, undelivered=False)
     for found in page.reservations:
         services.store.upsert(found, source="lookup")
-    found = services.store.get(number)
-    if found is None:
+    known = services.store.get(number)
+    if known is None:
         misses[number] = time.monotonic()
         while len(misses) > 1000:
             misses.pop(next(iter(misses)))
     else:
         misses.pop(number, None)
-    return found
+    return known

@@ -334,10 +334,10 @@ def _calendar(control: SandboxControl, request: Request, body: dict[str, Any]) -
         raise invalid("Query needs inv_code and date.")
     snapshot = control.calendar(q["inv_code"], q["date"], q.get("rate_code"))
     channels = snapshot.get("channels", {})
+    assert isinstance(channels, dict)
     as_json = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in snapshot.items() if k != "channels"}
     as_json["channels"] = {
-        c: {k: (float(v) if isinstance(v, Decimal) else v) for k, v in vals.items()}
-        for c, vals in channels.items()  # type: ignore[union-attr]
+        c: {k: (float(v) if isinstance(v, Decimal) else v) for k, v in vals.items()} for c, vals in channels.items()
     }
     return as_json
 
@@ -346,7 +346,9 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
     def route(path: str, method: str, handler: AdminHandler) -> Route:
         return Route(ADMIN_PREFIX + path, _admin(sandbox, handler), methods=[method])
 
-    hr = lambda r: r.path_params["hr_number"]  # noqa: E731
+    def hr(request: Request) -> str:
+        return str(request.path_params["hr_number"])
+
     return [
         route("/requests", "GET", lambda c, r, b: [e.to_json() for e in c.requests()]),
         route("/requests", "DELETE", lambda c, r, b: c.clear_requests()),

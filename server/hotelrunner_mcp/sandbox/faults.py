@@ -3,6 +3,7 @@ Latency faults add a delay and let the call go on; other kinds replace the answe
 
 from __future__ import annotations
 
+import builtins
 import random
 import threading
 from dataclasses import dataclass, field
@@ -67,10 +68,10 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
-    def pick(self, path: str) -> list[Fault]:
+    def pick(self, path: str) -> builtins.list[Fault]:
         """The faults firing on this call: every firing latency, then at most one other kind."""
         with self._lock:
-            firing: list[Fault] = []
+            firing: builtins.list[Fault] = []
             replaced = False
             for fault in list(self._faults):
                 if fault.paths is not None and path not in fault.paths:

@@ -3,6 +3,7 @@ refusals HotelRunner gives: 400 for a missing parameter, 422 for a value it cann
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -29,7 +30,7 @@ def parse_int(name: str, value: object, *, minimum: int | None = None, maximum: 
     try:
         number = int(value.strip()) if isinstance(value, str) else value
     except ValueError:
-        raise invalid(f"'{name}' must be a whole number, got {value[:40]!r}.") from None
+        raise invalid(f"'{name}' must be a whole number, got {str(value)[:40]!r}.") from None
     if minimum is not None and number < minimum:
         raise invalid(f"'{name}' must be at least {minimum}, got {number}.")
     if maximum is not None and number > maximum:
@@ -90,6 +91,6 @@ class Params:
             return [part for v in self._items[name] for part in v.split(",") if part != ""]
         return None
 
-    def redacted(self, secrets: tuple[str, ...] = ("token", "hr_id")) -> dict[str, str | list[str]]:
+    def redacted(self, secrets: tuple[str, ...] = ("token", "hr_id")) -> dict[str, str | builtins.list[str]]:
         """For the request log: every parameter except the credentials; repeated keys as lists."""
         return {k: (v[0] if len(v) == 1 else list(v)) for k, v in self._items.items() if k not in secrets}

@@ -183,8 +183,8 @@ class SandboxState:
         if channel in self.channel_failures:
             return self.channel_failures[channel]
         floor = self.price_floors.get(channel)
-        prices = [v["price"] for v in change.days.values() if "price" in v]
-        if floor is not None and prices and min(prices) < floor:  # type: ignore[type-var]
+        prices: list[Decimal] = [p for v in change.days.values() if isinstance(p := v.get("price"), Decimal)]
+        if floor is not None and prices and min(prices) < floor:
             return f"Price {min(prices)} {CURRENCY} is below the minimum price {floor} {CURRENCY} accepted by {CONNECTED_CHANNELS[channel]}."
         return None
 
@@ -201,7 +201,7 @@ class SandboxState:
                     continue
                 for day, values in change.days.items():
                     if "availability" in values:
-                        self.calendar.set_availability(change.inv_code, day, int(values["availability"]))  # type: ignore[arg-type]
+                        self.calendar.set_availability(change.inv_code, day, int(str(values["availability"])))
                 for channel in change.channels:
                     refusal = self._channel_refusal(change, channel)
                     transaction.details.append(

@@ -200,7 +200,7 @@ def _check_entry(entry: dict[str, object], index: int, target: Target) -> list[s
     for item in dates:
         if not isinstance(item, dict) or item.get("date") in (None, ""):
             raise invalid(f"each entry of {where}.dates needs a 'date' (YYYY-MM-DD).")
-    return resolve_channels(target.rate, channels_raw)  # type: ignore[arg-type]
+    return resolve_channels(target.rate, channels_raw)
 
 
 def _date_values(target: Target, item: dict[str, object]) -> tuple[date, dict[str, object], list[str]]:

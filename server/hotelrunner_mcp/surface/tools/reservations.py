@@ -232,9 +232,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         async with runtime.call(ctx, "get_reservation_changes", tool_arguments(locals())) as services:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
-            events = services.store.changes_since(
-                since_change_id if since_change_id is not None else since, limit=limit
-            )  # type: ignore[arg-type]
+            after: int | datetime = since_change_id if since_change_id is not None else since  # type: ignore[assignment]
+            events = services.store.changes_since(after, limit=limit)
             return ChangesAnswer(
                 freshness=services.sync.freshness.describe(),
                 changes=[
