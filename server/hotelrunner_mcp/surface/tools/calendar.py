@@ -101,11 +101,13 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="What this server set in the calendar", annotations=READS_LOCAL)
     async def get_calendar(
         ctx: Context,
-        start_date: Day,
-        end_date: Day,
-        room: str | None = None,
-        rate_code: str | None = None,
-        fields: list[CalendarField] | None = None,
+        start_date: Annotated[Day, Field(description="First date (YYYY-MM-DD)")],
+        end_date: Annotated[Day, Field(description="Last date, inclusive (YYYY-MM-DD)")],
+        room: Annotated[str | None, Field(description="Only this room type (inv_code)")] = None,
+        rate_code: Annotated[str | None, Field(description="Only this rate (rate_code)")] = None,
+        fields: Annotated[
+            list[CalendarField] | None, Field(description='Only these fields, e.g. ["price", "min_stay"]')
+        ] = None,
     ) -> CalendarLedgerAnswer:
         """Prices, availability and restrictions THIS server has set for these dates (latest value per
         room, rate, date, field and channels), with the transaction and what each channel said.
@@ -130,7 +132,13 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="Did the channels take my changes?", annotations=READS_UPSTREAM)
     async def check_channel_results(
         ctx: Context,
-        transaction_ids: Annotated[list[str] | None, Field(max_length=MAX_CHECKS)] = None,
+        transaction_ids: Annotated[
+            list[str] | None,
+            Field(
+                max_length=MAX_CHECKS,
+                description="Transaction ids from update_calendar results; omit for the latest unchecked ones",
+            ),
+        ] = None,
     ) -> ChannelResultsAnswer:
         """Ask HotelRunner whether Booking.com, Expedia and the other channels accepted calendar
         updates, and record the answer in the ledger (get_calendar then shows it).
@@ -153,8 +161,17 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="Change prices, availability, restrictions", annotations=WRITES_UPSTREAM)
     async def update_calendar(
         ctx: Context,
-        changes: Annotated[list[CalendarChange], Field(min_length=1, max_length=MAX_CHANGES)],
-        plan_id: str | None = None,
+        changes: Annotated[
+            list[CalendarChange],
+            Field(
+                min_length=1,
+                max_length=MAX_CHANGES,
+                description="Every change of this call (rooms, dates, values); later ones win where they overlap",
+            ),
+        ],
+        plan_id: Annotated[
+            str | None, Field(description="The plan_id a preview of exactly these changes returned; omit it to preview")
+        ] = None,
     ) -> CalendarAnswer:
         """Change prices, availability, stop-sell, CTA/CTD, min/max stay for room types over date ranges,
         on all channels (Booking.com, Expedia, the website) or chosen ones.

@@ -88,11 +88,13 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     )
     async def get_occupancy(
         ctx: Context,
-        start: Day,
-        end: Day,
-        room: SearchText | None = None,
-        include_nights: bool = True,
-        max_sync_requests: Annotated[int, Field(ge=1, le=50)] = 10,
+        start: Annotated[Day, Field(description="First night (YYYY-MM-DD)")],
+        end: Annotated[Day, Field(description="Last night, inclusive (YYYY-MM-DD)")],
+        room: Annotated[SearchText | None, Field(description="Only this room type (inv_code)")] = None,
+        include_nights: Annotated[bool, Field(description="false: totals only, without a row per night")] = True,
+        max_sync_requests: Annotated[
+            int, Field(ge=1, le=50, description="Most requests a sync before answering may spend")
+        ] = 10,
     ) -> OccupancyAnswer:
         """How full the property is: per night and room type, rooms sold against rooms available,
         revenue and average daily rate (ADR), plus totals per room type and overall. Canceled

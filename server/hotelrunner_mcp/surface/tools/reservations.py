@@ -132,27 +132,65 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="Find reservations", annotations=READS_UPSTREAM)
     async def get_reservations(
         ctx: Context,
-        number: ReservationNumber | None = None,
-        arriving_from: Day | None = None,
-        arriving_to: Day | None = None,
-        departing_from: Day | None = None,
-        departing_to: Day | None = None,
-        in_house_on: Day | None = None,
-        stay_from: Day | None = None,
-        stay_to: Day | None = None,
-        booked_from: Day | None = None,
-        booked_to: Day | None = None,
-        updated_since: Moment | None = None,
-        guest: SearchText | None = None,
-        channel: SearchText | None = None,
-        state: Literal["reserved", "confirmed", "canceled"] | None = None,
-        room: SearchText | None = None,
-        sort: Literal["checkin", "checkout", "created", "updated"] = "checkin",
-        descending: bool = False,
-        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
-        detail: Literal["summary", "full"] = "summary",
-        refresh: bool = False,
-        max_sync_requests: Annotated[int, Field(ge=1, le=50)] = 10,
+        number: Annotated[
+            ReservationNumber | None,
+            Field(
+                description="HotelRunner number (R754208185) or the channel's own number; the other filters are then ignored"
+            ),
+        ] = None,
+        arriving_from: Annotated[Day | None, Field(description="Check-in on or after this date (YYYY-MM-DD)")] = None,
+        arriving_to: Annotated[Day | None, Field(description="Check-in on or before this date (YYYY-MM-DD)")] = None,
+        departing_from: Annotated[Day | None, Field(description="Check-out on or after this date (YYYY-MM-DD)")] = None,
+        departing_to: Annotated[Day | None, Field(description="Check-out on or before this date (YYYY-MM-DD)")] = None,
+        in_house_on: Annotated[
+            Day | None, Field(description="Guests sleeping at the property that night (YYYY-MM-DD)")
+        ] = None,
+        stay_from: Annotated[
+            Day | None, Field(description="Stays with a night on or after this date (YYYY-MM-DD)")
+        ] = None,
+        stay_to: Annotated[
+            Day | None, Field(description="Stays with a night on or before this date (YYYY-MM-DD)")
+        ] = None,
+        booked_from: Annotated[Day | None, Field(description="Booked on or after this date (UTC, YYYY-MM-DD)")] = None,
+        booked_to: Annotated[Day | None, Field(description="Booked on or before this date (UTC, YYYY-MM-DD)")] = None,
+        updated_since: Annotated[
+            Moment | None,
+            Field(description="Changed at HotelRunner at or after this time (ISO 8601; UTC without an offset)"),
+        ] = None,
+        guest: Annotated[
+            SearchText | None, Field(description="Part of the guest's name or e-mail; accents and case ignored")
+        ] = None,
+        channel: Annotated[
+            SearchText | None,
+            Field(description="Channel code (bookingcom, expedia, online); a name like Booking.com works too"),
+        ] = None,
+        state: Annotated[
+            Literal["reserved", "confirmed", "canceled"] | None,
+            Field(description="reserved (awaits the property's answer), confirmed or canceled"),
+        ] = None,
+        room: Annotated[
+            SearchText | None, Field(description="Room type inv_code as get_rooms shows it (case ignored)")
+        ] = None,
+        sort: Annotated[
+            Literal["checkin", "checkout", "created", "updated"],
+            Field(description="Order by check-in, check-out, booking time or last update"),
+        ] = "checkin",
+        descending: Annotated[bool, Field(description="true: latest first")] = False,
+        limit: Annotated[
+            int, Field(ge=1, le=MAX_LIMIT, description="At most this many reservations; `matching` says how many match")
+        ] = 20,
+        detail: Annotated[
+            Literal["summary", "full"], Field(description="summary (compact) or full (address, nightly prices, extras)")
+        ] = "summary",
+        refresh: Annotated[
+            bool,
+            Field(
+                description="true: sync with HotelRunner first (costs quota); with number, fetch that one booking (1 request)"
+            ),
+        ] = False,
+        max_sync_requests: Annotated[
+            int, Field(ge=1, le=50, description="Most requests a sync before answering may spend")
+        ] = 10,
     ) -> ReservationsAnswer:
         """Find reservations of every state and channel (not only undelivered ones).
 
@@ -216,9 +254,13 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
     @server.tool(title="What changed in reservations", annotations=READS_LOCAL)
     async def get_reservation_changes(
         ctx: Context,
-        since: Moment | None = None,
-        since_change_id: ChangeId | None = None,
-        limit: Annotated[int, Field(ge=1, le=500)] = 100,
+        since: Annotated[Moment | None, Field(description="Changes this server saw after this time (ISO 8601)")] = None,
+        since_change_id: Annotated[
+            ChangeId | None, Field(description="Changes after this id (latest_change_id of an earlier answer)")
+        ] = None,
+        limit: Annotated[
+            int, Field(ge=1, le=500, description="At most this many changes, oldest first")
+        ] = 100,
     ) -> ChangesAnswer:
         """New, modified, confirmed and canceled reservations the mirror saw since a time or a change id
         (from a previous answer), oldest first, with what changed (e.g. "state: reserved → canceled").

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -88,7 +89,13 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         title="Room types and rates",
         annotations=READS_UPSTREAM,
     )
-    async def get_rooms(ctx: Context, refresh: bool = False) -> RoomsAnswer:
+    async def get_rooms(
+        ctx: Context,
+        refresh: Annotated[
+            bool,
+            Field(description="true: fetch the list again (1 request) instead of the copy remembered for 15 minutes"),
+        ] = False,
+    ) -> RoomsAnswer:
         """List the property's room types and rates: inv_code and rate_code (what update_calendar takes),
         channels, currency, capacity, and which fields the API may change on each rate.
 
