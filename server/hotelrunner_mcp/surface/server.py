@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,20 +67,25 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
         calendar.register_writes(server, runtime)
     resources.register(server, runtime)
     prompts.register(server, read_only=settings.read_only)
-    forbid_unknown_arguments(server)
+    finish_tools(server)
     return server
 
 
-def forbid_unknown_arguments(server: MCPServer) -> None:
-    """A misspelled filter (`arrival_from`) must be refused, not ignored: ignored, it returns unfiltered
-    results as if they matched. The SDK ignores extra arguments and has no public hook, so each tool's
-    argument model is swapped for a strict subclass (the SDK reads it live) and its schema says so."""
-    for tool in server._tool_manager.list_tools():
+def finish_tools(server: MCPServer) -> None:
+    """What the SDK leaves loose on every registered tool:
+
+    - a misspelled argument (`arrival_from`) is refused, not ignored (ignored, it would return
+      unfiltered results as if they matched): each argument model is swapped for a strict subclass,
+      which the SDK reads live, and the schema says `additionalProperties: false`;
+    - descriptions lose the docstring's indentation (the SDK sends it as written: tokens for nothing).
+    """
+    for tool in server._tool_manager.list_tools():  # no public way to reach the argument models
         loose = tool.fn_metadata.arg_model
         tool.fn_metadata.arg_model = type(
             loose.__name__, (loose,), {"model_config": ConfigDict(**loose.model_config, extra="forbid")}
         )
         tool.parameters["additionalProperties"] = False
+        tool.description = inspect.cleandoc(tool.description)
 
 
 async def _watch_changes(runtime: ToolRuntime, bus: InMemorySubscriptionBus) -> None:
