@@ -5,6 +5,7 @@
     python3 scripts/dev.py test      # ruff, ruff format --check and mypy --strict, then the test suite
                                      # (extra arguments go to pytest)
     python3 scripts/dev.py bench     # the benchmarks under bench/
+    python3 scripts/dev.py docs      # rewrite the docs the code defines (tool/settings tables, .env.example)
     python3 scripts/dev.py run ARGS  # `hotelrunner-mcp ARGS` inside the venv
 
 Needs only Python 3.11+ with pip and venv. The install is redone only when pyproject.toml changes.
@@ -68,6 +69,8 @@ def main(argv: list[str]) -> int:
                 _say(f"{check[0]} failed: fix what it reports (`ruff format` and `ruff check --fix` mend most of it)")
                 return 1
         cmd = [str(PYTHON), "-m", "pytest", *rest]
+    elif command == "docs":
+        cmd = [str(PYTHON), "-m", "hotelrunner_mcp.commands.docs", *rest]
     elif command == "demo":
         cmd = [str(PYTHON), "-m", "hotelrunner_mcp", "demo", *rest]
     elif command == "bench":

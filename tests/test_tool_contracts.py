@@ -40,7 +40,11 @@ TOOLS = {tool.name: tool for tool in _list_tools()}
 
 def _snapshot(tool: Tool) -> dict[str, Any]:
     data = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return {key: data[key] for key in ("name", "title", "description", "inputSchema", "outputSchema", "annotations") if key in data}
+    return {
+        key: data[key]
+        for key in ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
+        if key in data
+    }
 
 
 @pytest.mark.parametrize("name", sorted(TOOLS))

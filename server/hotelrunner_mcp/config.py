@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from hotelrunner_mcp.errors import RecordingUnavailable
@@ -184,21 +185,29 @@ class Settings:
             base_url=base_url,
             data_dir=data_dir or folder_for(default_data_dir(), base_url, hr_id),
             audit_path=reader.path("HOTELRUNNER_AUDIT_LOG"),
-            per_minute=reader.integer("HOTELRUNNER_QUOTA_PER_MINUTE", 5),
-            per_day=reader.integer("HOTELRUNNER_QUOTA_PER_DAY", 250),
-            minute_seconds=reader.number("HOTELRUNNER_QUOTA_MINUTE_SECONDS", DEFAULT_MINUTE_SECONDS),
-            day_seconds=reader.number("HOTELRUNNER_QUOTA_DAY_SECONDS", DEFAULT_DAY_SECONDS),
-            max_quota_wait_seconds=reader.number("HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS", 70.0, minimum=0),
-            timeout_seconds=reader.number("HOTELRUNNER_TIMEOUT_SECONDS", 20.0),
+            per_minute=reader.integer("HOTELRUNNER_QUOTA_PER_MINUTE", DEFAULTS["per_minute"]),
+            per_day=reader.integer("HOTELRUNNER_QUOTA_PER_DAY", DEFAULTS["per_day"]),
+            minute_seconds=reader.number("HOTELRUNNER_QUOTA_MINUTE_SECONDS", DEFAULTS["minute_seconds"]),
+            day_seconds=reader.number("HOTELRUNNER_QUOTA_DAY_SECONDS", DEFAULTS["day_seconds"]),
+            max_quota_wait_seconds=reader.number(
+                "HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS", DEFAULTS["max_quota_wait_seconds"], minimum=0
+            ),
+            timeout_seconds=reader.number("HOTELRUNNER_TIMEOUT_SECONDS", DEFAULTS["timeout_seconds"]),
             read_only=reader.flag("HOTELRUNNER_READ_ONLY"),
             sandbox=reader.flag("HOTELRUNNER_SANDBOX"),
             apply_without_preview=reader.flag("HOTELRUNNER_APPLY_WITHOUT_PREVIEW"),
-            rooms_ttl_seconds=reader.number("HOTELRUNNER_ROOMS_TTL_SECONDS", 900.0, minimum=0),
-            plan_ttl_seconds=reader.number("HOTELRUNNER_PLAN_TTL_SECONDS", 600.0),
-            mirror_max_age_seconds=reader.number("HOTELRUNNER_MIRROR_MAX_AGE_SECONDS", 900.0, minimum=0),
+            rooms_ttl_seconds=reader.number("HOTELRUNNER_ROOMS_TTL_SECONDS", DEFAULTS["rooms_ttl_seconds"], minimum=0),
+            plan_ttl_seconds=reader.number("HOTELRUNNER_PLAN_TTL_SECONDS", DEFAULTS["plan_ttl_seconds"]),
+            mirror_max_age_seconds=reader.number(
+                "HOTELRUNNER_MIRROR_MAX_AGE_SECONDS", DEFAULTS["mirror_max_age_seconds"], minimum=0
+            ),
             room_counts=reader.counts("HOTELRUNNER_ROOM_COUNTS"),
             sources=sources,
         )
+
+
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings) if f.default is not MISSING}
+"""Each setting's default, defined once: by the Settings dataclass."""
 
 
 class _Reader:
@@ -277,3 +286,80 @@ class _Reader:
         if not value.isdigit() or int(value) < 1:
             raise ConfigError(f"{name}={value!r} must be a whole number of at least 1")
         return int(value)
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One environment variable as the README table and .env.example show it."""
+
+    env: str
+    field: str | None  # the Settings field holding it (its default comes from there); None: no default
+    meaning: str
+    shown_default: str | None = None  # when the real default depends on the machine or the property
+    example: str | None = None  # for .env.example, when the default is not a useful example
+
+
+SETTING_DOCS: tuple[SettingDoc, ...] = (
+    SettingDoc("HOTELRUNNER_TOKEN", None, "credentials from the Custom Apps page (required)"),
+    SettingDoc("HOTELRUNNER_HR_ID", None, "credentials from the Custom Apps page (required)"),
+    SettingDoc(
+        "HOTELRUNNER_BASE_URL",
+        "base_url",
+        "the v2 API (a `/api/v1/` URL, whose answers have another shape, is refused)",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_DATA_DIR",
+        "data_dir",
+        "quota, mirror, ledger, plans, audit (one property per folder)",
+        shown_default="~/.local/share/hotelrunner-mcp/<host>-<key>",
+    ),
+    SettingDoc("HOTELRUNNER_AUDIT_LOG", "audit_path", "audit file", shown_default="<data dir>/audit.jsonl"),
+    SettingDoc("HOTELRUNNER_QUOTA_PER_MINUTE", "per_minute", "the property's per-minute quota"),
+    SettingDoc("HOTELRUNNER_QUOTA_PER_DAY", "per_day", "the property's daily quota"),
+    SettingDoc(
+        "HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS", "max_quota_wait_seconds", "longest a call waits for a per-minute slot"
+    ),
+    SettingDoc("HOTELRUNNER_READ_ONLY", "read_only", "hide and refuse every write tool"),
+    SettingDoc(
+        "HOTELRUNNER_APPLY_WITHOUT_PREVIEW", "apply_without_preview", "trusted automation: apply without a plan id"
+    ),
+    SettingDoc("HOTELRUNNER_ROOMS_TTL_SECONDS", "rooms_ttl_seconds", "how long the room list is remembered"),
+    SettingDoc("HOTELRUNNER_PLAN_TTL_SECONDS", "plan_ttl_seconds", "how long a preview's plan id is valid"),
+    SettingDoc(
+        "HOTELRUNNER_MIRROR_MAX_AGE_SECONDS",
+        "mirror_max_age_seconds",
+        "mirror age that triggers a sync before answering",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_TIMEOUT_SECONDS",
+        "timeout_seconds",
+        "HTTP timeout (the limiter counts a request in flight this long)",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_ROOM_COUNTS",
+        None,
+        "`INV:rooms,...` (e.g. `DLXTRP:3` or `HR:1903:3`), for occupancy % and availability bounds",
+        example="DLXTRP:3,DLXDBL:1",
+    ),
+    SettingDoc("HOTELRUNNER_SANDBOX", "sandbox", "label answers as sandbox data (only with a loopback base URL)"),
+    SettingDoc(
+        "HOTELRUNNER_QUOTA_MINUTE_SECONDS", "minute_seconds", "window length; only tests against the sandbox shorten it"
+    ),
+    SettingDoc(
+        "HOTELRUNNER_QUOTA_DAY_SECONDS", "day_seconds", "window length; only tests against the sandbox shorten it"
+    ),
+)
+
+
+def shown_default(doc: SettingDoc) -> str:
+    """A setting's default as people write it in an env file."""
+    if doc.shown_default is not None:
+        return doc.shown_default
+    value = DEFAULTS.get(doc.field) if doc.field else None
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

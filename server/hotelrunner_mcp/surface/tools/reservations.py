@@ -258,9 +258,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         since_change_id: Annotated[
             ChangeId | None, Field(description="Changes after this id (latest_change_id of an earlier answer)")
         ] = None,
-        limit: Annotated[
-            int, Field(ge=1, le=500, description="At most this many changes, oldest first")
-        ] = 100,
+        limit: Annotated[int, Field(ge=1, le=500, description="At most this many changes, oldest first")] = 100,
     ) -> ChangesAnswer:
         """New, modified, confirmed and canceled reservations the mirror saw since a time or a change id
         (from a previous answer), oldest first, with what changed (e.g. "state: reserved → canceled").
