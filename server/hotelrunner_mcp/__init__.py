@@ -1,3 +1,8 @@
 """hotelrunner-mcp: HotelRunner's channel manager as MCP tools, inside its quota."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("hotelrunner-mcp")  # written once, in pyproject.toml
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

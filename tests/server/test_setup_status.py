@@ -139,3 +139,13 @@ async def test_a_corrupt_data_file_is_named_and_the_status_still_answers(
         status = json.loads(await mcp.resource("hotelrunner://setup-status"))
     assert damaged in refused and "move it aside" in refused
     assert status["ready"] is False and damaged in status["data_problem"]
+
+
+async def test_the_instructions_state_the_configured_quota(settings: Settings) -> None:
+    async with connect(settings.with_overrides(per_day=120, per_minute=3)) as mcp:
+        instructions = mcp.client.instructions or ""
+        version = mcp.client.server_info.version if mcp.client.server_info else None
+    from importlib.metadata import version as installed
+
+    assert "120 requests a day and 3 a minute" in instructions
+    assert version == installed("hotelrunner-mcp")  # one version, from pyproject.toml

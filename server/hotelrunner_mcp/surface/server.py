@@ -24,7 +24,7 @@ CHANGE_POLL_SECONDS = 2.0
 
 INSTRUCTIONS = """\
 Tools for Villa Thaifa's HotelRunner channel manager (Booking.com, Expedia, the website).
-HotelRunner allows only 250 requests a day and 5 a minute for this property, so:
+HotelRunner allows only {per_day} requests a day and {per_minute} a minute for this property, so:
 - reservation questions (arrivals, in-house, occupancy, guest lookups) are answered from a local
   mirror and usually cost nothing;
 - calendar changes go in ONE update_calendar call with all changes; it previews first (free) and
@@ -54,7 +54,7 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
     server = MCPServer(
         "hotelrunner",
         title="HotelRunner (Villa Thaifa)",
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS.format(per_day=settings.per_day, per_minute=settings.per_minute),
         version=__version__,
         lifespan=lifespan,
         subscriptions=bus,
