@@ -8,10 +8,8 @@ record or URL ever leaves this module unredacted.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -37,27 +35,34 @@ from hotelrunner_mcp.errors import (
     UpstreamUnavailable,
 )
 from hotelrunner_mcp.gate.gate import Gate, UpstreamCall
+from hotelrunner_mcp.hotelrunner.encoding import (
+    Params,
+    audit_params,
+    check_target,
+    check_values,
+    daily_room,
+    encode_params,
+    literal_bool,
+    short,
+    target_name,
+    target_params,
+)
 from hotelrunner_mcp.hotelrunner.lenient_json import loads_lenient
 from hotelrunner_mcp.hotelrunner.models import (
     MAX_DAILY_DATES,
-    RATE_ONLY_FIELDS,
-    CalendarValues,
     Channel,
     ConnectedChannel,
     DailyRoomUpdate,
     RangeUpdate,
-    RateTarget,
     ReservationPage,
     Room,
     Transaction,
     UpdateResult,
 )
-from hotelrunner_mcp.hotelrunner.redact import Redactor
+from hotelrunner_mcp.hotelrunner.redact import Redactor, silence_http_logs
 
 _M = TypeVar("_M", bound=BaseModel)
-Params = Mapping[str, Any]
 
-HTTP_LOGGERS = ("httpx2", "httpcore2", "httpx", "httpcore", "h11", "h2")
 RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_PAUSE_SECONDS = 0.5
 MAX_PER_PAGE = 50
@@ -108,14 +113,14 @@ class HotelRunnerClient:
         rate) goes as room_code=inv_code=<inv>, another rate as room_code=rate_code=<rate> with no
         inv_code: each reading of the docs updates the calendar that was asked for, or refuses.
         """
-        _check_values(update, f"{_target_name(update)} {update.start_date}..{update.end_date}")
-        _check_target(update, update.set_fields())
+        check_values(update, f"{target_name(update)} {update.start_date}..{update.end_date}")
+        check_target(update, update.set_fields())
         if update.end_date < update.start_date:
             raise InvalidRequest(f"end_date {update.end_date} is before start_date {update.start_date}; swap them.")
         if update.days is not None and (not update.days or any(d not in range(7) for d in update.days)):
             raise InvalidRequest(f"days must list weekdays 0 (Sunday) to 6 (Saturday), got {update.days}.")
         params: dict[str, Any] = {
-            **_target_params(update),
+            **target_params(update),
             "start_date": update.start_date,
             "end_date": update.end_date,
             **update.set_fields(),
@@ -142,9 +147,9 @@ class HotelRunnerClient:
                     f"{MAX_DAILY_DATES} per room per call. Split it into several calls."
                 )
             for day in room.dates:
-                _check_values(day, f"{_target_name(room)} {day.date}")
-                _check_target(room, day.set_fields())
-        payload = {"rooms": [_daily_room(room) for room in rooms]}
+                check_values(day, f"{target_name(room)} {day.date}")
+                check_target(room, day.set_fields())
+        payload = {"rooms": [daily_room(room) for room in rooms]}
         body = await self._request("PUT", "/rooms/daily", json_body=payload, write=True)
         return self._write_result(body, "PUT /rooms/daily")
 
@@ -175,9 +180,9 @@ class HotelRunnerClient:
             "reservation_number": reservation_number,
             # The docs' literals are true/false ("if set to `false`, all reservations will be shown"),
             # not the 0/1 of the calendar flags: a server comparing with "false" would read 0 as true.
-            "undelivered": _literal_bool(undelivered),
-            "modified": _literal_bool(modified),
-            "booked": _literal_bool(booked),
+            "undelivered": literal_bool(undelivered),
+            "modified": literal_bool(modified),
+            "booked": literal_bool(booked),
         }
         label = "GET /reservations"
         body = await self._request("GET", "/reservations", params=params)
@@ -275,7 +280,7 @@ class HotelRunnerClient:
         """Send through the gate; reads get one more attempt on a connection error, timeout or 502-504."""
         self._check_ready(write)
         encoded = encode_params(params or {})
-        call = UpstreamCall(method, path, params=_audit_params(encoded), json=json_body, write=write)
+        call = UpstreamCall(method, path, params=audit_params(encoded), json=json_body, write=write)
         query: list[tuple[str, str | int | float | bool | None]] = [
             ("token", self._settings.token or ""),
             ("hr_id", self._settings.hr_id or ""),
@@ -410,7 +415,7 @@ class HotelRunnerClient:
                 # The documented try_again carries what HotelRunner refused ("Invalid price"): sending the
                 # same values again would be refused again.
                 refusals = result.refusals()
-                listed = "; ".join(map(str, refusals)) if refusals else _short(result.errors)
+                listed = "; ".join(map(str, refusals)) if refusals else short(result.errors)
                 raise NotApplied(
                     f"HotelRunner answered try_again to {label}{where}: NOT applied. It refused "
                     f"{self._redactor.text(listed)}. Fix those values and preview again; a plain resend would "
@@ -419,7 +424,7 @@ class HotelRunnerClient:
             raise NotApplied(
                 f"HotelRunner answered try_again to {label}{where}: NOT applied, send it again in a few minutes."
             )
-        detail = self._body_message(body) if not result.errors else self._redactor.text(_short(result.errors))
+        detail = self._body_message(body) if not result.errors else self._redactor.text(short(result.errors))
         raise UpstreamRejected(
             f"HotelRunner refused {label}{where}: {detail}. Nothing was applied; check the current state "
             "(e.g. the reservation's state) before trying anything else."
@@ -427,7 +432,7 @@ class HotelRunnerClient:
 
     def _body_message(self, body: Mapping[str, Any]) -> str:
         text = body.get("message") or body.get("error") or body.get("errors") or body.get("status") or "no reason given"
-        return self._redactor.text(_short(text)).rstrip(". ")
+        return self._redactor.text(short(text)).rstrip(". ")
 
     def _models(self, model: type[_M], body: Mapping[str, Any], key: str, label: str) -> list[_M]:
         items = body.get(key)
@@ -473,146 +478,4 @@ class HotelRunnerClient:
                 text = f"{code}: {text}"
         else:
             text = response.text or response.reason_phrase
-        return self._redactor.text(_short(text)).rstrip(". ")
-
-
-# ---------------------------------------------------------------------- encoding
-
-
-def encode_value(value: Any) -> str:
-    """One parameter value as HotelRunner expects it: 0/1, YYYY-MM-DD, plain decimal text."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def encode_params(params: Params) -> list[tuple[str, str]]:
-    """Query pairs: None is left out (not sent = not changed), sequences become `name[]=` repeats."""
-    pairs: list[tuple[str, str]] = []
-    for name, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, list | tuple | set | frozenset):
-            pairs += [(f"{name}[]", encode_value(item)) for item in value]
-        else:
-            pairs.append((name, encode_value(value)))
-    return pairs
-
-
-def _audit_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    grouped: dict[str, Any] = {}
-    for name, value in pairs:
-        if name.endswith("[]"):
-            grouped.setdefault(name, []).append(value)
-        else:
-            grouped[name] = value
-    return grouped
-
-
-def _literal_bool(value: bool | None) -> str | None:
-    return None if value is None else ("true" if value else "false")
-
-
-def _target_params(target: RateTarget) -> dict[str, str]:
-    """How PUT /rooms/~ names what it updates, so the literal requests' reading (room_code) and the
-    parameter table's (inv_code wins over rate_code) agree on it."""
-    if target.by_rate:
-        return {"room_code": target.rate_code or "", "rate_code": target.rate_code or ""}
-    return {"room_code": target.inv_code, "inv_code": target.inv_code}
-
-
-def _target_name(target: RateTarget) -> str:
-    return f"rate {target.rate_code}" if target.by_rate else target.inv_code
-
-
-def _check_target(target: RateTarget, fields: Mapping[str, object]) -> None:
-    """An update sent by rate_code may set only what the docs let rate_code set (its price)."""
-    extra = sorted(set(fields) - RATE_ONLY_FIELDS)
-    if target.by_rate and extra:
-        raise InvalidRequest(
-            f"rate {target.rate_code}: HotelRunner's API sets only the price of a rate that is not its room "
-            f"type's master rate ({target.inv_code}); {', '.join(extra)} would be ignored or land on the master "
-            "rate. Nothing was sent."
-        )
-
-
-def _daily_room(room: DailyRoomUpdate) -> dict[str, Any]:
-    """One /rooms/daily entry, named by inv_code alone or by rate_code alone (never both: see RateTarget)."""
-    entry: dict[str, Any] = {"rate_code": room.rate_code} if room.by_rate else {"inv_code": room.inv_code}
-    if room.channel_codes is not None:
-        entry["channel_codes"] = list(room.channel_codes)
-    entry["dates"] = [
-        {"date": day.date.isoformat(), **{k: _json_value(v) for k, v in day.set_fields().items()}} for day in room.dates
-    ]
-    return entry
-
-
-def _json_value(value: int | Decimal | bool) -> int | str:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
-
-
-def _check_values(values: CalendarValues, where: str) -> None:
-    """Refuse, before any quota is spent, an update that would change nothing or carries impossible values."""
-    fields = values.set_fields()
-    if not fields:
-        raise InvalidRequest(
-            f"{where}: nothing to change; set at least one of availability, price, stop_sale, "
-            "cta, ctd, min_stay, max_stay."
-        )
-    for name in ("availability", "min_stay", "max_stay"):
-        if name in fields and fields[name] < 0:
-            raise InvalidRequest(f"{where}: {name} cannot be negative ({fields[name]}).")
-    price = fields.get("price")
-    if price is not None and (not Decimal(price).is_finite() or price <= 0):
-        raise InvalidRequest(f"{where}: price must be a positive amount, got {price}.")
-
-
-def _short(value: Any, limit: int = 300) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# ---------------------------------------------------------------------- logging
-
-
-class _RedactingFilter(logging.Filter):
-    """Rewrites a record's message with the secrets masked (URLs carry the token)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-        self.redactor = Redactor()
-
-    def add_secrets(self, *secrets: str | None) -> None:
-        self._secrets.update(s for s in secrets if s)
-        self.redactor = Redactor(self._secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: drop the args rather than leak them
-            message = str(record.msg)
-        record.msg, record.args = self.redactor.text(message), None
-        return True
-
-
-_LOG_FILTER = _RedactingFilter()
-
-
-def silence_http_logs(*secrets: str | None) -> None:
-    """Keep the HTTP stack's request logs (URL with token) out of stderr: WARNING at least, redacted always."""
-    _LOG_FILTER.add_secrets(*secrets)
-    for name in HTTP_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.level < logging.WARNING:
-            logger.setLevel(logging.WARNING)
-        if _LOG_FILTER not in logger.filters:
-            logger.addFilter(_LOG_FILTER)
+        return self._redactor.text(short(text)).rstrip(". ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -43,3 +44,41 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
         return value
+
+
+HTTP_LOGGERS = ("httpx2", "httpcore2", "httpx", "httpcore", "h11", "h2")
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a record's message with the secrets masked (URLs carry the token)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self.redactor = Redactor()
+
+    def add_secrets(self, *secrets: str | None) -> None:
+        self._secrets.update(s for s in secrets if s)
+        self.redactor = Redactor(self._secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: drop the args rather than leak them
+            message = str(record.msg)
+        record.msg, record.args = self.redactor.text(message), None
+        return True
+
+
+_LOG_FILTER = _RedactingFilter()
+
+
+def silence_http_logs(*secrets: str | None) -> None:
+    """Keep the HTTP stack's request logs (URL with token) out of stderr: WARNING at least, redacted always."""
+    _LOG_FILTER.add_secrets(*secrets)
+    for name in HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+        if _LOG_FILTER not in logger.filters:
+            logger.addFilter(_LOG_FILTER)
