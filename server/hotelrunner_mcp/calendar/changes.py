@@ -3,6 +3,9 @@
 `validate_changes` checks every change before anything is sent and either returns `ResolvedChange`s
 (the rate picked, the explicit dates, the fields to set) or raises `CalendarValidationError` listing
 ALL problems, each naming the change and field and saying how to fix it.
+
+Size: every rule a change must meet, each with the message that says how to fix it, kept in one
+checker so a change is validated in one pass and every problem is reported at once.
 """
 
 from __future__ import annotations

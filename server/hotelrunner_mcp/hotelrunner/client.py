@@ -3,6 +3,10 @@
 The client turns HTTP into typed models and every upstream fault into an error from `errors.py` whose
 message tells an agent what to do. The token and hr_id ride in the URL, so no httpx2 exception, log
 record or URL ever leaves this module unredacted.
+
+Size: nine endpoints and the mapping of every HTTP outcome to a typed error live together on purpose,
+so what a status, a timeout or a malformed body means is decided in one place (encoding is in
+encoding.py, redaction in redact.py).
 """
 
 from __future__ import annotations

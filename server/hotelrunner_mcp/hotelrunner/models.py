@@ -1,4 +1,8 @@
-"""Typed HR-v1 payloads: what HotelRunner answers (tolerant of every documented variant) and what we send."""
+"""Typed HR-v1 payloads: what HotelRunner answers (tolerant of every documented variant) and what we send.
+
+Size: one model per documented payload, each accepting every shape the docs have printed since 2015
+(tests/fixtures/hotelrunner-docs); splitting them would scatter the shared coercions they rely on.
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,10 @@ until that message_uid is acknowledged. Listings sort by completed_at ascending;
 
 After seeding, `listener` hears every change with the push reason HotelRunner would give:
 `confirm` for a new booking (the doc names only modify/cancel/confirm) and a confirm event,
-`modify` for a modification, `cancel` for a cancellation by the guest or by the property."""
+`modify` for a modification, `cancel` for a cancellation by the guest or by the property.
+
+Size: the sandbox's whole memory behind one lock, so every handler sees one consistent HotelRunner.
+"""
 
 from __future__ import annotations
 
