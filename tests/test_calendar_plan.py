@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hotelrunner_mcp.calendar.changes import CALENDAR_FIELDS
+from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS
 from hotelrunner_mcp.calendar.compiler import (
     CalendarChange,
     CalendarPlan,

@@ -106,3 +106,9 @@ def test_non_refundable_is_read_from_a_code_part_not_any_letters() -> None:
 
     assert is_non_refundable("NR:DLXTRP") and is_non_refundable("dlx_nr") and is_non_refundable("NR")
     assert not is_non_refundable("DINNER") and not is_non_refundable("BAR") and not is_non_refundable(None)
+
+
+def test_the_calendar_fields_are_defined_once() -> None:
+    from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS, CalendarValues
+
+    assert tuple(CalendarValues.model_fields) == CALENDAR_FIELDS

@@ -23,12 +23,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.hotelrunner.models import RATE_ONLY_FIELDS, is_master_rate, is_non_refundable
+from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS, RATE_ONLY_FIELDS, is_master_rate, is_non_refundable
 
 PROPERTY_TIMEZONE = "Africa/Casablanca"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
-CALENDAR_FIELDS = ("availability", "price", "stop_sale", "cta", "ctd", "min_stay", "max_stay")
 FIELD_FLAG = {  # which Room flag allows the API to change each field
     "availability": "availability_update",
     "price": "price_update",

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from hotelrunner_mcp.calendar.changes import (
     ALL_CHANNELS,
-    CALENDAR_FIELDS,
     WEEKDAYS,
     CalendarChange,
     CalendarValidationError,
@@ -36,7 +35,7 @@ from hotelrunner_mcp.calendar.changes import (
     target_rate,
     validate_changes,
 )
-from hotelrunner_mcp.hotelrunner.models import MAX_DAILY_DATES, DailyRoomUpdate, DailyValues, RangeUpdate
+from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS, MAX_DAILY_DATES, DailyRoomUpdate, DailyValues, RangeUpdate
 
 __all__ = [
     "CalendarChange",

@@ -10,11 +10,16 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 # --------------------------------------------------------------------------- what we send
+
+
+CalendarField = Literal["availability", "price", "stop_sale", "cta", "ctd", "min_stay", "max_stay"]
+CALENDAR_FIELDS: tuple[CalendarField, ...] = get_args(CalendarField)
+"""The calendar fields HotelRunner's updates take, in one order used everywhere (CalendarValues' order)."""
 
 
 class CalendarValues(BaseModel):

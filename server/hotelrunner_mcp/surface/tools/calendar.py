@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -12,7 +12,7 @@ from hotelrunner_mcp.calendar.changes import MAX_CHANGES, CalendarChange
 from hotelrunner_mcp.calendar.ledger import LedgerValue
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.hotelrunner.models import Transaction
+from hotelrunner_mcp.hotelrunner.models import CalendarField, Transaction
 from hotelrunner_mcp.surface.tools.inputs import Day
 from hotelrunner_mcp.surface.tools.runtime import (
     READS_LOCAL,
@@ -25,7 +25,6 @@ from hotelrunner_mcp.surface.tools.runtime import (
 
 MAX_CALENDAR_DAYS = 366
 MAX_CHECKS = 10
-CalendarField = Literal["price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay"]
 
 
 class CalendarAnswer(CalendarOutcome, Answer):
