@@ -394,3 +394,16 @@ def test_a_stamp_far_in_the_future_cannot_freeze_a_booking(tmp_path) -> None:
         later = datetime.now(UTC) + timedelta(days=2)
         assert store.upsert(Reservation(hr_number="R9", state="canceled", updated_at=later), source="sync") == "updated"
         assert store.get("R9").state == "canceled"
+
+
+def test_the_state_filter_reads_both_spellings_of_canceled(tmp_path) -> None:
+    from hotelrunner_mcp.hotelrunner.models import Reservation
+    from hotelrunner_mcp.reservations.mirror import ReservationStore
+    from hotelrunner_mcp.reservations.queries import ReservationQuery
+
+    with ReservationStore(tmp_path / "m.db") as store:
+        store.upsert(Reservation(hr_number="R1", state="cancelled"), source="sync")
+        store.upsert(Reservation(hr_number="R2", state="canceled"), source="sync")
+        store.upsert(Reservation(hr_number="R3", state="confirmed"), source="sync")
+        for asked in ("canceled", "cancelled", "CANCELED"):
+            assert sorted(r.hr_number for r in store.find(ReservationQuery(state=asked))) == ["R1", "R2"]

@@ -425,6 +425,15 @@ def target_rate(inv_code: str, rate_code: str | None, field_name: str) -> str:
     return inv_code
 
 
+def plain_value(value: object) -> str:
+    """A calendar value as every answer prints it: true/false as the agent sends them, prices to the cent."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
 def _days(start: date, end: date) -> Iterator[date]:
     day = start
     while day <= end:

@@ -13,7 +13,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
@@ -31,11 +30,18 @@ from hotelrunner_mcp.calendar.changes import (
     Value,
     fingerprint,
     merge_cells,
+    plain_value,
     property_today,
     target_rate,
     validate_changes,
 )
-from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS, MAX_DAILY_DATES, DailyRoomUpdate, DailyValues, RangeUpdate
+from hotelrunner_mcp.hotelrunner.models import (
+    CALENDAR_FIELDS,
+    MAX_DAILY_DATES,
+    DailyRoomUpdate,
+    DailyValues,
+    RangeUpdate,
+)
 
 __all__ = [
     "CalendarChange",
@@ -263,15 +269,7 @@ def _entry_name(key: EntryKey) -> str:
 
 
 def _values_text(values: dict[str, Value]) -> str:
-    return ", ".join(f"{k}={_plain(v)}" for k, v in values.items())
-
-
-def _plain(value: Value) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
+    return ", ".join(f"{k}={plain_value(v)}" for k, v in values.items())
 
 
 # --------------------------------------------------------------------------- plain words

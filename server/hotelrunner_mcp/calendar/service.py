@@ -18,6 +18,7 @@ from hotelrunner_mcp.calendar.changes import (
     CalendarChange,
     ResolvedChange,
     fingerprint,
+    plain_value,
     property_today,
     target_rate,
     validate_changes,
@@ -483,13 +484,7 @@ def _requests_sent() -> int:
 def _previous_label(found: LedgerValue) -> str:
     """The value we set, and which channels refused it when that is known (e.g. "95.00 (refused by expedia)")."""
     refused = sorted({r.channel_code for r in found.channel_results if r.state == "failed"})
-    return _plain(found.value) + (f" (refused by {', '.join(refused)})" if refused else "")
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    return plain_value(found.value) + (f" (refused by {', '.join(refused)})" if refused else "")
 
 
 def _after_apply(done: int, total: int) -> str:

@@ -87,6 +87,7 @@ class ReservationQuery:
     - updated_since: updated_at at or after this moment
     - guest: case- and accent-insensitive substring of the guest name or e-mail
     - channel, state, inv_code: codes, case-insensitive ("Booking.com" also finds channel "bookingcom")
+    - awaiting_response: awaiting the property's confirm or cancel (`Reservation.awaits_response`), or not
     """
 
     arriving: DateRange | None = None
@@ -99,6 +100,7 @@ class ReservationQuery:
     channel: str | None = None
     state: str | None = None
     inv_code: str | None = None
+    awaiting_response: bool | None = None
     sort: SortKey = "checkin"
     descending: bool = False
     limit: int | None = None
@@ -162,14 +164,25 @@ def where_clause(query: ReservationQuery) -> tuple[str, list[Any]]:
         clauses.append("r.channel IN (?, ?)")
         params += [query.channel.strip().lower(), channel_code(query.channel)]
     if query.state:
-        clauses.append("r.state = ?")
-        params.append(query.state.strip().lower())
+        state = query.state.strip().lower()
+        spellings = sorted(CANCELED_STATES) if state in CANCELED_STATES else [state]  # canceled = cancelled
+        clauses.append(f"r.state IN ({', '.join('?' * len(spellings))})")
+        params.extend(spellings)
     if query.inv_code:
         clauses.append(
             "EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number AND UPPER(rr.inv_code) = UPPER(?))"
         )
         params.append(query.inv_code.strip())
+    if query.awaiting_response is not None:
+        clauses.append(f"{'' if query.awaiting_response else 'NOT '}({AWAITING_SQL})")
     return (" AND ".join(clauses) or "1"), params
+
+
+# `Reservation.awaits_response` in SQL: requires_response when HotelRunner sent it, else state reserved.
+AWAITING_SQL = (
+    "CASE WHEN json_type(r.payload, '$.requires_response') IN ('true', 'false')"
+    " THEN json_extract(r.payload, '$.requires_response') = 1 ELSE r.state = 'reserved' END"
+)
 
 
 def order_clause(query: ReservationQuery) -> str:
