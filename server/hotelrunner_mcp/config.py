@@ -1,4 +1,8 @@
-"""Settings from the environment and from `.env` / `.env.local` files (environment wins)."""
+"""Settings from the environment and from env files (environment wins).
+
+Files read, later ones winning: the per-user file (`~/.config/hotelrunner-mcp/env`, or under
+$XDG_CONFIG_HOME), read wherever the server starts; `.env` and `.env.local` in the current folder; the file
+named by `--env-file` or HOTELRUNNER_ENV_FILE. `Settings.sources` lists the ones that were read."""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ DEFAULT_BASE_URL = "https://app.hotelrunner.com/api/v2/apps"
 SANDBOX_LABEL = "SANDBOX: test data from the embedded HotelRunner sandbox, not the real property"
 LIVE_LABEL = "live HotelRunner"
 ENV_FILES = (".env", ".env.local")  # later files win
+USER_ENV_FILE = Path("hotelrunner-mcp") / "env"  # under the per-user config folder
+ENV_FILE_VARIABLE = "HOTELRUNNER_ENV_FILE"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -42,6 +48,16 @@ def default_data_dir() -> Path:
     per property: property_folder.py)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "hotelrunner-mcp"
+
+
+def user_env_file(environ: Mapping[str, str]) -> Path | None:
+    """The per-user settings file: $XDG_CONFIG_HOME/hotelrunner-mcp/env, else ~/.config/hotelrunner-mcp/env
+    (None when the environment names no home, as in tests that pass their own environment)."""
+    if environ.get("XDG_CONFIG_HOME"):
+        return Path(environ["XDG_CONFIG_HOME"]).expanduser() / USER_ENV_FILE
+    if environ.get("HOME"):
+        return Path(environ["HOME"]).expanduser() / ".config" / USER_ENV_FILE
+    return None
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -89,7 +105,9 @@ class Settings:
     per_day: int = 250
     minute_seconds: float = DEFAULT_MINUTE_SECONDS  # length of the "minute" window; only sandbox tests shorten it
     day_seconds: float = DEFAULT_DAY_SECONDS
-    max_quota_wait_seconds: float = 70.0
+    # Waits for per-minute slots within one tool call end by then: common clients give up on a call after 60 s
+    # (with the 20 s HTTP timeout, a call that started its last request in time still answers before that).
+    max_quota_wait_seconds: float = 40.0
     timeout_seconds: float = 20.0
     read_only: bool = False
     sandbox: bool = False
@@ -99,6 +117,14 @@ class Settings:
     mirror_max_age_seconds: float = 900.0
     room_counts: Mapping[str, int] = field(default_factory=dict)  # inv_code -> physical rooms, for occupancy
     sources: tuple[str, ...] = ()  # env files that were read, for the setup status
+    # serve --http: what clients are told and checked against (see surface/http.py and surface/auth.py)
+    public_url: str | None = None  # the URL clients use for /mcp behind a proxy: Host/Origin, OAuth audience
+    allowed_hosts: tuple[str, ...] = ()  # more Host values to accept (DNS-rebinding protection stays on)
+    allowed_origins: tuple[str, ...] = ()  # more browser Origins to accept
+    oauth_issuer: str | None = None  # an identity provider whose JWT access tokens are accepted
+    oauth_jwks_url: str | None = None  # its keys (default: found in its metadata)
+    oauth_scopes: tuple[str, ...] = ("hotelrunner:read",)  # a token must carry all of these
+    oauth_write_scope: str = "hotelrunner:write"  # ... and this one to see and call the write tools
 
     def __post_init__(self) -> None:
         """Test-only settings never reach a real HotelRunner: a sandbox label on live answers would hide
@@ -157,18 +183,32 @@ class Settings:
         )
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-        """Read `.env` then `.env.local` from `cwd`, then the environment on top."""
+    def load(
+        cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None, env_file: Path | None = None
+    ) -> Settings:
+        """Read the per-user file, `.env` then `.env.local` from `cwd`, then `env_file` (or the file
+        HOTELRUNNER_ENV_FILE names), then the environment on top. A named file that cannot be read is a
+        ConfigError: settings someone pointed at must not be silently ignored."""
         environ = os.environ if environ is None else environ
         cwd = Path.cwd() if cwd is None else cwd
         merged: dict[str, str] = {}
         sources: list[str] = []
-        for name in ENV_FILES:
-            path = cwd / name
+        candidates = [user_env_file(environ), *(cwd / name for name in ENV_FILES)]
+        for path in candidates:
+            if path is None:
+                continue
             found = read_env_file(path)
             if found:
                 sources.append(str(path))
             merged.update(found)
+        named = env_file or (Path(environ[ENV_FILE_VARIABLE]) if environ.get(ENV_FILE_VARIABLE) else None)
+        if named is not None:
+            named = named.expanduser()
+            if not named.is_file():
+                origin = "--env-file" if env_file is not None else ENV_FILE_VARIABLE
+                raise ConfigError(f"{origin} names {named}, which is not a readable file")
+            merged.update(read_env_file(named))
+            sources.append(str(named))
         merged.update({k: v for k, v in environ.items() if k.startswith("HOTELRUNNER_")})
         return cls.from_mapping(merged, sources=tuple(sources))
 
@@ -203,6 +243,13 @@ class Settings:
             ),
             room_counts=reader.counts("HOTELRUNNER_ROOM_COUNTS"),
             sources=sources,
+            public_url=reader.url("HOTELRUNNER_PUBLIC_URL"),
+            allowed_hosts=reader.words("HOTELRUNNER_ALLOWED_HOSTS"),
+            allowed_origins=reader.words("HOTELRUNNER_ALLOWED_ORIGINS"),
+            oauth_issuer=reader.url("HOTELRUNNER_OAUTH_ISSUER"),
+            oauth_jwks_url=reader.url("HOTELRUNNER_OAUTH_JWKS_URL"),
+            oauth_scopes=reader.words("HOTELRUNNER_OAUTH_SCOPES", DEFAULTS["oauth_scopes"]),
+            oauth_write_scope=reader.text("HOTELRUNNER_OAUTH_WRITE_SCOPE") or DEFAULTS["oauth_write_scope"],
         )
 
 
@@ -279,6 +326,28 @@ class _Reader:
             counts[code.strip()] = int(number)
         return counts
 
+    def words(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """A list separated by commas or spaces (`a,b` or `a b`); unset: the default."""
+        value = self.text(name)
+        if value is None:
+            return default
+        return tuple(word for word in value.replace(",", " ").split() if word)
+
+    def url(self, name: str) -> str | None:
+        """An http(s) URL with a host, or None when unset; plain http only to this machine."""
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{name}={value!r} must be an https:// URL")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ConfigError(f"{name}={value!r} must use https:// (plain http only for 127.0.0.1)")
+        return value.rstrip("/")
+
     def integer(self, name: str, default: int) -> int:
         value = self.text(name)
         if value is None:
@@ -317,7 +386,9 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
     SettingDoc("HOTELRUNNER_QUOTA_PER_MINUTE", "per_minute", "the property's per-minute quota"),
     SettingDoc("HOTELRUNNER_QUOTA_PER_DAY", "per_day", "the property's daily quota"),
     SettingDoc(
-        "HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS", "max_quota_wait_seconds", "longest a call waits for a per-minute slot"
+        "HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS",
+        "max_quota_wait_seconds",
+        "longest one call waits, in all, for per-minute slots; a later slot is refused at once with when to retry",
     ),
     SettingDoc("HOTELRUNNER_READ_ONLY", "read_only", "hide and refuse every write tool"),
     SettingDoc(
@@ -348,6 +419,44 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
     SettingDoc(
         "HOTELRUNNER_QUOTA_DAY_SECONDS", "day_seconds", "window length; only tests against the sandbox shorten it"
     ),
+    SettingDoc(
+        "HOTELRUNNER_ENV_FILE",
+        None,
+        "one more env file to read (like `--env-file`); `~/.config/hotelrunner-mcp/env` is always read",
+        example="~/hotelrunner.env",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_PUBLIC_URL",
+        "public_url",
+        "`serve --http` behind a proxy: the URL clients use for /mcp (allowed Host and Origin, OAuth audience)",
+        example="https://hotel.example.com/mcp",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_ALLOWED_HOSTS", None, "`serve --http`: more Host headers to accept", example="mcp.lan:8000"
+    ),
+    SettingDoc(
+        "HOTELRUNNER_ALLOWED_ORIGINS", None, "`serve --http`: browser Origins to accept", example="https://app.example"
+    ),
+    SettingDoc(
+        "HOTELRUNNER_OAUTH_ISSUER",
+        "oauth_issuer",
+        "`serve --http`: accept JWT access tokens from this identity provider (OAuth resource server)",
+        example="https://id.example.com",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_OAUTH_JWKS_URL",
+        "oauth_jwks_url",
+        "the issuer's signing keys (default: `jwks_uri` from its metadata)",
+        shown_default="from the issuer's metadata",
+        example="https://id.example.com/.well-known/jwks.json",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_OAUTH_SCOPES",
+        "oauth_scopes",
+        "scopes every JWT must carry",
+        shown_default="hotelrunner:read",
+    ),
+    SettingDoc("HOTELRUNNER_OAUTH_WRITE_SCOPE", "oauth_write_scope", "the scope that unlocks the write tools"),
 )
 
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
+
 from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
@@ -22,8 +26,9 @@ async def assert_read_only(mcp: Session, sandbox: RunningSandbox) -> None:
     assert "update_calendar" not in names
     assert {"get_rooms", "get_reservations", "get_calendar"} <= names
 
-    refused = await mcp.error("update_calendar", changes=[CHANGE])
-    assert refused == "Unknown tool: update_calendar"  # not registered at all, not merely refused
+    with pytest.raises(MCPError) as refused:  # not registered at all: a JSON-RPC error, as for any unknown tool
+        await mcp.client.call_tool("update_calendar", {"changes": [CHANGE]})
+    assert (refused.value.code, refused.value.message) == (INVALID_PARAMS, "Unknown tool: update_calendar")
     assert [r for r in upstream(sandbox) if r.method == "PUT"] == []
 
     rooms = await mcp.ok("get_rooms")

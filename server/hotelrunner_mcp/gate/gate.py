@@ -24,7 +24,7 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from hotelrunner_mcp.errors import HotelRunnerError
+from hotelrunner_mcp.errors import HotelRunnerError, QuotaWaitTooLong
 from hotelrunner_mcp.gate.audit import AuditLog, current_call
 from hotelrunner_mcp.gate.quota import QuotaLimiter, QuotaTicket
 from hotelrunner_mcp.hotelrunner.redact import Redactor
@@ -32,19 +32,35 @@ from hotelrunner_mcp.hotelrunner.redact import Redactor
 OnWait = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
 
-_wait_notifier: ContextVar[OnWait | None] = ContextVar("hotelrunner_quota_wait_notifier", default=None)
+_wait_notifier: ContextVar[tuple[OnWait, float | None] | None] = ContextVar(
+    "hotelrunner_quota_wait_notifier", default=None
+)
 _patience: ContextVar[float | None] = ContextVar("hotelrunner_quota_patience", default=None)
+_budget_ends: ContextVar[float | None] = ContextVar("hotelrunner_quota_wait_budget", default=None)
 
 
 @contextmanager
-def quota_wait_notifier(callback: OnWait | None) -> Iterator[None]:
-    """Within this block, a request that must wait for its per-minute slot calls `callback(seconds)` first
-    (a tool uses it to tell its MCP client)."""
-    token = _wait_notifier.set(callback)
+def quota_wait_notifier(callback: OnWait | None, *, every_seconds: float | None = None) -> Iterator[None]:
+    """Within this block, a request that must wait for its per-minute slot calls `callback(seconds_left)`
+    first, and with `every_seconds` again at least that often while it waits (a tool uses it to tell its
+    MCP client, whose timeout a progress notice resets)."""
+    token = _wait_notifier.set(None if callback is None else (callback, every_seconds))
     try:
         yield
     finally:
         _wait_notifier.reset(token)
+
+
+@contextmanager
+def quota_wait_budget(seconds: float | None) -> Iterator[None]:
+    """Within this block (one tool call), all waits for per-minute slots together end `seconds` after it
+    began: a slot that would come later is refused at once (QuotaWaitTooLong, nothing more counted or sent),
+    so the call answers, saying when to retry, while its client still listens. None: no such bound."""
+    token = _budget_ends.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _budget_ends.reset(token)
 
 
 @contextmanager
@@ -94,10 +110,24 @@ class Gate:
             self.audit.write("upstream_intent", **described)
         else:
             self.audit.ensure_writable()
+        notifier = _wait_notifier.get()
         try:
-            ticket = await self.limiter.acquire(call.label, _wait_notifier.get(), _patience.get())
+            ticket = await self.limiter.acquire(
+                call.label,
+                notifier[0] if notifier else None,
+                self._patience(),
+                notice_every=notifier[1] if notifier else None,
+            )
         except HotelRunnerError as exc:
             self.audit.write_quietly("upstream", **described, sent=False, error_code=exc.code, error=exc.message)
+            if isinstance(exc, QuotaWaitTooLong) and (spent := current_call()) and spent.upstream_requests:
+                raise QuotaWaitTooLong(  # say what this call did before: its earlier requests did go out
+                    exc.message.replace(
+                        "Nothing was sent;",
+                        f"This call had already sent {spent.upstream_requests} request(s), whose results are kept; "
+                        "nothing more was sent:",
+                    )
+                ) from None
             raise
         if (tool_call := current_call()) is not None:
             tool_call.upstream_requests += 1
@@ -120,6 +150,16 @@ class Gate:
         await self._finished(ticket)
         await self._after(call, described, ticket, response, started)
         return response
+
+    @staticmethod
+    def _patience() -> float | None:
+        """How long this request may wait for its slot: the caller's patience and the call's budget."""
+        patience = _patience.get()
+        ends = _budget_ends.get()
+        if ends is None:
+            return patience
+        left = max(0.0, ends - time.monotonic())
+        return left if patience is None else min(patience, left)
 
     async def _finished(self, ticket: QuotaTicket) -> None:
         """Tell the limiter the request is over; if that fails it keeps counting it as in flight (safe).

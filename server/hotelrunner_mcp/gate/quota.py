@@ -202,9 +202,13 @@ class QuotaLimiter:
         label: str,
         on_wait: Callable[[float], Awaitable[None]] | None = None,
         max_wait_seconds: float | None = None,
+        *,
+        notice_every: float | None = None,
     ) -> QuotaTicket:
         """Count one request and return its ticket; wait (bounded) while the minute window is full.
 
+        `on_wait(seconds_left)` is called when a wait starts or grows, and with `notice_every` also at
+        least that often while it lasts (clients that reset their timeout on progress keep listening).
         Raises QuotaExhausted at once when the day window is full (nothing counted), QuotaWaitTooLong
         when the slot would come later than `max_wait_seconds` (this call's, else the limiter's),
         RecordingUnavailable if the ledger fails.
@@ -212,6 +216,7 @@ class QuotaLimiter:
         patience = self.max_wait_seconds if max_wait_seconds is None else min(max_wait_seconds, self.max_wait_seconds)
         started = self._clock()
         announced_until = 0.0
+        told_at: float | None = None
         while True:
             ticket, wait = await anyio.to_thread.run_sync(self._try_take, label, started)
             if ticket is not None:
@@ -219,11 +224,14 @@ class QuotaLimiter:
             now = self._clock()
             if now + wait - started > patience:
                 raise QuotaWaitTooLong(self._too_long_message(now + wait, patience))
-            if on_wait is not None and now + wait > announced_until + 1.0:
-                announced_until = now + wait
+            due = notice_every is not None and told_at is not None and now - told_at >= notice_every - _SLACK
+            if on_wait is not None and (now + wait > announced_until + 1.0 or due):
+                announced_until = max(announced_until, now + wait)
+                told_at = now
                 await on_wait(wait)
             # The jitter keeps processes that wait for the same slot from all asking at the same instant.
-            await self._sleep(wait + _SLACK + self._rng.uniform(0.0, self._spread))
+            pause = wait + _SLACK + self._rng.uniform(0.0, self._spread)
+            await self._sleep(pause if notice_every is None else min(pause, notice_every))
 
     async def finish(self, ticket: QuotaTicket) -> None:
         """The ticket's request is over (answered, or failed): it arrived upstream, if at all, by now.
@@ -495,8 +503,8 @@ class QuotaLimiter:
     def _too_long_message(self, free_at: float, patience: float) -> str:
         return (
             f"The HotelRunner per-minute quota ({self.per_minute} requests) or a slow-down asked by HotelRunner "
-            f"keeps the next slot until {iso_utc(free_at)}, longer than the {patience:g} s this call "
-            "may wait. Nothing was sent; try again after that time."
+            f"keeps the next slot until {iso_utc(free_at)}, later than this call may wait ({patience:.0f} s more). "
+            "Nothing was sent; try again after that time."
         )
 
     def adopt(self, old_key: str) -> None:

@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 from pydantic import ConfigDict
 
 from hotelrunner_mcp import __version__
 from hotelrunner_mcp.config import Settings
-from hotelrunner_mcp.surface import prompts, resources
+from hotelrunner_mcp.surface import prompts, protocol, resources
+from hotelrunner_mcp.surface.auth import HttpAuth
 from hotelrunner_mcp.surface.tools import calendar, occupancy, reservations, rooms
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
@@ -35,10 +36,11 @@ HotelRunner allows only {per_day} requests a day and {per_minute} a minute for t
 """
 
 
-def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPServer:
-    """The server. In read-only mode the write tools are not registered at all."""
+def build_server(settings: Settings, runtime: ToolRuntime | None = None, *, auth: HttpAuth | None = None) -> MCPServer:
+    """The server. In read-only mode the write tools are not registered at all. `auth` (serve --http)
+    makes the SDK require a bearer token on /mcp."""
     runtime = runtime or ToolRuntime(settings)
-    bus = InMemorySubscriptionBus()
+    bus = protocol.SubscriptionHub()
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
@@ -58,6 +60,8 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
         version=__version__,
         lifespan=lifespan,
         subscriptions=bus,
+        auth=auth.settings if auth else None,
+        token_verifier=auth.verifier if auth else None,
     )
     rooms.register(server, runtime)
     reservations.register(server, runtime)
@@ -68,6 +72,7 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None) -> MCPS
     resources.register(server, runtime)
     prompts.register(server, read_only=settings.read_only)
     finish_tools(server)
+    protocol.install(server, settings, bus)
     return server
 
 
@@ -88,7 +93,7 @@ def finish_tools(server: MCPServer) -> None:
         tool.description = inspect.cleandoc(tool.description)
 
 
-async def _watch_changes(runtime: ToolRuntime, bus: InMemorySubscriptionBus) -> None:
+async def _watch_changes(runtime: ToolRuntime, bus: SubscriptionBus) -> None:
     """Tell subscribers when the mirror changes (a push stored by the webhook process, a sync, ...).
 
     The first look happens at start, before any client can listen, so a change arriving in the first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Callable
@@ -19,11 +20,14 @@ from pydantic import BaseModel, Field
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.gate.audit import ToolCallContext, current_call
-from hotelrunner_mcp.gate.gate import quota_wait_notifier
+from hotelrunner_mcp.gate.gate import quota_wait_budget, quota_wait_notifier
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.surface.auth import caller_name
+from hotelrunner_mcp.surface.protocol import log_allowed
 
 log = logging.getLogger(__name__)
+PROGRESS_EVERY_SECONDS = 5.0  # during a quota wait; clients that reset their timeout on progress need < 10 s
 
 READS_UPSTREAM = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -48,12 +52,14 @@ class Answer(BaseModel):
 
 
 def client_name(ctx: Context) -> str | None:
-    """The MCP client's declared name (e.g. 'claude-ai'), if it sent one."""
+    """The name of the token the client authenticated with over HTTP, else its declared name (e.g.
+    'claude-ai'), if it sent one."""
     try:
         params = ctx.session.client_params
-        return params.client_info.name if params and params.client_info else None
+        declared = params.client_info.name if params and params.client_info else None
     except (AttributeError, ValueError):
-        return None
+        declared = None
+    return caller_name(declared)
 
 
 class ToolRuntime:
@@ -85,8 +91,11 @@ class ToolRuntime:
         try:
             services = self.services()
             services.require_client()
-            notifier = quota_wait_notifier(_notifier(ctx, self.settings.per_minute))
-            with services.audit.tool_call(tool, client_name(ctx), arguments) as call, notifier:
+            notifier = quota_wait_notifier(
+                _notifier(ctx, self.settings.per_minute), every_seconds=PROGRESS_EVERY_SECONDS
+            )
+            budget = quota_wait_budget(self.settings.max_quota_wait_seconds)
+            with services.audit.tool_call(tool, client_name(ctx), arguments) as call, notifier, budget:
                 yield services
         except HotelRunnerError as exc:
             raise ToolError(f"{prefix}{exc.message} (error: {exc.code})") from None
@@ -126,13 +135,26 @@ class ToolRuntime:
 
 
 def _notifier(ctx: Context, per_minute: int) -> Callable[[float], Any]:
+    """Tell the client about a quota wait: a progress notice when it starts and every few seconds while it
+    lasts (progress = seconds this call has waited so far, total = that + seconds left: always increasing,
+    and a client that resets its timeout on progress keeps listening); a log notice when a wait starts."""
+    started = time.monotonic()
+    last_progress = -1.0
+    logged_until = 0.0
+
     async def tell(seconds: float) -> None:
-        message = f"HotelRunner allows {per_minute} requests a minute: waiting {seconds:.0f} s for the next slot"
+        nonlocal last_progress, logged_until
+        now = time.monotonic()
+        progress = max(round(now - started, 1), round(last_progress + 0.1, 1))
+        last_progress = progress
+        message = f"HotelRunner allows {per_minute} requests a minute: waiting for the next slot, {seconds:.0f} s left"
         try:
-            await ctx.report_progress(0, None, message)
-            with warnings.catch_warnings():  # log notices are deprecated (SEP-2577) but older clients read them
-                warnings.simplefilter("ignore", MCPDeprecationWarning)
-                await ctx.info(message)
+            await ctx.report_progress(progress, progress + round(seconds, 1), message)
+            if now + seconds > logged_until + 1.0 and log_allowed(ctx, "info"):
+                logged_until = now + seconds
+                with warnings.catch_warnings():  # log notices are deprecated (SEP-2577) but older clients read them
+                    warnings.simplefilter("ignore", MCPDeprecationWarning)
+                    await ctx.info(message)
         except Exception:  # a client that cannot take notices must not break the call
             log.debug("could not tell the client about a quota wait", exc_info=True)
 
