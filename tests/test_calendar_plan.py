@@ -343,7 +343,7 @@ def test_descriptions_say_everything_in_plain_words() -> None:
         ),
         (
             {"end_date": TODAY - timedelta(days=1), "price": 100},
-            "changes[0].end_date: 2026-11-30 is before start_date 2026-12-01",
+            "changes[0].end_date: end_date (2026-11-30) is before start_date (2026-12-01); swap the two",
         ),
         ({"end_date": TODAY + timedelta(days=400), "price": 100}, "covers 401 days, more than 366; split it"),
         (

@@ -122,3 +122,17 @@ class EndpointNotEnabled(UpstreamError):
     this endpoint, please contact us"). Not a credentials problem; nothing was applied."""
 
     code = "endpoint_not_enabled"
+
+
+def range_problem(start_name: str, start: object, end_name: str, end: object) -> str | None:
+    """The one wording of "this range ends before it starts" (None when it does not); ends are inclusive."""
+    if start is None or end is None or not end < start:  # type: ignore[operator]
+        return None
+    return f"{end_name} ({end}) is before {start_name} ({start}); swap the two (the end is inclusive)"
+
+
+def check_range(start_name: str, start: object, end_name: str, end: object) -> None:
+    """Raise InvalidRequest (nothing sent) when the range ends before it starts."""
+    problem = range_problem(start_name, start, end_name, end)
+    if problem is not None:
+        raise InvalidRequest(problem + ".")

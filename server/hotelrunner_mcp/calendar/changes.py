@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotelrunner_mcp.errors import InvalidRequest
+from hotelrunner_mcp.errors import InvalidRequest, range_problem
 from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS, RATE_ONLY_FIELDS, is_master_rate, is_non_refundable
 
 PROPERTY_TIMEZONE = "Africa/Casablanca"
@@ -272,10 +272,8 @@ class _Checker:
     def _dates(self, where: str, change: CalendarChange) -> tuple[tuple[date, ...], list[str]]:
         start, end = change.start_date, change.end_date
         problems: list[str] = []
-        if end < start:
-            problems.append(
-                f"{where}.end_date: {end} is before start_date {start}; end_date is inclusive, so use {start} for one day"
-            )
+        if (problem := range_problem("start_date", start, "end_date", end)) is not None:
+            problems.append(f"{where}.end_date: {problem}; use {start} for one day")
         if start < self.today:
             problems.append(
                 f"{where}.start_date: {start} is in the past (today is {self.today} at the property); start on {self.today} or later"

@@ -37,6 +37,7 @@ from hotelrunner_mcp.errors import (
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
+    check_range,
 )
 from hotelrunner_mcp.gate.gate import Gate, UpstreamCall
 from hotelrunner_mcp.hotelrunner.encoding import (
@@ -119,8 +120,7 @@ class HotelRunnerClient:
         """
         check_values(update, f"{target_name(update)} {update.start_date}..{update.end_date}")
         check_target(update, update.set_fields())
-        if update.end_date < update.start_date:
-            raise InvalidRequest(f"end_date {update.end_date} is before start_date {update.start_date}; swap them.")
+        check_range("start_date", update.start_date, "end_date", update.end_date)
         if update.days is not None and (not update.days or any(d not in range(7) for d in update.days)):
             raise InvalidRequest(f"days must list weekdays 0 (Sunday) to 6 (Saturday), got {update.days}.")
         params: dict[str, Any] = {

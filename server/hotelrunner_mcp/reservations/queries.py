@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from hotelrunner_mcp.errors import InvalidRequest
+from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import Reservation, ReservationRoom, channel_code
 
 SortKey = Literal["checkin", "checkout", "created", "updated"]
@@ -68,8 +68,7 @@ class DateRange:
     end: date | None = None
 
     def __post_init__(self) -> None:
-        if self.start and self.end and self.end < self.start:
-            raise InvalidRequest(f"date range ends ({self.end}) before it starts ({self.start}); swap the two dates")
+        check_range("start", self.start, "end", self.end)
 
     @classmethod
     def on(cls, day: date) -> DateRange:
@@ -241,7 +240,7 @@ def nights_between(start: date, end: date) -> list[date]:
 def validate_occupancy_range(start: date, end: date) -> None:
     """InvalidRequest unless start..end is a forward range of at most MAX_OCCUPANCY_NIGHTS nights."""
     if end < start:
-        raise InvalidRequest(f"occupancy range ends ({end}) before it starts ({start}); swap the two dates")
+        check_range("start", start, "end", end)
     if (end - start).days + 1 > MAX_OCCUPANCY_NIGHTS:
         raise InvalidRequest(f"occupancy covers at most {MAX_OCCUPANCY_NIGHTS} nights; ask for a shorter range")
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from hotelrunner_mcp.calendar.changes import MAX_CHANGES, CalendarChange
 from hotelrunner_mcp.calendar.ledger import LedgerValue
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
-from hotelrunner_mcp.errors import InvalidRequest
+from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import CalendarField, Transaction
 from hotelrunner_mcp.surface.tools.inputs import Day
 from hotelrunner_mcp.surface.tools.runtime import (
@@ -115,8 +115,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         unknown here, so a date missing from the answer means "unknown", not "empty". Cost: 0 requests.
         """
         async with runtime.call(ctx, "get_calendar", tool_arguments(locals())) as services:
-            if end_date < start_date:
-                raise InvalidRequest(f"end_date ({end_date}) is before start_date ({start_date}); swap them.")
+            check_range("start_date", start_date, "end_date", end_date)
             if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
                 raise InvalidRequest(f"ask for at most {MAX_CALENDAR_DAYS} days at a time.")
             values = services.ledger.query(
