@@ -3,15 +3,20 @@ and the plan id's rules (once, only for those changes, not after expiry)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import anyio
+from mcp import Client
 
 from hotelrunner_mcp.calendar.changes import property_today
+from hotelrunner_mcp.calendar.plans import PlanStore, plans_db_path
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
+from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.surface.server import build_server
+from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
 from .conftest import Session, connect, upstream
 
@@ -167,10 +172,21 @@ async def test_a_plan_id_does_not_apply_other_changes(settings: Settings, sandbo
 
 
 async def test_an_expired_plan_id_is_refused(settings: Settings, sandbox: RunningSandbox) -> None:
-    async with connect(settings.with_overrides(plan_ttl_seconds=1.0)) as mcp:
+    """The plan store's clock is moved past the plan's lifetime (no sleeping)."""
+    now = [time.time()]
+
+    def opener(s: Settings) -> Services:
+        services = Services.open(s)
+        services.plans.close()
+        services.plans = PlanStore(plans_db_path(s.data_dir), ttl_seconds=s.plan_ttl_seconds, clock=lambda: now[0])
+        return services
+
+    runtime = ToolRuntime(settings, opener)
+    async with Client(build_server(settings, runtime)) as client:
+        mcp = Session(client)
         await warm_catalog(mcp, sandbox)
         plan_id = (await mcp.ok("update_calendar", changes=one_change()))["plan_id"]
-        await anyio.sleep(1.1)
+        now[0] += settings.plan_ttl_seconds + 1
         refused = await mcp.error("update_calendar", changes=one_change(), plan_id=plan_id)
 
     assert "expired" in refused and "Preview the changes again" in refused
