@@ -23,6 +23,7 @@ from typing import Any
 
 from hotelrunner_mcp.errors import RecordingUnavailable
 from hotelrunner_mcp.hotelrunner.redact import Redactor
+from hotelrunner_mcp.times import iso_z
 
 FILE_MODE = 0o600
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def current_call() -> ToolCallContext | None:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(datetime.now(UTC), timespec="milliseconds")
 
 
 class AuditLog:

@@ -26,7 +26,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -36,6 +35,7 @@ import anyio.to_thread
 
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
 from hotelrunner_mcp.storage.sqlite import connect, immediate, lease_owner
+from hotelrunner_mcp.times import iso_z_from_epoch
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
@@ -80,15 +80,7 @@ def quota_key(hr_id: str | None, base_url: str, salt: str | None = None) -> str:
     return hmac.new(salt.encode(), text, hashlib.sha256).hexdigest()[:16]
 
 
-def iso_utc(timestamp: float | None) -> str | None:
-    """Epoch seconds -> ISO-8601 UTC with a Z, to the second (None for no time or one out of range)."""
-    if timestamp is None or not math.isfinite(timestamp):
-        return None
-    try:
-        moment = datetime.fromtimestamp(timestamp, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+iso_utc = iso_z_from_epoch  # the name the rest of the package knows
 
 
 @dataclass(frozen=True)

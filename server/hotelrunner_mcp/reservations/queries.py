@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import Reservation, ReservationRoom, channel_code
+from hotelrunner_mcp.times import parse_stored, stored
 
 SortKey = Literal["checkin", "checkout", "created", "updated"]
 SORT_COLUMNS: dict[str, str] = {
@@ -46,18 +47,8 @@ def fold(text: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_PLAIN_LETTERS)
 
 
-def utc_text(moment: datetime) -> str:
-    """A fixed-width UTC ISO text for storage: string order equals time order. Naive means UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_utc_text(text: str | None) -> datetime | None:
-    """Inverse of `utc_text`."""
-    if not text:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+utc_text = stored  # storage times, defined in times.py
+parse_utc_text = parse_stored
 
 
 @dataclass(frozen=True)
