@@ -104,11 +104,19 @@ def all_rooms_year_daily_prices() -> list[CalendarChange]:
     ]
 
 
+def one_room_year_price_and_ten_min_stays() -> list[CalendarChange]:
+    """A year at one price, and a 2-night minimum on 10 event dates: split by field, 2 requests."""
+    year = [CalendarChange(room="SUITE", start_date=TODAY, end_date=TODAY + timedelta(days=364), price=Decimal(179))]
+    events = [TODAY + timedelta(days=15 + 33 * n) for n in range(10)]
+    return year + [CalendarChange(room="SUITE", start_date=day, end_date=day, min_stay=2) for day in events]
+
+
 SCENARIOS: dict[str, Callable[[], list[CalendarChange]]] = {
     "1 room, one season, uniform": one_room_one_season,
     "3 rooms x 120 days, monthly prices": three_rooms_120_days_monthly_prices,
     "8 rooms x 365 days, weekend pricing": all_rooms_year_weekend_pricing,
     "8 rooms x 365 days, a price per night": all_rooms_year_daily_prices,
+    "1 room, a year's price + 10 min_stay dates": one_room_year_price_and_ten_min_stays,
 }
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS
 from hotelrunner_mcp.calendar.compiler import (
     CalendarChange,
     CalendarPlan,
@@ -20,7 +19,7 @@ from hotelrunner_mcp.calendar.compiler import (
     validate_changes,
 )
 from hotelrunner_mcp.errors import InvalidRequest
-from hotelrunner_mcp.hotelrunner.models import MAX_DAILY_DATES, CalendarValues, Room
+from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS, MAX_DAILY_DATES, CalendarValues, Room
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 CHANNELS = ["bookingcom", "expedia", "online"]
@@ -580,3 +579,35 @@ def test_is_master_does_not_pick_the_target_rate() -> None:
     ]
     (resolved,) = validate_changes([change(price=100)], rooms, today=TODAY)
     assert resolved.rate_code == "SUITE"
+
+
+def test_splitting_by_field_when_it_is_cheaper() -> None:
+    """Issue 8: a year of one price plus min_stay on 10 dates took 5 requests; by field it is 2 (one
+    range for the price, one daily call for the min_stay dates)."""
+    year = change(price=180, end_date=TODAY + timedelta(days=364))
+    stays = [
+        change(min_stay=2, start_date=TODAY + timedelta(days=d * 30), end_date=TODAY + timedelta(days=d * 30))
+        for d in range(10)
+    ]
+    plan = compile_plan(validate_changes([year, *stays], ROOMS, today=TODAY))
+    assert plan.request_count == 2
+    kinds = sorted(r.kind for r in plan.requests)
+    assert kinds == ["daily", "range"]
+    [daily] = [r for r in plan.requests if r.kind == "daily"]
+    assert all(set(d.set_fields()) == {"min_stay"} for entry in daily.payload for d in entry.dates)  # type: ignore[union-attr]
+
+
+def test_one_room_never_appears_twice_in_one_daily_call() -> None:
+    prices = [
+        change(price=150 + d, start_date=TODAY + timedelta(days=d), end_date=TODAY + timedelta(days=d))
+        for d in range(80)
+    ]
+    stays = [
+        change(min_stay=1 + d % 3, start_date=TODAY + timedelta(days=d), end_date=TODAY + timedelta(days=d))
+        for d in range(0, 80, 2)
+    ]
+    plan = compile_plan(validate_changes([*prices, *stays], ROOMS, today=TODAY))
+    for request in plan.requests:
+        if request.kind == "daily":
+            keys = [(e.inv_code, e.rate_code, tuple(e.channel_codes or ())) for e in request.payload]  # type: ignore[union-attr]
+            assert len(keys) == len(set(keys))

@@ -57,7 +57,9 @@ __all__ = [
 ]
 
 Channels = tuple[str, ...] | None  # None = every channel of the rate
-EntryKey = tuple[str, str, Channels]  # one room entry: (inv_code, rate it is sent under (target_rate), channels)
+EntryKey = tuple[str, str, Channels, str]
+"""One room entry: (inv_code, the rate it is sent under (target_rate), channels, part). `part` is "" for an
+entry carrying every field, or one field's name when splitting by field is cheaper (compile_plan)."""
 EntryDates = dict[date, dict[str, Value]]
 
 
@@ -91,8 +93,12 @@ def compile_plan(resolved: Sequence[ResolvedChange]) -> CalendarPlan:
     state = merge_cells(resolved)
     rates = {(rc.inv_code, rc.rate_code): rc.rate for rc in resolved}
     entries = _entries(state, rates)
-    ranges, daily = _choose(entries)
-    requests = [_daily_request(call, entries) for call in _daily_calls(daily)] + [_range_request(s) for s in ranges]
+    by_field = _by_field(entries)
+    whole, split = _choose(entries), _choose(by_field)
+    chosen, chosen_entries = (split, by_field) if split[0] < whole[0] else (whole, entries)
+    _cost, ranges, daily = chosen
+    requests = [_daily_request(call, chosen_entries) for call in _daily_calls(daily)]
+    requests += [_range_request(s) for s in ranges]
     return CalendarPlan(
         requests=requests,
         descriptions=[describe(rc, overridden_dates(rc, state)) for rc in resolved],
@@ -117,7 +123,7 @@ def _entries(state: CellState, rates: dict[RateKey, RoomRate]) -> dict[EntryKey,
                     continue
                 sent_as = target_rate(inv, rate_code, name)
                 for channels, value in _channel_groups(per_channel, all_channels):
-                    entries.setdefault((inv, sent_as, channels), {}).setdefault(day, {})[name] = value
+                    entries.setdefault((inv, sent_as, channels, ""), {}).setdefault(day, {})[name] = value
     room_order = {
         inv: n for n, (inv, _rate) in reversed(list(enumerate(state)))
     }  # rooms in the order the changes name them
@@ -127,6 +133,17 @@ def _entries(state: CellState, rates: dict[RateKey, RoomRate]) -> dict[EntryKey,
             key=lambda kv: (room_order[kv[0][0]], kv[0][1] != kv[0][0], kv[0][1], kv[0][2] is not None, kv[0][2] or ()),
         )
     )
+
+
+def _by_field(entries: dict[EntryKey, EntryDates]) -> dict[EntryKey, EntryDates]:
+    """The same entries, one per field: a year of one price and a few min_stay dates are then one range
+    and one small daily call, instead of the min_stay dates cutting the price range into pieces."""
+    split: dict[EntryKey, EntryDates] = {}
+    for (inv, rate, channels, _part), dates in entries.items():
+        for day, values in dates.items():
+            for name, value in values.items():
+                split.setdefault((inv, rate, channels, name), {})[day] = {name: value}
+    return split
 
 
 def _channel_groups(per_channel: dict[str, Cell], all_channels: tuple[str, ...]) -> list[tuple[Channels, Value]]:
@@ -179,16 +196,22 @@ def _next_on(day: date, weekdays: set[int]) -> date:
     return nxt
 
 
-def _choose(entries: dict[EntryKey, EntryDates]) -> tuple[list[_Range], dict[EntryKey, list[date]]]:
-    """The cheapest split into range requests and dates left for /rooms/daily calls."""
+Choice = tuple[int, list[_Range], dict[EntryKey, list[date]]]
+"""(requests it costs, range requests, dates left for /rooms/daily calls per entry)."""
+
+
+def _choose(entries: dict[EntryKey, EntryDates]) -> Choice:
+    """The cheapest split into range requests and dates left for /rooms/daily calls. Entries of one room,
+    rate and channel set never share a daily call (HotelRunner's docs show each room once per call), so
+    their daily chunks add up."""
     if not entries:
-        return [], {}
+        return 0, [], {}
     candidates = {key: _uniform_ranges(key, dates) for key, dates in entries.items()}
     most_calls = max(math.ceil(len(dates) / MAX_DAILY_DATES) for dates in entries.values())
     best: tuple[int, list[_Range]] | None = None
     for calls in range(most_calls, -1, -1):
         ranges: list[_Range] = []
-        daily_calls = 0
+        chunks: dict[tuple[str, str, Channels], int] = {}
         for key, dates in entries.items():
             left = len(dates)
             for candidate in candidates[key]:
@@ -196,29 +219,36 @@ def _choose(entries: dict[EntryKey, EntryDates]) -> tuple[list[_Range], dict[Ent
                     break
                 ranges.append(candidate)
                 left -= len(candidate.dates)
-            daily_calls = max(daily_calls, math.ceil(left / MAX_DAILY_DATES))
-        cost = daily_calls + len(ranges)
+            chunks[key[:3]] = chunks.get(key[:3], 0) + math.ceil(left / MAX_DAILY_DATES)
+        cost = max(chunks.values(), default=0) + len(ranges)
         if best is None or cost < best[0]:
             best = (cost, ranges)
     assert best is not None
-    ranges = best[1]
+    cost, ranges = best
     in_ranges = {(r.key, d) for r in ranges for d in r.dates}
     daily = {key: [d for d in sorted(dates) if (key, d) not in in_ranges] for key, dates in entries.items()}
-    return ranges, {key: days for key, days in daily.items() if days}
+    return cost, ranges, {key: days for key, days in daily.items() if days}
 
 
 # --------------------------------------------------------------------------- building the requests
 
 
 def _daily_calls(daily: dict[EntryKey, list[date]]) -> list[list[tuple[EntryKey, list[date]]]]:
-    """Chunk each entry's dates by 90; call i carries chunk i of every entry that has one."""
+    """Chunk each entry's dates by 90 and put each chunk in the first call that does not carry the same
+    room, rate and channels yet (entries split by field go to successive calls)."""
     calls: list[list[tuple[EntryKey, list[date]]]] = []
+    carried: list[set[tuple[str, str, Channels]]] = []
     for key, days in daily.items():
+        n = 0
         for i in range(0, len(days), MAX_DAILY_DATES):
-            n = i // MAX_DAILY_DATES
+            while n < len(calls) and key[:3] in carried[n]:
+                n += 1
             if n == len(calls):
                 calls.append([])
+                carried.append(set())
             calls[n].append((key, days[i : i + MAX_DAILY_DATES]))
+            carried[n].add(key[:3])
+            n += 1
     return calls
 
 
@@ -228,9 +258,9 @@ def _daily_request(call: list[tuple[EntryKey, list[date]]], entries: dict[EntryK
             inv_code=inv,
             rate_code=rate_code,
             channel_codes=list(channels) if channels else None,
-            dates=[DailyValues(date=day, **entries[(inv, rate_code, channels)][day]) for day in days],
+            dates=[DailyValues(date=day, **entries[(inv, rate_code, channels, part)][day]) for day in days],
         )
-        for (inv, rate_code, channels), days in call
+        for (inv, rate_code, channels, part), days in call
     ]
     parts = [f"{_entry_name(key)} {len(days)} dates {days[0]}..{days[-1]}" for key, days in call]
     return PlannedRequest(
@@ -242,7 +272,7 @@ def _daily_request(call: list[tuple[EntryKey, list[date]]], entries: dict[EntryK
 
 
 def _range_request(r: _Range) -> PlannedRequest:
-    inv, rate_code, channels = r.key
+    inv, rate_code, channels, _part = r.key
     weekdays = sorted({d.weekday() for d in r.dates})
     consecutive = (r.dates[-1] - r.dates[0]).days + 1 == len(r.dates)
     payload = RangeUpdate(
@@ -263,7 +293,7 @@ def _range_request(r: _Range) -> PlannedRequest:
 
 
 def _entry_name(key: EntryKey) -> str:
-    inv, rate_code, channels = key
+    inv, rate_code, channels, _part = key
     name = f"{inv}/{rate_code}" if rate_code and rate_code != inv else inv
     return f"{name} [{', '.join(channels)}]" if channels else name
 
