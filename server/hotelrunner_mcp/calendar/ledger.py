@@ -20,9 +20,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from hotelrunner_mcp.hotelrunner.models import CALENDAR_FIELDS
 from hotelrunner_mcp.storage.sqlite import connect, immediate, migrate
 
-FIELDS: tuple[str, ...] = ("price", "availability", "stop_sale", "cta", "ctd", "min_stay", "max_stay")
+FIELDS: tuple[str, ...] = CALENDAR_FIELDS
 CHANNEL_STATES: tuple[str, ...] = ("succeeded", "failed", "in_progress")
 FLAG_FIELDS = frozenset({"stop_sale", "cta", "ctd"})
 COUNT_FIELDS = frozenset({"availability", "min_stay", "max_stay"})
@@ -124,6 +125,53 @@ class LedgerValue:
     @property
     def key(self) -> LedgerKey:
         return (self.inv_code, self.rate_code, self.day, self.field, self.channels)
+
+
+@dataclass(frozen=True)
+class LedgerBatch:
+    """One recorded upstream request: the values HotelRunner accepted from it share its transaction id."""
+
+    id: int
+    transaction_id: str | None
+    set_at: datetime
+    tool_call_id: str | None
+    client: str | None
+    writes: int
+
+
+@dataclass(frozen=True)
+class StoredWrite:
+    """One row of the ledger as written (not "the latest value"): undo reads history with these."""
+
+    id: int
+    batch_id: int
+    inv_code: str
+    rate_code: str | None
+    day: date
+    field: str
+    channels: tuple[str, ...]
+    value: Value
+
+    @property
+    def key(self) -> LedgerKey:
+        return (self.inv_code, self.rate_code, self.day, self.field, self.channels)
+
+    @property
+    def cell(self) -> tuple[str, str | None, date, str]:
+        """(inv_code, rate_code, day, field): the calendar cell, whatever the channels."""
+        return (self.inv_code, self.rate_code, self.day, self.field)
+
+
+@dataclass(frozen=True)
+class ChannelRefusals:
+    """What the ledger's channel checks say of one channel since a moment."""
+
+    channel_code: str
+    succeeded: int  # transactions the channel took
+    failed: int  # transactions it refused (some part of)
+    in_progress: int
+    last_failed_at: datetime | None
+    last_failures: tuple[str, ...]  # newest first: "transaction 12: message"
 
 
 class CalendarLedger:
@@ -316,6 +364,108 @@ class CalendarLedger:
             ).fetchall()
         return [row["transaction_id"] for row in rows]
 
+    def batches(
+        self,
+        *,
+        transaction_ids: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 500,
+    ) -> list[LedgerBatch]:
+        """Recorded requests by transaction id, or set between `since` and `until` (inclusive), oldest first."""
+        where: list[str] = []
+        params: list[object] = []
+        if transaction_ids is not None:
+            where.append(f"b.transaction_id IN ({', '.join('?' * len(transaction_ids))})")
+            params += list(transaction_ids)
+        if since is not None:
+            where.append("b.set_at >= ?")
+            params.append(_iso(since))
+        if until is not None:
+            where.append("b.set_at <= ?")
+            params.append(_iso(until))
+        clause = " AND ".join(where) or "1"
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT b.*, (SELECT COUNT(*) FROM ledger_writes w WHERE w.batch_id = b.id) AS writes"
+                f" FROM ledger_batches b WHERE {clause} ORDER BY b.id LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+        return [
+            LedgerBatch(
+                id=row["id"],
+                transaction_id=row["transaction_id"],
+                set_at=datetime.fromisoformat(row["set_at"]),
+                tool_call_id=row["tool_call_id"],
+                client=row["client"],
+                writes=row["writes"],
+            )
+            for row in rows
+        ]
+
+    def writes_of(self, batch_ids: Iterable[int]) -> list[StoredWrite]:
+        """Every row the given batches wrote, in the order written."""
+        ids = sorted(set(batch_ids))
+        found: list[StoredWrite] = []
+        with self._read() as conn:
+            for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+                rows = conn.execute(
+                    f"SELECT * FROM ledger_writes WHERE batch_id IN ({', '.join('?' * len(chunk))}) ORDER BY id", chunk
+                ).fetchall()
+                found += [_stored(row) for row in rows]
+        found.sort(key=lambda w: w.id)
+        return found
+
+    def history(self, cells: Iterable[tuple[str, str | None, date, str]]) -> list[StoredWrite]:
+        """Every row ever written to these cells (inv_code, rate_code, day, field), any channels, oldest first."""
+        wanted = sorted({(inv, rate or "", day.isoformat(), field) for inv, rate, day, field in cells})
+        if not wanted:
+            return []
+        with self._read() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_wanted (inv_code, rate_code, day, field)")
+            conn.execute("DELETE FROM ledger_wanted")
+            conn.executemany("INSERT INTO ledger_wanted VALUES (?, ?, ?, ?)", wanted)
+            rows = conn.execute(
+                "SELECT w.* FROM ledger_writes w JOIN ledger_wanted k ON k.inv_code = w.inv_code"
+                " AND k.rate_code = w.rate_code AND k.day = w.day AND k.field = w.field ORDER BY w.id"
+            ).fetchall()
+            conn.execute("DELETE FROM ledger_wanted")
+        return [_stored(row) for row in rows]
+
+    def channel_refusals(self, since: datetime) -> list[ChannelRefusals]:
+        """Per channel, the transactions checked since `since`: how many it took, refused, still works on."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT r.transaction_id, r.channel_code, r.state, r.error_message, r.checked_at"
+                " FROM ledger_channel_results r WHERE r.checked_at >= ? ORDER BY r.checked_at DESC",
+                (_iso(since),),
+            ).fetchall()
+        states: dict[str, dict[str, str]] = {}  # channel -> transaction -> worst state
+        failures: dict[str, list[str]] = {}
+        last_failed: dict[str, str] = {}
+        order = {"failed": 0, "in_progress": 1, "succeeded": 2}
+        for row in rows:
+            channel, transaction = row["channel_code"], row["transaction_id"]
+            seen = states.setdefault(channel, {})
+            if transaction not in seen or order[row["state"]] < order[seen[transaction]]:
+                seen[transaction] = row["state"]
+            if row["state"] == "failed":
+                last_failed.setdefault(channel, row["checked_at"])
+                reasons = failures.setdefault(channel, [])
+                if len(reasons) < 3:
+                    reasons.append(f"transaction {transaction}: {row['error_message'] or 'refused, no reason given'}")
+        return [
+            ChannelRefusals(
+                channel_code=channel,
+                succeeded=sum(s == "succeeded" for s in seen.values()),
+                failed=sum(s == "failed" for s in seen.values()),
+                in_progress=sum(s == "in_progress" for s in seen.values()),
+                last_failed_at=datetime.fromisoformat(last_failed[channel]) if channel in last_failed else None,
+                last_failures=tuple(failures.get(channel, ())),
+            )
+            for channel, seen in sorted(states.items())
+        ]
+
     # ----------------------------------------------------------------------------------- internals
 
     @contextmanager
@@ -372,6 +522,24 @@ def _to_value(row: sqlite3.Row, results: dict[str, list[tuple[ChannelResult, str
         channel_results=tuple(r for r, _ in mine),
         checked_at=datetime.fromisoformat(max(c for _, c in mine)) if mine else None,
     )
+
+
+def _stored(row: sqlite3.Row) -> StoredWrite:
+    return StoredWrite(
+        id=row["id"],
+        batch_id=row["batch_id"],
+        inv_code=row["inv_code"],
+        rate_code=row["rate_code"] or None,
+        day=date.fromisoformat(row["day"]),
+        field=row["field"],
+        channels=_channels_tuple(row["channels"]),
+        value=_decode_value(row["field"], row["value"]),
+    )
+
+
+def covers(written: Iterable[str], asked: Iterable[str]) -> bool:
+    """Whether a write to the `written` channels (() = every channel) determines the value on `asked`."""
+    return _covers(tuple(written), tuple(asked))
 
 
 def _normalize(channels: Iterable[str]) -> tuple[str, ...]:
