@@ -112,6 +112,7 @@ class Settings:
     read_only: bool = False
     sandbox: bool = False
     apply_without_preview: bool = False
+    acknowledge_deliveries: bool = False  # PUT /reservations/~ for each delivery once it is in the mirror
     rooms_ttl_seconds: float = 900.0
     plan_ttl_seconds: float = 600.0
     mirror_max_age_seconds: float = 900.0
@@ -236,6 +237,7 @@ class Settings:
             read_only=reader.flag("HOTELRUNNER_READ_ONLY"),
             sandbox=reader.flag("HOTELRUNNER_SANDBOX"),
             apply_without_preview=reader.flag("HOTELRUNNER_APPLY_WITHOUT_PREVIEW"),
+            acknowledge_deliveries=reader.flag("HOTELRUNNER_ACKNOWLEDGE_DELIVERIES"),
             rooms_ttl_seconds=reader.number("HOTELRUNNER_ROOMS_TTL_SECONDS", DEFAULTS["rooms_ttl_seconds"], minimum=0),
             plan_ttl_seconds=reader.number("HOTELRUNNER_PLAN_TTL_SECONDS", DEFAULTS["plan_ttl_seconds"]),
             mirror_max_age_seconds=reader.number(
@@ -393,6 +395,12 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
     SettingDoc("HOTELRUNNER_READ_ONLY", "read_only", "hide and refuse every write tool"),
     SettingDoc(
         "HOTELRUNNER_APPLY_WITHOUT_PREVIEW", "apply_without_preview", "trusted automation: apply without a plan id"
+    ),
+    SettingDoc(
+        "HOTELRUNNER_ACKNOWLEDGE_DELIVERIES",
+        "acknowledge_deliveries",
+        "acknowledge each delivery once it is in the mirror (takes it off HotelRunner's undelivered list, which a "
+        "PMS may rely on; HotelRunner must enable the endpoint for the app)",
     ),
     SettingDoc("HOTELRUNNER_ROOMS_TTL_SECONDS", "rooms_ttl_seconds", "how long the room list is remembered"),
     SettingDoc("HOTELRUNNER_PLAN_TTL_SECONDS", "plan_ttl_seconds", "how long a preview's plan id is valid"),

@@ -16,10 +16,11 @@ from hotelrunner_mcp.errors import NotConfigured, RecordingUnavailable
 from hotelrunner_mcp.gate.audit import AuditLog
 from hotelrunner_mcp.gate.gate import Gate
 from hotelrunner_mcp.gate.quota import QuotaLimiter, quota_db_path, quota_key
-from hotelrunner_mcp.hotelrunner.catalog import RoomCatalog
+from hotelrunner_mcp.hotelrunner.catalog import CHANNELS_TTL_SECONDS, ChannelCatalog, RoomCatalog
 from hotelrunner_mcp.hotelrunner.client import HotelRunnerClient
 from hotelrunner_mcp.hotelrunner.models import ReservationPage
 from hotelrunner_mcp.hotelrunner.redact import Redactor
+from hotelrunner_mcp.reservations.acknowledge import DeliveryAcks
 from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.sync import ReservationSync
 from hotelrunner_mcp.storage.data_folder import claim, folder_salt
@@ -50,9 +51,11 @@ class Services:
     gate: Gate
     client: HotelRunnerClient | None
     catalog: RoomCatalog
+    channels: ChannelCatalog
     plans: PlanStore
     store: ReservationStore
     ledger: CalendarLedger
+    acks: DeliveryAcks
     sync: ReservationSync
     lookup_misses: dict[str, float] = field(default_factory=dict)  # number -> when HotelRunner said "unknown"
 
@@ -82,6 +85,7 @@ class Services:
         with data_file(mirror_db_path(settings.data_dir)):
             store = ReservationStore(mirror_db_path(settings.data_dir))
             ledger = CalendarLedger(mirror_db_path(settings.data_dir))
+            acks = DeliveryAcks(mirror_db_path(settings.data_dir))  # after the mirror: its triggers watch it
         with data_file(plans_db_path(settings.data_dir)):
             plans = PlanStore(plans_db_path(settings.data_dir), ttl_seconds=settings.plan_ttl_seconds)
         return cls(
@@ -92,9 +96,14 @@ class Services:
             gate=gate,
             client=client,
             catalog=RoomCatalog(lambda: cls._require(client).get_rooms(), ttl_seconds=settings.rooms_ttl_seconds),
+            channels=ChannelCatalog(
+                lambda: cls._require(client).get_connected_channels(),
+                ttl_seconds=min(CHANNELS_TTL_SECONDS, settings.rooms_ttl_seconds),
+            ),
             plans=plans,
             store=store,
             ledger=ledger,
+            acks=acks,
             sync=ReservationSync(_LazyClient(client), store, max_age_seconds=settings.mirror_max_age_seconds),
         )
 
@@ -116,7 +125,7 @@ class Services:
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.aclose()
-        for closable in (self.plans, self.store, self.ledger, self.limiter):
+        for closable in (self.plans, self.store, self.ledger, self.acks, self.limiter):
             closable.close()
 
 

@@ -1,4 +1,5 @@
-"""The room list, remembered for a while: every calendar write is checked against it."""
+"""Lists HotelRunner rarely changes, remembered for a while: the room list (every calendar write is
+checked against it) and the connected channels with their distribution counts."""
 
 from __future__ import annotations
 
@@ -6,10 +7,47 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 import anyio
 
-from hotelrunner_mcp.hotelrunner.models import Room
+from hotelrunner_mcp.hotelrunner.models import ConnectedChannel, Room
+
+T = TypeVar("T")
+CHANNELS_TTL_SECONDS = 300.0  # channel counts move with every update: remembered minutes, not a quarter hour
+
+
+@dataclass(frozen=True)
+class Snapshot(Generic[T]):
+    """What was fetched at `fetched_at`; `cached` says this call spent no request."""
+
+    value: T
+    fetched_at: datetime
+    cached: bool
+
+
+class Remembered(Generic[T]):
+    """One upstream read cached for `ttl_seconds`; concurrent callers share one fetch."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[T]], *, ttl_seconds: float) -> None:
+        self._fetch = fetch
+        self._ttl = ttl_seconds
+        self._lock = anyio.Lock()
+        self._value: Snapshot[T] | None = None
+        self._fetched_mono = 0.0
+
+    @property
+    def fresh(self) -> bool:
+        return self._value is not None and time.monotonic() - self._fetched_mono < self._ttl
+
+    async def get(self, *, refresh: bool = False) -> Snapshot[T]:
+        """The remembered value if fresh (no request), else one fetch."""
+        async with self._lock:
+            if not refresh and self.fresh and self._value is not None:
+                return Snapshot(self._value.value, self._value.fetched_at, cached=True)
+            value = await self._fetch()
+            self._value, self._fetched_mono = Snapshot(value, datetime.now(UTC), cached=False), time.monotonic()
+            return self._value
 
 
 @dataclass(frozen=True)
@@ -32,23 +70,17 @@ class RoomCatalog:
     """Caches GET /rooms for `ttl_seconds`; concurrent callers share one fetch."""
 
     def __init__(self, fetch: Callable[[], Awaitable[list[Room]]], *, ttl_seconds: float) -> None:
-        self._fetch = fetch
-        self._ttl = ttl_seconds
-        self._lock = anyio.Lock()
-        self._rooms: list[Room] | None = None
-        self._fetched_at: datetime | None = None
-        self._fetched_mono = 0.0
+        self._remembered = Remembered(fetch, ttl_seconds=ttl_seconds)
 
     @property
     def fresh(self) -> bool:
-        return self._rooms is not None and time.monotonic() - self._fetched_mono < self._ttl
+        return self._remembered.fresh
 
     async def get(self, *, refresh: bool = False) -> RoomSnapshot:
         """The cached rooms if fresh (no request), else one GET /rooms."""
-        async with self._lock:
-            if not refresh and self.fresh:
-                assert self._rooms is not None and self._fetched_at is not None
-                return RoomSnapshot(self._rooms, self._fetched_at, cached=True)
-            rooms = await self._fetch()
-            self._rooms, self._fetched_at, self._fetched_mono = rooms, datetime.now(UTC), time.monotonic()
-            return RoomSnapshot(rooms, self._fetched_at, cached=False)
+        found = await self._remembered.get(refresh=refresh)
+        return RoomSnapshot(found.value, found.fetched_at, found.cached)
+
+
+ChannelCatalog = Remembered[list[ConnectedChannel]]
+"""GET /infos/connected_channels, remembered CHANNELS_TTL_SECONDS."""

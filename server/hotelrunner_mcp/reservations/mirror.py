@@ -40,9 +40,9 @@ from hotelrunner_mcp.reservations.queries import (
 )
 from hotelrunner_mcp.storage.sqlite import connect, immediate, migrate, owner_alive
 
-Source = Literal["listing", "lookup", "push", "sync"]
+Source = Literal["listing", "lookup", "push", "sync", "response"]  # response: this server confirmed or canceled it
 UpsertResult = Literal["new", "updated", "unchanged", "stale"]
-SOURCES: frozenset[str] = frozenset({"listing", "lookup", "push", "sync"})
+SOURCES: frozenset[str] = frozenset({"listing", "lookup", "push", "sync", "response"})
 
 _CENT = Decimal("0.01")
 
@@ -222,6 +222,11 @@ def _content_hash(record: Mapping[str, Any]) -> str:
 def _short(value: Any) -> str:
     text = "—" if value is None else json.dumps(value, ensure_ascii=False, default=str).strip('"')
     return text if len(text) <= 40 else text[:37] + "…"
+
+
+def content_version(reservation: Reservation) -> str:
+    """A digest of what the reservation says (delivery fields left out): equal versions, equal digests."""
+    return _content_hash(_record(reservation))
 
 
 def summarize_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
