@@ -26,6 +26,9 @@ EVERY_TOOL: dict[str, dict[str, Any]] = {
     "get_calendar": {"start_date": DAY, "end_date": DAY},
     "check_channel_results": {},
     "update_calendar": {"changes": [{"room": "DLXTRP", "start_date": DAY, "end_date": DAY, "price": "150"}]},
+    "get_channels": {},
+    "undo_calendar_change": {"transaction_ids": ["1"]},
+    "respond_to_reservation": {"reservation": "R754208185", "action": "confirm"},
 }
 
 

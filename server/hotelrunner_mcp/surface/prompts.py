@@ -9,14 +9,20 @@ from mcp.server.mcpserver import MCPServer
 from hotelrunner_mcp.calendar.changes import property_today
 
 
-def morning_briefing_text() -> str:
+def morning_briefing_text(read_only: bool = False) -> str:
     today = property_today()
+    answer = (
+        "they can only be answered in the HotelRunner panel (this server is read-only)"
+        if read_only
+        else "offer to answer each with respond_to_reservation: preview first (free), apply after my yes (1 request)"
+    )
     week_end = today + timedelta(days=6)
     return f"""Give me this morning's briefing for the property (today is {today}, property time).
 
 Use the HotelRunner tools, answering from the local mirror wherever you can:
 1. get_reservation_changes since yesterday 00:00 UTC: what was booked, modified or canceled overnight.
-2. get_reservations with state="reserved": bookings still awaiting our confirmation (say who and since when).
+2. get_reservations with awaiting_response=true: bookings still awaiting our confirm or cancel, oldest
+   first (say who, which dates and how long each has waited); {answer}.
 3. get_reservations arriving_from={today} arriving_to={today}, then departing_from/to={today}, then
    in_house_on={today}: names, rooms, nights, notes worth knowing (late arrival, allergies, transfers).
 4. get_occupancy start={today} end={week_end} include_nights=false: occupancy, revenue and ADR this week.
@@ -45,7 +51,7 @@ def register(server: MCPServer, *, read_only: bool = False) -> None:
         description="Overnight changes, bookings to confirm, today's arrivals and departures, this week's occupancy — for 0 to 2 requests.",
     )
     def morning_briefing() -> str:
-        return morning_briefing_text()
+        return morning_briefing_text(read_only)
 
     if read_only:
         return

@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from hotelrunner_mcp.commands.probe import load_probe
 from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.gate.quota import iso_utc
+from hotelrunner_mcp.reservations.acknowledge import describe as describe_acknowledgements
 from hotelrunner_mcp.services import Services
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
@@ -94,6 +95,7 @@ def _add_live_status(status: dict[str, Any], services: Services) -> None:
         "reservations": services.store.count(),
         "freshness": services.sync.freshness.describe(),
     }
+    status["delivery_acknowledgement"] = describe_acknowledgements(services)
 
 
 def register(server: MCPServer, runtime: ToolRuntime) -> None:

@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
-from hotelrunner_mcp.errors import InvalidRequest
+from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
+from hotelrunner_mcp.reservations.responses import waited
 from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
 from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
@@ -28,6 +29,9 @@ class ReservationSummary(BaseModel):
     channel: str | None
     state: str | None = Field(description="reserved (awaits confirmation), confirmed or canceled")
     awaiting_response: bool
+    waiting: str | None = Field(
+        default=None, description="How long it has awaited the property's answer (respond_to_reservation answers it)"
+    )
     guest: str | None
     checkin: date | None
     checkout: date | None
@@ -90,6 +94,7 @@ def summarize(r: Reservation) -> ReservationSummary:
         channel=r.channel,
         state=r.state,
         awaiting_response=r.awaits_response,
+        waiting=waited(r.completed_at) if r.awaits_response else None,
         guest=r.guest,
         checkin=r.checkin_date,
         checkout=r.checkout_date,
@@ -108,8 +113,7 @@ def summarize(r: Reservation) -> ReservationSummary:
 def _range(name: str, start: date | None, end: date | None) -> DateRange | None:
     if start is None and end is None:
         return None
-    if start and end and end < start:
-        raise InvalidRequest(f"{name}_to ({end}) is before {name}_from ({start}); swap the two dates.")
+    check_range(f"{name}_from", start, f"{name}_to", end)
     return DateRange(start, end)
 
 
@@ -171,6 +175,10 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         room: Annotated[
             SearchText | None, Field(description="Room type inv_code as get_rooms shows it (case ignored)")
         ] = None,
+        awaiting_response: Annotated[
+            bool | None,
+            Field(description="true: only bookings awaiting the property's confirm or cancel, oldest first"),
+        ] = None,
         sort: Annotated[
             Literal["checkin", "checkout", "created", "updated"],
             Field(description="Order by check-in, check-out, booking time or last update"),
@@ -199,6 +207,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         overlapping stay_from..stay_to, booking date window, updated since a time, guest name or
         e-mail (accents and case ignored), channel code (bookingcom, expedia, online), state, room
         (inv_code, case ignored). detail="full" returns the whole record (address, nightly prices, extras).
+        awaiting_response=true lists the bookings awaiting the property's confirm or cancel, oldest
+        first, each with how long it has waited; respond_to_reservation answers them.
 
         Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
         (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
@@ -220,7 +230,9 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 channel=channel,
                 state=state,
                 inv_code=room,
-                sort=sort,
+                awaiting_response=awaiting_response,
+                # awaiting answers: the longest-waiting first, unless another order is asked for
+                sort="created" if awaiting_response and sort == "checkin" else sort,
                 descending=descending,
             )
             if number is not None:
