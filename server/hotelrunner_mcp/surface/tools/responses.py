@@ -119,8 +119,9 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         previewed before the booking changed. If HotelRunner refuses (state_change_is_not_available) the
         answer says the booking's current state. Never retried.
 
-        Cost: the preview 0 requests (1 if the booking must be looked up); applying 1 request (plus 1 to
-        read the booking's state if HotelRunner refuses the change).
+        Cost: the preview 0 requests when the mirror is fresh (else the routine sync get_reservations would
+        run, usually 1; a booking the mirror lacks, 1 lookup); applying 1 request (plus 1 to read the
+        booking's state if HotelRunner refuses the change).
         """
         arguments = tool_arguments(locals())
         arguments.pop("approval", None)
