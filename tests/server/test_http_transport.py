@@ -203,3 +203,25 @@ async def test_a_revoked_token_is_refused_by_the_running_server(settings: Settin
             headers={"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"},
         )
         assert refused.status_code == 401
+
+
+async def test_the_stateless_mode_serves_calls_without_sessions(settings: Settings, tokens: TokenStore) -> None:
+    token, _ = tokens.add("balancer")
+    with run_http(settings, tokens, stateless=True) as http:
+        async with connect_http(http.mcp_url, token) as mcp:
+            assert (await mcp.ok("get_rooms"))["room_types"]
+        opened = httpx2.post(
+            http.mcp_url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "x", "version": "1"},
+                },
+            },
+            headers={"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"},
+        )
+        assert opened.status_code == 200 and "mcp-session-id" not in opened.headers  # no session to keep
