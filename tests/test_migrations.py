@@ -40,6 +40,7 @@ def test_every_reservation_ledger_value_quota_entry_and_plan_survives(old_folder
     with sqlite3.connect(old_folder / "quota.db") as raw:
         for table, rows in manifest["quota_tables"].items():
             assert raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == rows
+        assert dict(raw.execute("SELECT component, version FROM schema_versions")) == {"quota": 3}
     plans = PlanStore(old_folder / "plans.db", ttl_seconds=600)
     try:
         plan = plans.get(manifest["open_plan"])

@@ -34,7 +34,7 @@ import anyio
 import anyio.to_thread
 
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
-from hotelrunner_mcp.storage.sqlite import connect, immediate, lease_owner
+from hotelrunner_mcp.storage.sqlite import Migration, connect, immediate, lease_owner, migrate
 from hotelrunner_mcp.times import iso_z_from_epoch
 
 _T = TypeVar("_T")
@@ -50,16 +50,6 @@ _WIDEN_MAX_FRACTION = 1 / 4  # a 429 may widen the margin up to a quarter of the
 _WIDEN_WINDOWS = 60.0  # a widened margin lasts this many windows after the last 429 (an hour)
 _SPREAD_MAX = 0.05  # each waiter wakes up to this much later than the slot frees, at random
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS quota_requests (key TEXT NOT NULL, at REAL NOT NULL, label TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS quota_requests_key_at ON quota_requests (key, at);
-CREATE TABLE IF NOT EXISTS quota_blocks (key TEXT PRIMARY KEY, until REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS quota_margins (key TEXT PRIMARY KEY, seconds REAL NOT NULL, until REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS quota_limits (
-    key TEXT NOT NULL, process TEXT NOT NULL, per_minute INTEGER NOT NULL, per_day INTEGER NOT NULL,
-    seen_at REAL NOT NULL, PRIMARY KEY (key, process)
-);
-"""
 # Added to quota_requests of older ledgers (NULL in old rows: they count as in flight up to at + timeout).
 _NEW_COLUMNS = ("latest_at", "done_at")
 
@@ -472,8 +462,7 @@ class QuotaLimiter:
         if self._conn is None:
             try:
                 conn = connect(self.db_path)
-                conn.executescript(_SCHEMA)
-                _add_missing_columns(conn)
+                migrate(conn, "quota", MIGRATIONS)
             except (OSError, sqlite3.Error) as exc:
                 raise self._unavailable(exc) from None
             self._conn = conn
@@ -531,3 +520,23 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as exc:  # another process added it a moment ago
             if "duplicate column" not in str(exc).lower():
                 raise
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # step 1: the ledger as first shipped
+    """
+    CREATE TABLE IF NOT EXISTS quota_requests (key TEXT NOT NULL, at REAL NOT NULL, label TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS quota_requests_key_at ON quota_requests (key, at);
+    CREATE TABLE IF NOT EXISTS quota_blocks (key TEXT PRIMARY KEY, until REAL NOT NULL)
+    """,
+    # step 2: when each request could have arrived (counted by arrival)
+    _add_missing_columns,
+    # step 3: margins widened after a 429, and the limits every process counts with
+    """
+    CREATE TABLE IF NOT EXISTS quota_margins (key TEXT PRIMARY KEY, seconds REAL NOT NULL, until REAL NOT NULL);
+    CREATE TABLE IF NOT EXISTS quota_limits (
+        key TEXT NOT NULL, process TEXT NOT NULL, per_minute INTEGER NOT NULL, per_day INTEGER NOT NULL,
+        seen_at REAL NOT NULL, PRIMARY KEY (key, process)
+    )
+    """,
+)

@@ -12,7 +12,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,8 +79,9 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-Migration = str
-"""One schema step: SQL statements separated by ';' (no ';' inside comments or strings)."""
+Migration = str | Callable[[sqlite3.Connection], None]
+"""One schema step: SQL statements separated by ';' (no ';' inside comments or strings), or a function for
+a step that must look before it changes (a column some development version already added)."""
 
 
 def migrate(conn: sqlite3.Connection, component: str, steps: Sequence[Migration]) -> int:
@@ -107,9 +108,13 @@ def migrate(conn: sqlite3.Connection, component: str, steps: Sequence[Migration]
                 )
             if version == len(steps):
                 return version
-            for statement in steps[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            step = steps[version]
+            if callable(step):
+                step(conn)
+            else:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_versions (component, version) VALUES (?, ?)"
                 " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
