@@ -36,7 +36,9 @@ def test_every_reservation_ledger_value_quota_entry_and_plan_survives(old_folder
         for inv, rate, day, field, value in manifest["ledger_sample"]:
             found = ledger.previous(inv, rate or None, date.fromisoformat(day), field)
             assert found is not None and str(found.value) == value
-    QuotaLimiter(old_folder / "quota.db", key="any", per_minute=5, per_day=250).close()
+    limiter = QuotaLimiter(old_folder / "quota.db", key="any", per_minute=5, per_day=250)
+    limiter.status()  # opens (and migrates) the ledger
+    limiter.close()
     with sqlite3.connect(old_folder / "quota.db") as raw:
         for table, rows in manifest["quota_tables"].items():
             assert raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == rows
