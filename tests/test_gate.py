@@ -202,6 +202,8 @@ async def test_a_cancelled_attempt_counts_until_its_timeout(tmp_path: Path) -> N
 
     with anyio.move_on_after(0.05):
         await gate.send(READ, hangs)
+    [line] = [r for r in read_audit(gate.audit.path) if r["event"] == "upstream"]  # a killed read is still audited
+    assert line["sent"] is True and "Cancel" in line["error_code"]
     clock.now = sent_at + 60.0 + 5.0
     assert gate.limiter.status().used_last_minute == 1
     clock.now = sent_at + 20.0 + 60.0 + gate.limiter.margin_seconds + 0.01
