@@ -4,6 +4,7 @@ mirror showing the new state at once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
@@ -228,6 +229,9 @@ async def test_a_declined_confirmation_sends_nothing_and_says_so(
     assert "cannot" in seen[0].message
     assert [r for r in upstream(sandbox) if r.path == FIRE] == []
     assert sandbox.control.reservation(number)["state"] == "reserved"
+    starts = [json.loads(line) for line in roomy_settings.audit_file.read_text().splitlines()]
+    applies = [e for e in starts if e.get("tool") == "respond_to_reservation" and e.get("phase") == "start"]
+    assert applies[-1]["arguments"]["person"] == "no" and applies[0]["arguments"]["person"] == "not asked"
 
 
 async def test_a_no_in_the_form_sends_nothing(roomy_settings: Settings, sandbox: RunningSandbox) -> None:

@@ -124,7 +124,7 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         booking's state if HotelRunner refuses the change).
         """
         arguments = tool_arguments(locals())
-        arguments.pop("approval", None)
+        arguments["person"] = _said(approval)  # the audit keeps who said yes (or no)
         async with runtime.call(ctx, "respond_to_reservation", arguments) as services:
             service = ResponseService(services)
             if plan_id is None:
@@ -132,6 +132,14 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
             else:
                 outcome = await service.apply(reservation, action, cancel_reason, plan_id, _approval(approval))
             return ResponseAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+
+
+def _said(outcome: ElicitationResult[PersonAnswer]) -> str:
+    """What the person answered, for the audit line: not asked, yes, no, or closed the question."""
+    if isinstance(outcome, AcceptedElicitation):
+        data: object = outcome.data
+        return ("yes" if data.send else "no") if isinstance(data, PersonAnswer) else "not asked"
+    return "closed the question" if isinstance(outcome, CancelledElicitation) else "no"
 
 
 def _approval(outcome: ElicitationResult[PersonAnswer]) -> Approval:
