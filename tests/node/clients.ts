@@ -26,7 +26,7 @@ function today(offsetDays: number): string {
 const CALLS: Array<[string, Record<string, unknown>]> = [
   ["get_rooms", {}],
   ["get_reservations", { arriving_from: today(0), arriving_to: today(30) }],
-  ["get_reservation_changes", {}],
+  ["get_reservation_changes", { since_change_id: 0 }],
   ["get_occupancy", { start: today(0), end: today(6) }],
   ["get_calendar", { start_date: today(0), end_date: today(6) }],
 ];
