@@ -5,6 +5,9 @@ mirror showing the new state at once."""
 from __future__ import annotations
 
 import json
+import socket
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
@@ -260,3 +263,27 @@ async def test_read_only_has_no_respond_tool(settings: Settings) -> None:
         names = {t.name for t in (await mcp.client.list_tools()).tools}
     assert "respond_to_reservation" not in names and "undo_calendar_change" not in names
     assert "get_channels" in names
+
+
+async def test_an_answer_interrupted_mid_send_reads_outcome_unknown(
+    roomy_settings: Settings, sandbox: RunningSandbox
+) -> None:
+    """A server killed while HotelRunner held the fire request leaves its plan 'applying' under a dead process:
+    the plan then reads OUTCOME UNKNOWN, and setup-status lists it with what to check."""
+    number = reserved_booking(sandbox)
+    async with connect(roomy_settings) as mcp:
+        await warm(mcp, sandbox)
+        plan = (await mcp.ok("respond_to_reservation", reservation=number, action="confirm"))["plan_id"]
+    dead = f"{socket.gethostname()}:{2**22 + 12345}-deadbeef0000"
+    with sqlite3.connect(roomy_settings.data_dir / "plans.db") as db:
+        db.execute(
+            "UPDATE plans SET used_at = ?, outcome = ? WHERE plan_id = ?", (time.time(), "applying:" + dead, plan)
+        )
+    async with connect(roomy_settings) as mcp:
+        again = await mcp.error("respond_to_reservation", reservation=number, action="confirm", plan_id=plan)
+        status = json.loads(await mcp.resource("hotelrunner://setup-status"))
+    assert "OUTCOME UNKNOWN" in again and "Do not send it again" in again
+    (line,) = status["interrupted_booking_answers"]
+    assert plan in line and number in line and "refresh=true" in line
+    assert "interrupted_calendar_changes" not in status
+    assert [r for r in upstream(sandbox) if r.path == FIRE] == []

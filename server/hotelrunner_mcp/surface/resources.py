@@ -12,6 +12,7 @@ from hotelrunner_mcp.commands.probe import load_probe
 from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.gate.quota import iso_utc
 from hotelrunner_mcp.reservations.acknowledge import describe as describe_acknowledgements
+from hotelrunner_mcp.reservations.responses import PLAN_KIND as RESPONSE_PLAN
 from hotelrunner_mcp.services import Services
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
@@ -86,11 +87,23 @@ def _add_live_status(status: dict[str, Any], services: Services) -> None:
     status["last_successful_call"] = last.isoformat() if last else "none since this server started"
     unfinished = services.plans.interrupted()
     if unfinished:
-        status["interrupted_calendar_changes"] = [
-            f"plan {p.plan_id}, applied at {iso_utc(p.used_at)}: the server stopped before recording HotelRunner's "
-            "answer, so its outcome is unknown; check get_calendar, check_channel_results or the HotelRunner panel"
-            for p in unfinished
-        ]
+        calendar = [p for p in unfinished if (p.summary or {}).get("kind") != RESPONSE_PLAN]
+        answers = [p for p in unfinished if (p.summary or {}).get("kind") == RESPONSE_PLAN]
+        if calendar:
+            status["interrupted_calendar_changes"] = [
+                f"plan {p.plan_id}, applied at {iso_utc(p.used_at)}: the server stopped before recording "
+                "HotelRunner's answer, so its outcome is unknown; check get_calendar, check_channel_results or the "
+                "HotelRunner panel"
+                for p in calendar
+            ]
+        if answers:
+            status["interrupted_booking_answers"] = [
+                f"plan {p.plan_id} ({(p.summary or {}).get('action')} booking {(p.summary or {}).get('hr_number')}), "
+                f"sent at {iso_utc(p.used_at)}: the server stopped before HotelRunner's answer was recorded, so its "
+                "outcome is unknown; look the booking up (get_reservations with its number and refresh=true) before "
+                "anything else"
+                for p in answers
+            ]
     status["reservation_mirror"] = {
         "reservations": services.store.count(),
         "freshness": services.sync.freshness.describe(),
