@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
+from mcp.types import CallToolResult, TextContent
 from pydantic import ConfigDict
 
 from hotelrunner_mcp import __version__
 from hotelrunner_mcp.config import Settings
+from hotelrunner_mcp.reservations.acknowledge import keep_acknowledging
 from hotelrunner_mcp.surface import prompts, protocol, resources
 from hotelrunner_mcp.surface.auth import HttpAuth
-from hotelrunner_mcp.reservations.acknowledge import keep_acknowledging
 from hotelrunner_mcp.surface.tools import calendar, channels, occupancy, reservations, responses, rooms, undo
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
@@ -89,7 +93,9 @@ def finish_tools(server: MCPServer) -> None:
     - a misspelled argument (`arrival_from`) is refused, not ignored (ignored, it would return
       unfiltered results as if they matched): each argument model is swapped for a strict subclass,
       which the SDK reads live, and the schema says `additionalProperties: false`;
-    - descriptions lose the docstring's indentation (the SDK sends it as written: tokens for nothing).
+    - descriptions lose the docstring's indentation (the SDK sends it as written: tokens for nothing);
+    - the text copy of a structured answer is compact JSON (the spec asks for the serialized JSON as
+      text beside structured content; the SDK pretty-prints it, a third of every answer in spaces).
     """
     for tool in server._tool_manager.list_tools():  # no public way to reach the argument models
         loose = tool.fn_metadata.arg_model
@@ -98,6 +104,24 @@ def finish_tools(server: MCPServer) -> None:
         )
         tool.parameters["additionalProperties"] = False
         tool.description = inspect.cleandoc(tool.description)
+        _lean_text(tool.fn_metadata)
+
+
+def _lean_text(metadata: FuncMetadata) -> None:
+    convert = metadata.convert_result
+
+    def lean(result: Any) -> Any:
+        converted = convert(result)
+        if (
+            isinstance(converted, CallToolResult)
+            and converted.structured_content is not None
+            and not converted.is_error
+        ):
+            text = json.dumps(converted.structured_content, ensure_ascii=False, separators=(",", ":"), default=str)
+            converted.content = [TextContent(type="text", text=text)]
+        return converted
+
+    object.__setattr__(metadata, "convert_result", lean)  # an instance attribute: the SDK calls it per call
 
 
 async def _watch_changes(runtime: ToolRuntime, bus: SubscriptionBus) -> None:
