@@ -2,7 +2,10 @@
 
 Files read, later ones winning: the per-user file (`~/.config/hotelrunner-mcp/env`, or under
 $XDG_CONFIG_HOME), read wherever the server starts; `.env` and `.env.local` in the current folder; the file
-named by `--env-file` or HOTELRUNNER_ENV_FILE. `Settings.sources` lists the ones that were read."""
+named by `--env-file` or HOTELRUNNER_ENV_FILE. `Settings.sources` lists the ones that were read.
+
+Size: every setting, its parsing, its safety rules and its documentation (SETTING_DOCS) in one place, so a
+setting is defined once and the README and .env.example are generated from here."""
 
 from __future__ import annotations
 

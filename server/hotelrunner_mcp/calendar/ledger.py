@@ -7,6 +7,9 @@ unknown to it, and callers must say so. Tables live in `<data_dir>/mirror.db`, p
 Rows are keyed by (inv_code, rate_code, day, field, channels). `rate_code` None means a room-level
 value; `channels` () means "every channel of the room". A later write to a channel set covers every
 earlier write to a subset of it, so "the latest value" is computed with that coverage rule.
+
+Size: writes, channel results and the history undo reads all follow that coverage rule; they stay in one
+module so it is implemented once.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Calendar writes end to end: validate, compile, preview with a plan id, apply, record in the ledger."""
+"""Calendar writes end to end: validate, compile, preview with a plan id, apply, record in the ledger.
+
+Size: the preview → plan id → apply contract and what is recorded after each request stay together, so
+an outcome (ok, partial, refused, unknown) is decided and ledgered in one place."""
 
 from __future__ import annotations
 

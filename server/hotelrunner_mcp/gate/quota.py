@@ -11,6 +11,9 @@ holds its slot from when it is counted until its latest possible arrival + one w
 a new request may go only if fewer than `limit` earlier requests could still share a rolling window with
 it at arrival, whatever the arrival lag. Waiting processes wake with a little jitter, and a 429 widens the
 margin for a while (besides the block HotelRunner's Retry-After asks for).
+
+Size: the counting rule, its waits, its repairs and its migrations share one ledger and one transaction
+discipline; split, two halves could disagree on what a request costs.
 """
 
 from __future__ import annotations

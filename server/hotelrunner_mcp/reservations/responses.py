@@ -6,6 +6,8 @@ never retried. Every refusal that can be known locally is made before anything i
 does not await a response (HotelRunner's `requires_response` when it sends it, else `state == reserved`),
 one already canceled, a cancel without a reason, a plan id used, expired, for another booking or action,
 or previewed on an older version of the booking.
+
+Size: every refusal that must come before the one request is sent, next to that request, in one module.
 """
 
 from __future__ import annotations
