@@ -14,6 +14,7 @@ import pytest
 from hotelrunner_mcp.calendar.ledger import CalendarLedger
 from hotelrunner_mcp.calendar.plans import PlanStore
 from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.reservations.mirror import MIGRATIONS as MIRROR_MIGRATIONS
 from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.queries import ReservationQuery
 from hotelrunner_mcp.storage.sqlite import migrate
@@ -52,7 +53,7 @@ def test_every_reservation_ledger_value_quota_entry_and_plan_survives(old_folder
     with sqlite3.connect(old_folder / "mirror.db") as raw:
         versions = dict(raw.execute("SELECT component, version FROM schema_versions"))
         assert raw.execute("SELECT COUNT(*) FROM ledger_writes").fetchone()[0] == manifest["ledger_writes"]
-    assert versions == {"reservation_mirror": 1, "calendar_ledger": 1}
+    assert versions == {"reservation_mirror": len(MIRROR_MIGRATIONS), "calendar_ledger": 1}
 
 
 def test_a_folder_from_a_newer_server_is_refused_not_misread(tmp_path: Path) -> None:

@@ -107,7 +107,29 @@ CREATE TABLE IF NOT EXISTS sync_lease (
     expires_at REAL NOT NULL
 );
 """
-MIGRATIONS = (_SCHEMA,)  # step 1: the schema as first shipped; append steps, never edit old ones
+_SYNC_PROGRESS = """
+CREATE TABLE IF NOT EXISTS sync_progress (
+    id                    INTEGER PRIMARY KEY CHECK (id = 1),
+    mode                  TEXT NOT NULL,
+    from_date             TEXT NOT NULL,
+    from_last_update_date TEXT,
+    started_at            TEXT NOT NULL,
+    next_page             INTEGER NOT NULL,
+    pages                 INTEGER NOT NULL,
+    count                 INTEGER NOT NULL,
+    fetched               INTEGER NOT NULL,
+    requests              INTEGER NOT NULL
+);
+"""
+_FRESHNESS_INDEXES = """
+CREATE INDEX IF NOT EXISTS reservation_source_seen ON reservation(last_source, last_seen_at);
+CREATE INDEX IF NOT EXISTS reservation_version_source_seen ON reservation_version(source, seen_at);
+CREATE INDEX IF NOT EXISTS reservation_room_checkout ON reservation_room(checkout_date, checkin_date);
+"""
+# step 1: the schema as first shipped; append steps, never edit old ones.
+# step 2: a sync stopped at its page limit is resumed where it stopped (sync_progress).
+# step 3: "last push/sync seen" and the stays touching a range read through indexes.
+MIGRATIONS = (_SCHEMA, _SYNC_PROGRESS, _FRESHNESS_INDEXES)
 
 
 # --------------------------------------------------------------------------- value types
@@ -183,6 +205,27 @@ class SyncState:
     last_sync_at: datetime | None = None
     cursor: datetime | None = None
     last_report: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """A sync that stopped at its page limit, to be resumed: the listing it pages through (mode,
+    from_date, from_last_update_date), when it began (its cursor, once complete), the next page to
+    read, and what HotelRunner said the listing holds (`count` bookings over `pages` pages)."""
+
+    mode: str
+    from_date: date
+    from_last_update_date: date | None
+    started_at: datetime
+    next_page: int
+    pages: int
+    count: int
+    fetched: int
+    requests: int
+
+    @property
+    def requests_left(self) -> int:
+        return max(self.pages - self.next_page + 1, 0)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -563,11 +606,55 @@ class ReservationStore:
             last_report=json.loads(row["last_report"]) if row["last_report"] else None,
         )
 
+    def sync_progress(self) -> SyncProgress | None:
+        """The sync that stopped at its page limit and waits to be resumed, if any."""
+        with self._locked() as conn:
+            row = conn.execute("SELECT * FROM sync_progress WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        started = parse_utc_text(row["started_at"])
+        assert started is not None
+        return SyncProgress(
+            mode=row["mode"],
+            from_date=date.fromisoformat(row["from_date"]),
+            from_last_update_date=(
+                date.fromisoformat(row["from_last_update_date"]) if row["from_last_update_date"] else None
+            ),
+            started_at=started,
+            next_page=int(row["next_page"]),
+            pages=int(row["pages"]),
+            count=int(row["count"]),
+            fetched=int(row["fetched"]),
+            requests=int(row["requests"]),
+        )
+
+    def set_sync_progress(self, progress: SyncProgress | None) -> None:
+        """Remember where an unfinished sync stands (None forgets it)."""
+        with self._locked() as conn, immediate(conn):
+            conn.execute("DELETE FROM sync_progress")
+            if progress is not None:
+                conn.execute(
+                    "INSERT INTO sync_progress (id, mode, from_date, from_last_update_date, started_at, next_page,"
+                    " pages, count, fetched, requests) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        progress.mode,
+                        progress.from_date.isoformat(),
+                        progress.from_last_update_date.isoformat() if progress.from_last_update_date else None,
+                        utc_text(progress.started_at),
+                        progress.next_page,
+                        progress.pages,
+                        progress.count,
+                        progress.fetched,
+                        progress.requests,
+                    ),
+                )
+
     def set_sync_state(
         self, *, last_sync_at: datetime, cursor: datetime | None, report: Mapping[str, Any] | None = None
     ) -> None:
-        """Record a finished sync. The cursor never moves backwards."""
+        """Record a finished sync (and forget its progress). The cursor never moves backwards."""
         with self._locked() as conn, immediate(conn):
+            conn.execute("DELETE FROM sync_progress")
             row = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()
             stored = row["cursor"] if row else None
             new_cursor = utc_text(cursor) if cursor else None

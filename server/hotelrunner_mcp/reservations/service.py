@@ -33,8 +33,9 @@ async def freshen(
     freshness = services.sync.freshness.describe()
     if report is not None and not report.complete:
         freshness += (
-            f"; PARTIAL: the sync stopped at max_sync_requests={max_requests} and more changes are waiting, "
-            "so this answer may miss some: ask again with a higher max_sync_requests"
+            f"; PARTIAL: this sync stopped at max_sync_requests={max_requests} with about {report.requests_left:,} "
+            "more request(s) to go, so this answer may miss bookings; the next question continues where it "
+            "stopped (a higher max_sync_requests finishes sooner)"
         )
     return report, freshness
 

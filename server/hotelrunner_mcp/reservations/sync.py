@@ -11,6 +11,13 @@ between us and HotelRunner): everything updated before it is in the mirror. It i
 `from_date` is sent on every sync: HotelRunner applies its creation-date window (default 10 days)
 to incremental listings too.
 
+A sync stopped at its page limit (max_sync_requests) keeps its progress in mirror.db (`sync_progress`:
+the listing's from_date / from_last_update_date, when it began, the next page, HotelRunner's count), and
+the next sync resumes at that page: a backfill of N bookings costs ceil(N / 50) requests in total over as
+many questions as it takes. HotelRunner lists by completed_at ascending, so bookings made meanwhile join
+at the end (read when the listing gets there) and changes to pages already read are caught by the first
+incremental sync, whose cursor is the start of the whole listing, not of its last part.
+
 Never two syncs at once: callers in one process share the running sync; across processes a lease row
 in mirror.db makes the second process wait for the first and reuse its report instead of syncing again.
 """
@@ -29,7 +36,7 @@ import anyio
 from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
 from hotelrunner_mcp.hotelrunner.models import ReservationPage
-from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncState, UpsertCounts
+from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncProgress, SyncState, UpsertCounts
 from hotelrunner_mcp.storage.sqlite import lease_owner
 
 logger = logging.getLogger(__name__)
@@ -81,7 +88,17 @@ class SyncReport:
     started_at: datetime
     took_seconds: float
     shared: bool = False
-    complete: bool = True  # False: stopped at the caller's page limit; the cursor did not move
+    complete: bool = True  # False: stopped at the caller's page limit; the next sync resumes at the next page
+    first_page: int = 1  # > 1: this sync resumed one that had stopped at its page limit
+    listed: int = 0  # how many bookings HotelRunner's listing held (its `count`)
+    listed_pages: int = 0
+    total_fetched: int = 0  # across every part of a resumed sync, this one included
+    total_requests: int = 0
+
+    @property
+    def requests_left(self) -> int:
+        """About how many more requests the listing needs (0 when complete)."""
+        return 0 if self.complete else max(self.listed_pages - self.pages + 1, 1)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -103,10 +120,11 @@ class Freshness:
     last_change_at: datetime | None
     last_change_source: str | None
     last_push_at: datetime | None
+    unfinished: SyncProgress | None = None  # a sync stopped at its page limit, resumed by the next one
 
     @property
     def stale(self) -> bool:
-        return self.age_seconds is None or self.age_seconds > self.max_age_seconds
+        return self.age_seconds is None or self.age_seconds > self.max_age_seconds or self.unfinished is not None
 
     def describe(self) -> str:
         """One sentence for an agent, e.g. "mirror synced 4 min ago; last push received 10:02 UTC"."""
@@ -114,9 +132,23 @@ class Freshness:
             text = "the mirror has never been synced with HotelRunner"
         else:
             text = f"mirror synced {_ago(self.age_seconds)} ago"
+        if self.unfinished is not None:
+            text += "; " + describe_progress(self.unfinished)
         if self.last_push_at:
             text += f"; last push received {self.last_push_at:%Y-%m-%d %H:%M} UTC"
         return text
+
+
+def describe_progress(progress: SyncProgress) -> str:
+    """How far an unfinished sync is, e.g. "INCOMPLETE: first sync (backfill) 1,250 of ~2,100 bookings, ..."."""
+    left = progress.requests_left
+    what = "first sync (backfill)" if progress.mode == "backfill" else "catch-up sync"
+    nouns = "bookings" if progress.mode == "backfill" else "changed bookings"
+    return (
+        f"INCOMPLETE: {what} has read {progress.fetched:,} of ~{max(progress.count, progress.fetched):,} {nouns} "
+        f"in {progress.requests:,} request(s), about {left:,} more request(s) to go; answers may miss the rest "
+        "until it finishes (every question that syncs continues it where it stopped)"
+    )
 
 
 def _ago(seconds: float) -> str:
@@ -187,6 +219,7 @@ class ReservationSync:
             last_change_at=last.seen_at if last else None,
             last_change_source=last.source if last else None,
             last_push_at=self._store.last_seen("push"),
+            unfinished=self._store.sync_progress(),
         )
 
     async def ensure_fresh(self, max_pages: int | None = None, *, wait: bool = True) -> SyncReport | None:
@@ -204,8 +237,11 @@ class ReservationSync:
     async def sync(self, max_pages: int | None = None) -> SyncReport:
         """Pull what changed since the last sync. Concurrent callers share one sync and one report.
 
-        With `max_pages`, stop after that many pages: what was fetched is stored, but the sync counts as
-        incomplete (`complete=False`) and the cursor stays, so the next sync covers the rest."""
+        With `max_pages`, stop after that many pages: what was fetched is stored, the sync counts as
+        incomplete (`complete=False`) and its progress is kept in the mirror, so the next sync resumes at
+        the next page of the same listing (same from_date, same start) and the cursor moves only when the
+        listing has been read to its end: a listing of any size costs ceil(count / page size) requests in
+        total, however many syncs it takes."""
         return await self._shared_sync(force=True, max_pages=max_pages, wait=True)
 
     # ------------------------------------------------------------------ internals
@@ -256,7 +292,7 @@ class ReservationSync:
         try:
             state = self._store.sync_state()
             age = self._age(state)
-            fresh_enough = age is not None and age <= self.max_age_seconds
+            fresh_enough = age is not None and age <= self.max_age_seconds and self._store.sync_progress() is None
             if state.last_report and ((waited and state.last_sync_at != before) or (not force and fresh_enough)):
                 logger.info("reusing the reservation sync another process just finished")
                 return replace(SyncReport.from_dict(state.last_report), shared=True)
@@ -266,16 +302,23 @@ class ReservationSync:
 
     async def _run(self, max_pages: int | None = None) -> SyncReport:
         state = self._store.sync_state()
-        started_at = self._clock()
+        now = self._clock()
         started = time.monotonic()
-        params: dict[str, Any] = {"from_date": started_at.date() - timedelta(days=self.backfill_days)}
-        mode: Literal["backfill", "incremental"] = "backfill"
-        if state.cursor is not None:
-            mode = "incremental"
-            params["from_last_update_date"] = state.cursor.date()
+        mode: Literal["backfill", "incremental"] = "backfill" if state.cursor is None else "incremental"
+        last_update = state.cursor.date() if state.cursor is not None else None
+        resumed = self._store.sync_progress()
+        if resumed is not None and (resumed.mode != mode or resumed.from_last_update_date != last_update):
+            resumed = None  # progress of another listing (e.g. a backfill another process finished)
+        started_at = resumed.started_at if resumed else now
+        from_date = resumed.from_date if resumed else now.date() - timedelta(days=self.backfill_days)
+        params: dict[str, Any] = {"from_date": from_date}
+        if last_update is not None:
+            params["from_last_update_date"] = last_update
+        first_page = page_number = resumed.next_page if resumed else 1
+        before_fetched, before_requests = (resumed.fetched, resumed.requests) if resumed else (0, 0)
         counts = UpsertCounts()
         requests = fetched = 0
-        page_number = 1
+        listed = listed_pages = 0
         complete = True
         while True:
             if not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):  # renew before a slow page
@@ -285,17 +328,31 @@ class ReservationSync:
             )
             requests += 1
             fetched += len(page.reservations)
+            listed, listed_pages = page.count, page.pages
             counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
             if not page.reservations or page_number >= page.pages:
                 break
-            if max_pages is not None and page_number >= max_pages:
+            page_number += 1
+            # kept after every page: a sync stopped here (page limit, cancelled, crashed) resumes at the next one
+            self._store.set_sync_progress(
+                SyncProgress(
+                    mode=mode,
+                    from_date=from_date,
+                    from_last_update_date=last_update,
+                    started_at=started_at,
+                    next_page=page_number,
+                    pages=listed_pages,
+                    count=listed,
+                    fetched=before_fetched + fetched,
+                    requests=before_requests + requests,
+                )
+            )
+            if max_pages is not None and requests >= max_pages:
                 complete = False
                 break
-            page_number += 1
-        since = params.get("from_last_update_date", params["from_date"])
         report = SyncReport(
             mode=mode,
-            since=since.isoformat(),
+            since=(last_update or from_date).isoformat(),
             requests=requests,
             pages=page_number,
             fetched=fetched,
@@ -306,11 +363,22 @@ class ReservationSync:
             started_at=started_at,
             took_seconds=round(time.monotonic() - started, 3),
             complete=complete,
+            first_page=first_page,
+            listed=listed,
+            listed_pages=listed_pages,
+            total_fetched=before_fetched + fetched,
+            total_requests=before_requests + requests,
         )
         if not complete:
-            logger.info("reservation sync stopped at its page limit (%d pages); the cursor stays", page_number)
+            logger.info(
+                "reservation sync (%s) stopped at its page limit after page %d of %d; the next one resumes there",
+                mode,
+                page_number - 1,
+                listed_pages,
+            )
             return report
+        # everything HotelRunner updated before this listing began is now in the mirror
         cursor = started_at - self._overlap
-        self._store.set_sync_state(last_sync_at=started_at, cursor=cursor, report=report.as_dict())
+        self._store.set_sync_state(last_sync_at=now, cursor=cursor, report=report.as_dict())
         logger.info("reservation sync (%s): %d request(s), %d fetched", mode, requests, fetched)
         return report

@@ -72,6 +72,9 @@ class SandboxConfig:
     requires_response_field: bool = False  # include `requires_response` in reservation objects
     ack_enabled: bool = True  # PUT /reservations/~ ("To enable this endpoint, please contact us.")
     verbatim_bodies: bool = False  # answer fire/ack ok and daily try_again with the docs' invalid JSON
+    # None: Villa Thaifa's month (~90 bookings). N: exactly N bookings made over the last 30 days, for scale
+    # tests; availability is NOT checked for them (rooms may be overbooked), the only thing relaxed.
+    bookings: int | None = None
 
     def __post_init__(self) -> None:
         self.prefix = "/" + self.prefix.strip("/") if self.prefix.strip("/") else ""
@@ -82,5 +85,7 @@ class SandboxConfig:
         if self.admin_key is None:
             self.admin_key = "adm-" + _derive(self.seed, "admin")[:32]
         check_push_options(self.push_encoding, self.push_shape)
+        if self.bookings is not None and self.bookings < 0:
+            raise ValueError("bookings must be 0 or more")
         if self.per_minute < 1 or self.per_day < 1 or self.minute_seconds <= 0 or self.day_seconds <= 0:
             raise ValueError("quota limits and window lengths must be positive")

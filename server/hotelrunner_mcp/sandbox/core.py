@@ -46,7 +46,10 @@ class Sandbox:
 
     def fresh_state(self) -> SandboxState:
         state = SandboxState(self.config.seed, self.config.clock, self.switches)
-        populate(state)
+        if self.config.bookings is None:
+            populate(state)
+        else:  # a scale run: exactly N bookings, availability not checked
+            populate(state, self.config.bookings, check_availability=False)
         state.listener = self.on_change
         return state
 

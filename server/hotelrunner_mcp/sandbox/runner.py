@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--requires-response", action="store_true", help="reservation objects carry requires_response")
     parser.add_argument(
+        "--bookings",
+        type=int,
+        metavar="N",
+        help="seed exactly N bookings made over the last 30 days, for scale tests (availability is NOT checked)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -184,6 +190,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         ack_enabled=not args.ack_disabled,
         verbatim_bodies=args.verbatim_bodies,
         requires_response_field=args.requires_response,
+        bookings=args.bookings,
     )
 
 

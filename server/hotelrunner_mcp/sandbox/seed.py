@@ -58,8 +58,9 @@ def _line(rng: random.Random, room: RoomType, non_refundable: bool, nights: int)
     return LineRequest(rate_code, adults, children, extras, info)
 
 
-def populate(state: SandboxState, count: int = SEED_BOOKINGS) -> None:
-    """Fill `state` with bookings; uses its rng so the same seed gives the same month."""
+def populate(state: SandboxState, count: int = SEED_BOOKINGS, *, check_availability: bool = True) -> None:
+    """Fill `state` with bookings; uses its rng so the same seed gives the same month. Without
+    `check_availability` every try becomes a booking (rooms may be overbooked): exactly `count` of them."""
     rng = state.rng
     now = state.now()
     today = now.date()
@@ -88,6 +89,7 @@ def populate(state: SandboxState, count: int = SEED_BOOKINGS) -> None:
                 payment=payment,
                 prepaid=channel == "expedia" or non_refundable or payment == "paypal",
                 note=rng.choice(NOTES) if rng.random() < 0.4 else "",
+                check_availability=check_availability,
             )
         except SandboxError:  # no room left for that stay: the guest booked elsewhere
             continue
