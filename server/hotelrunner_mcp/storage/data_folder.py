@@ -45,7 +45,11 @@ def folder_for(root: Path, base_url: str, hr_id: str | None) -> Path:
         if recorded is None or _matches(recorded, base_url, hr_id):
             return root
     host = (urlsplit(base_url).hostname or "hotelrunner").replace(":", "_")
-    return root / f"{host}-{property_key(_root_salt(root), base_url, hr_id)[:12]}"
+    try:
+        salt = _root_salt(root)
+    except OSError:  # an unwritable home: the data folder check names the problem when the server opens it
+        return root
+    return root / f"{host}-{property_key(salt, base_url, hr_id)[:12]}"
 
 
 def claim(data_dir: Path, base_url: str, hr_id: str | None) -> None:
