@@ -152,7 +152,7 @@ async def test_occupancy_matches_the_sandbox_bookings_at_zero_cost(
     async with connect(roomy_settings) as mcp:
         await mcp.ok("get_reservations", limit=1)
         spent = len(upstream(sandbox))
-        answer = await mcp.ok("get_occupancy", start=start, end=end)
+        answer = await mcp.ok("get_occupancy", start=start, end=end, include_nights=True)
         assert answer["quota_spent"] == 0 and len(upstream(sandbox)) == spent
 
     got = {(day(n["night"]), n["room"]): (n["sold"], Decimal(n["revenue"])) for n in answer["nights"] if n["sold"]}
@@ -202,3 +202,23 @@ async def test_while_hotelrunner_is_down_questions_are_answered_from_the_mirror_
         assert [r.status for r in upstream(sandbox)] == [503, 503]
 
         assert "503" in await mcp.error("get_reservations", refresh=True)  # asked for fresh data: told it failed
+
+
+async def test_a_year_of_occupancy_by_default_is_totals_and_weeks_and_says_how_to_get_the_nights(
+    sandbox: RunningSandbox, roomy_settings: Settings
+) -> None:
+    start = utc_today()
+    end = start + timedelta(days=365)
+    async with connect(roomy_settings) as mcp:
+        year = await mcp.call("get_occupancy", start=start, end=end)
+        nights = await mcp.ok("get_occupancy", start=start, end=end, include_nights=True)
+        week = await mcp.ok("get_occupancy", start=start, end=start + timedelta(days=6))
+    answer = year.data
+    assert not year.is_error and answer is not None
+    assert answer["nights"] == [] and len(answer["weeks"]) == 53
+    assert answer["weeks"][0]["start"] == str(start) and answer["weeks"][-1]["end"] == str(end)
+    assert sum(w["sold"] for w in answer["weeks"]) == answer["totals"]["room_nights_sold"] > 0
+    assert answer["totals"] == nights["totals"] and len(nights["nights"]) > 64
+    assert "include_nights=true" in answer["left_out"]
+    assert len(year.text) < 16_000  # ~4k tokens of text, whatever the range
+    assert week["weeks"] == [] and week["left_out"] is None and len(week["nights"]) == 7 * len(week["by_room"])

@@ -1,5 +1,5 @@
 """The agent bounds what a question may spend on syncing: `max_sync_requests` stops the sync short,
-the answer says so, and the next question picks up the rest."""
+the answer says so, and the next question picks up the rest where it stopped (no page read twice)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ async def test_a_sync_stops_at_the_agents_limit_and_says_the_answer_is_partial(
         assert 0 < short["matching"] <= 50
         assert len(upstream(sandbox, "GET", "/reservations")) == 1
 
-        full = await mcp.ok("get_reservations", limit=200)  # the mirror is still due: the sync runs again
+        assert "INCOMPLETE" in short["freshness"] and "more request(s) to go" in short["freshness"]
+
+        full = await mcp.ok("get_reservations", limit=200)  # the mirror is still due: the sync resumes
         assert full["sync"]["complete"] is True
-        assert "PARTIAL" not in full["freshness"]
+        assert "PARTIAL" not in full["freshness"] and "INCOMPLETE" not in full["freshness"]
         assert full["matching"] > short["matching"]
-        assert full["quota_spent"] == full["sync"]["requests"] >= 2
+        assert full["quota_spent"] == full["sync"]["requests"] == 1  # page 2 only: page 1 is in the mirror
+        assert [r.params["page"] for r in upstream(sandbox, "GET", "/reservations")] == ["1", "2"]
 
 
 async def test_the_limit_is_checked_before_anything_is_spent(settings: Settings, sandbox: RunningSandbox) -> None:

@@ -30,10 +30,11 @@ from hotelrunner_mcp.reservations.queries import (
     CANCELED_STATES,
     NightOccupancy,
     ReservationQuery,
+    grid_of,
     guest_search_text,
-    occupancy_grid,
     order_clause,
     parse_utc_text,
+    stored_room_nights,
     utc_text,
     validate_occupancy_range,
     where_clause,
@@ -323,12 +324,17 @@ class ReservationStore:
         self.db_path = Path(db_path)
         self._conn = connect(self.db_path)
         self._lock = threading.RLock()
+        self._readers = threading.local()  # one read connection per thread for the heavy reads
+        self._reader_conns: list[sqlite3.Connection] = []
         with self._locked() as conn:
             migrate(conn, "reservation_mirror", MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            for reader in self._reader_conns:
+                reader.close()
+            self._reader_conns.clear()
 
     def __enter__(self) -> ReservationStore:
         return self
@@ -340,6 +346,18 @@ class ReservationStore:
     def _locked(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._conn
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's own read connection: a long read (occupancy of a year, a big list) run in a
+        worker thread holds neither the store's lock nor its connection, so the event loop's short reads
+        and writes go on meanwhile (WAL: readers never block the writer)."""
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = connect(self.db_path)
+            self._readers.conn = conn
+            with self._lock:
+                self._reader_conns.append(conn)
+        return conn
 
     # ------------------------------------------------------------------ writes
 
@@ -521,29 +539,46 @@ class ReservationStore:
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
-        with self._locked() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        rows = self._reader().execute(sql, params).fetchall()
         return [Reservation.model_validate_json(row["payload"]) for row in rows]
 
     def count(self, query: ReservationQuery | None = None) -> int:
         """How many reservations the mirror holds (matching `query`'s filters, ignoring its limit)."""
         where, params = where_clause(query) if query else ("1", [])
-        with self._locked() as conn:
-            return int(conn.execute(f"SELECT COUNT(*) FROM reservation r WHERE {where}", params).fetchone()[0])
+        return int(self._reader().execute(f"SELECT COUNT(*) FROM reservation r WHERE {where}", params).fetchone()[0])
 
     def occupancy(self, start: date, end: date, rooms_per_type: Mapping[str, int]) -> list[NightOccupancy]:
-        """Nights start..end (inclusive) × room type: rooms sold, revenue, ADR. Canceled bookings excluded."""
+        """Nights start..end (inclusive) × room type: rooms sold, revenue, ADR. Canceled bookings excluded.
+
+        Reads only the stays touching the range (through the stay indexes), on this thread's own
+        connection: call it from a worker thread (anyio.to_thread) for long ranges."""
         validate_occupancy_range(start, end)
         canceled = ", ".join("?" * len(CANCELED_STATES))
-        with self._locked() as conn:
-            rows = conn.execute(
-                "SELECT r.payload FROM reservation r WHERE (r.state IS NULL OR r.state NOT IN"
-                f" ({canceled})) AND EXISTS (SELECT 1 FROM reservation_room rr WHERE rr.hr_number = r.hr_number"
-                " AND rr.checkin_date <= ? AND rr.checkout_date > ?)",
-                [*sorted(CANCELED_STATES), end.isoformat(), start.isoformat()],
-            ).fetchall()
-        reservations = [Reservation.model_validate_json(row["payload"]) for row in rows]
-        return occupancy_grid(reservations, start, end, rooms_per_type)
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT r.state, r.checkin_date, r.checkout_date, json_extract(r.payload, '$.currency') AS currency,"
+                " json_extract(r.payload, '$.rooms') AS rooms FROM reservation r WHERE r.hr_number IN"
+                " (SELECT rr.hr_number FROM reservation_room rr WHERE rr.checkout_date > ? AND rr.checkin_date <= ?)"
+                f" AND (r.state IS NULL OR r.state NOT IN ({canceled}))",
+                [start.isoformat(), end.isoformat(), *sorted(CANCELED_STATES)],
+            )
+            .fetchall()
+        )
+        sold = (
+            room_night
+            for row in rows
+            for room_night in stored_room_nights(
+                row["state"],
+                row["currency"],
+                date.fromisoformat(row["checkin_date"]) if row["checkin_date"] else None,
+                date.fromisoformat(row["checkout_date"]) if row["checkout_date"] else None,
+                json.loads(row["rooms"]) if row["rooms"] else [],
+                start,
+                end,
+            )
+        )
+        return grid_of(sold, start, end, rooms_per_type)
 
     # ------------------------------------------------------------------ change feed
 

@@ -274,12 +274,57 @@ def occupancy_grid(
     bookings appears on the nights it was sold. Sorted by night, then room type.
     """
     validate_occupancy_range(start, end)
+    sold = (room_night for reservation in reservations for room_night in room_nights(reservation, start, end))
+    return grid_of(sold, start, end, rooms_per_type)
+
+
+def grid_of(
+    sold_nights: Iterable[RoomNight], start: date, end: date, rooms_per_type: Mapping[str, int]
+) -> list[NightOccupancy]:
+    """The occupancy grid of some room nights (see occupancy_grid)."""
     sold: dict[tuple[date, str], list[RoomNight]] = defaultdict(list)
-    for reservation in reservations:
-        for room_night in room_nights(reservation, start, end):
-            sold[(room_night.night, room_night.inv_code)].append(room_night)
+    for room_night in sold_nights:
+        sold[(room_night.night, room_night.inv_code)].append(room_night)
     cells = {(night, code) for night in nights_between(start, end) for code in rooms_per_type} | set(sold)
     return [_cell(night, code, sold.get((night, code), []), rooms_per_type.get(code)) for night, code in sorted(cells)]
+
+
+def _stored_day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def stored_room_nights(
+    state: str | None,
+    currency: str | None,
+    checkin: date | None,
+    checkout: date | None,
+    rooms: list[dict[str, Any]],
+    start: date,
+    end: date,
+) -> Iterable[RoomNight]:
+    """room_nights() read straight from a stored record's room lines (the mirror's canonical JSON), without
+    building the Reservation model: a year of occupancy over a big mirror parses thousands of them."""
+    if (state or "").lower() in CANCELED_STATES:
+        return
+    for line in rooms:
+        if (line.get("state") or "").lower() in CANCELED_STATES:
+            continue
+        line_in = _stored_day(line.get("checkin_date")) or checkin
+        line_out = _stored_day(line.get("checkout_date")) or checkout
+        if not line_in or not line_out or line_out <= line_in:
+            continue
+        nights = line.get("nights") or (line_out - line_in).days
+        daily: dict[str, Decimal] = {}
+        for price in line.get("daily_prices") or ():
+            if price.get("price") is not None and price.get("date"):
+                daily.setdefault(price["date"], Decimal(str(price["price"])))
+        flat = Decimal(str(line["price"])) / nights if line.get("price") is not None and nights > 0 else None
+        code = line.get("inv_code") or "?"
+        night = max(line_in, start)
+        while night < line_out and night <= end:
+            revenue = daily.get(night.isoformat(), Decimal(0)) if daily else flat
+            yield RoomNight(night, code, revenue, currency)
+            night += timedelta(days=1)
 
 
 def _cell(night: date, inv_code: str, sold: list[RoomNight], rooms_total: int | None) -> NightOccupancy:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
@@ -36,14 +37,66 @@ class Totals(BaseModel):
     currency: str | None
 
 
+class WeekRow(BaseModel):
+    start: date
+    end: date
+    sold: int = Field(description="Room nights sold (every room type of the answer together)")
+    available: int | None
+    occupancy_pct: float | None
+    revenue: Decimal | None
+    adr: Decimal | None
+
+
 class OccupancyAnswer(Answer):
     freshness: str
     start: date
     end: date
     totals: Totals
     by_room: dict[str, Totals]
+    weeks: list[WeekRow] = Field(description="Per 7 nights from start, room types together (long ranges)")
     nights: list[NightRow]
+    left_out: str | None = Field(description="What this answer left out and how to ask for it")
     note: str | None
+
+
+# Per-night rows by default only while they stay small (~4k tokens of text): night x room type rows.
+DEFAULT_NIGHT_ROWS = 64
+
+
+def _weeks(cells: list[NightOccupancy], start: date, end: date) -> list[WeekRow]:
+    grouped: dict[date, list[NightOccupancy]] = defaultdict(list)
+    for cell in cells:
+        grouped[start + timedelta(days=7 * ((cell.night - start).days // 7))].append(cell)
+    rows = []
+    for week_start in sorted(grouped):
+        totals = _totals(grouped[week_start])
+        rows.append(
+            WeekRow(
+                start=week_start,
+                end=min(week_start + timedelta(days=6), end),
+                sold=totals.room_nights_sold,
+                available=totals.room_nights_available,
+                occupancy_pct=totals.occupancy_pct,
+                revenue=totals.revenue,
+                adr=totals.adr,
+            )
+        )
+    return rows
+
+
+def _night_rows(cells: list[NightOccupancy]) -> list[NightRow]:
+    return [
+        NightRow(
+            night=c.night,
+            room=c.inv_code,
+            sold=c.rooms_sold,
+            rooms=c.rooms_total,
+            occupancy_pct=_pct(c.rooms_sold, c.rooms_total),
+            revenue=c.revenue,
+            adr=c.adr,
+        )
+        for c in cells
+    ]
 
 
 def _pct(sold: int, total: int | None) -> float | None:
@@ -91,7 +144,10 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         start: Annotated[Day, Field(description="First night (YYYY-MM-DD)")],
         end: Annotated[Day, Field(description="Last night, inclusive (YYYY-MM-DD)")],
         room: Annotated[SearchText | None, Field(description="Only this room type (inv_code)")] = None,
-        include_nights: Annotated[bool, Field(description="false: totals only, without a row per night")] = True,
+        include_nights: Annotated[
+            bool | None,
+            Field(description="true: a row per night and room type; false: totals only; unset: nights if short"),
+        ] = None,
         max_sync_requests: Annotated[
             int, Field(ge=1, le=50, description="Most requests a sync before answering may spend")
         ] = 10,
@@ -99,6 +155,10 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         """How full the property is: per night and room type, rooms sold against rooms available,
         revenue and average daily rate (ADR), plus totals per room type and overall. Canceled
         bookings are excluded. Nights are start..end inclusive (at most 366).
+
+        By default a short range (at most 64 night x room type rows) has a row per night and room
+        type; a longer one has a row per week instead (left_out says so): include_nights=true asks
+        for every night, room= narrows to one type, include_nights=false keeps only the totals.
 
         Cost: 0 requests when the reservation mirror is fresh; otherwise one sync first (about 1
         request per 50 changed reservations, at most max_sync_requests).
@@ -109,7 +169,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             if room is not None:
                 room = _room_code(room, counts)
             _, freshness = await freshen(services, max_requests=max_sync_requests)
-            cells = services.store.occupancy(start, end, counts)
+            # a year of a busy property is seconds of SQLite and parsing: off the event loop
+            cells = await anyio.to_thread.run_sync(services.store.occupancy, start, end, counts)
             if room is not None:
                 cells = [c for c in cells if c.inv_code.upper() == room.upper()]
             by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
@@ -123,26 +184,25 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                     "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
                 )
             )
+            nights_asked = include_nights is True or (include_nights is None and len(cells) <= DEFAULT_NIGHT_ROWS)
+            weeks = _weeks(cells, start, end) if include_nights is None and not nights_asked else []
+            left_out = None
+            if weeks:
+                left_out = (
+                    f"the {len(cells)} per-night rows (night x room type), summed per week here; ask with "
+                    "include_nights=true for them (a shorter range or one room= keeps the answer small)"
+                )
+            elif include_nights is False:
+                left_out = "per-night and per-week rows (include_nights=false); include_nights=true gives every night"
             return OccupancyAnswer(
                 freshness=freshness,
                 start=start,
                 end=end,
                 totals=_totals(cells),
                 by_room={code: _totals(group) for code, group in sorted(by_room.items())},
-                nights=[
-                    NightRow(
-                        night=c.night,
-                        room=c.inv_code,
-                        sold=c.rooms_sold,
-                        rooms=c.rooms_total,
-                        occupancy_pct=_pct(c.rooms_sold, c.rooms_total),
-                        revenue=c.revenue,
-                        adr=c.adr,
-                    )
-                    for c in cells
-                ]
-                if include_nights
-                else [],
+                weeks=weeks,
+                nights=_night_rows(cells) if nights_asked else [],
+                left_out=left_out,
                 note=note,
                 **runtime.answer_fields(services),
             )

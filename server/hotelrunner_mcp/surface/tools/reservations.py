@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
@@ -248,8 +249,9 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 matches = [found] if found else []
                 total = len(matches)
             else:
-                total = services.store.count(query)
-                matches = services.store.find(replace(query, limit=limit))
+                # a wide query over a big mirror is SQLite work and parsing: off the event loop
+                total = await anyio.to_thread.run_sync(services.store.count, query)
+                matches = await anyio.to_thread.run_sync(services.store.find, replace(query, limit=limit))
             records: list[ReservationSummary] | list[dict[str, Any]] = (
                 [fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches]
                 if detail == "full"
