@@ -22,14 +22,14 @@ async def test_a_quick_request_and_a_question_are_answered_while_a_big_occupancy
     sandbox: RunningSandbox, roomy_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entered, release = threading.Event(), threading.Event()
-    real = mirror.grid_of
+    real = mirror.grid_of_sums
 
     def held(*args: Any, **kwargs: Any) -> list[mirror.NightOccupancy]:
         entered.set()
         release.wait(60)  # a liveness guard, not a timing assert: the test releases it
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mirror, "grid_of", held)
+    monkeypatch.setattr(mirror, "grid_of_sums", held)
     order: list[str] = []
     async with connect(roomy_settings) as mcp:
         await mcp.ok("get_reservations", limit=1)  # the first sync, before the race

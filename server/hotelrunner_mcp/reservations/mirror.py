@@ -17,7 +17,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,11 +30,11 @@ from hotelrunner_mcp.reservations.queries import (
     CANCELED_STATES,
     NightOccupancy,
     ReservationQuery,
-    grid_of,
+    grid_of_sums,
     guest_search_text,
     order_clause,
     parse_utc_text,
-    stored_room_nights,
+    room_nights,
     utc_text,
     validate_occupancy_range,
     where_clause,
@@ -127,10 +127,47 @@ CREATE INDEX IF NOT EXISTS reservation_source_seen ON reservation(last_source, l
 CREATE INDEX IF NOT EXISTS reservation_version_source_seen ON reservation_version(source, seen_at);
 CREATE INDEX IF NOT EXISTS reservation_room_checkout ON reservation_room(checkout_date, checkin_date);
 """
+MICROS = Decimal(1_000_000)  # reservation_night.revenue is in millionths of the currency: exact sums in SQLite
+MAX_LINE_NIGHTS = 1000  # a room line claiming more nights than this is cut there (bad data, not a stay)
+
+
+def _night_rows(reservation: Reservation) -> list[tuple[str, str, str, int | None, str | None]]:
+    rows = []
+    for index, night in enumerate(room_nights(reservation, date.min, date.max)):
+        if index >= MAX_LINE_NIGHTS * max(len(reservation.rooms), 1):
+            break
+        revenue = int((night.revenue * MICROS).to_integral_value()) if night.revenue is not None else None
+        rows.append((reservation.hr_number, night.night.isoformat(), night.inv_code, revenue, night.currency))
+    return rows
+
+
+def _nights_step(conn: sqlite3.Connection) -> None:
+    """Step 4: one row per sold room night (reservation_night), filled from every stored reservation, so
+    occupancy is one indexed GROUP BY over the nights asked for, whatever the size of the mirror."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS reservation_night (hr_number TEXT NOT NULL, night TEXT NOT NULL,"
+        " inv_code TEXT NOT NULL, revenue INTEGER, currency TEXT)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS reservation_night_night ON reservation_night(night, inv_code)")
+    conn.execute("CREATE INDEX IF NOT EXISTS reservation_night_number ON reservation_night(hr_number)")
+    conn.execute("DELETE FROM reservation_night")
+    for row in conn.execute("SELECT payload FROM reservation").fetchall():
+        conn.executemany(
+            "INSERT INTO reservation_night (hr_number, night, inv_code, revenue, currency) VALUES (?, ?, ?, ?, ?)",
+            _night_rows(Reservation.model_validate_json(row["payload"])),
+        )
+
+
 # step 1: the schema as first shipped; append steps, never edit old ones.
 # step 2: a sync stopped at its page limit is resumed where it stopped (sync_progress).
 # step 3: "last push/sync seen" and the stays touching a range read through indexes.
-MIGRATIONS = (_SCHEMA, _SYNC_PROGRESS, _FRESHNESS_INDEXES)
+# step 4: reservation_night, one row per sold room night, for occupancy.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    _SCHEMA,
+    _SYNC_PROGRESS,
+    _FRESHNESS_INDEXES,
+    _nights_step,
+)
 
 
 # --------------------------------------------------------------------------- value types
@@ -474,6 +511,11 @@ class ReservationStore:
                 source,
             ),
         )
+        conn.execute("DELETE FROM reservation_night WHERE hr_number = ?", (reservation.hr_number,))
+        conn.executemany(
+            "INSERT INTO reservation_night (hr_number, night, inv_code, revenue, currency) VALUES (?, ?, ?, ?, ?)",
+            _night_rows(reservation),
+        )
         conn.execute("DELETE FROM reservation_room WHERE hr_number = ?", (reservation.hr_number,))
         conn.executemany(
             "INSERT INTO reservation_room (hr_number, line, inv_code, state, checkin_date, checkout_date)"
@@ -553,32 +595,26 @@ class ReservationStore:
         Reads only the stays touching the range (through the stay indexes), on this thread's own
         connection: call it from a worker thread (anyio.to_thread) for long ranges."""
         validate_occupancy_range(start, end)
-        canceled = ", ".join("?" * len(CANCELED_STATES))
         rows = (
             self._reader()
             .execute(
-                "SELECT r.state, r.checkin_date, r.checkout_date, json_extract(r.payload, '$.currency') AS currency,"
-                " json_extract(r.payload, '$.rooms') AS rooms FROM reservation r WHERE r.hr_number IN"
-                " (SELECT rr.hr_number FROM reservation_room rr WHERE rr.checkout_date > ? AND rr.checkin_date <= ?)"
-                f" AND (r.state IS NULL OR r.state NOT IN ({canceled}))",
-                [start.isoformat(), end.isoformat(), *sorted(CANCELED_STATES)],
+                "SELECT night, inv_code, COUNT(*) AS sold, SUM(revenue) AS revenue,"
+                " COUNT(DISTINCT currency) AS currencies, MIN(currency) AS currency"
+                " FROM reservation_night WHERE night BETWEEN ? AND ? GROUP BY night, inv_code",
+                (start.isoformat(), end.isoformat()),
             )
             .fetchall()
         )
-        sold = (
-            room_night
-            for row in rows
-            for room_night in stored_room_nights(
-                row["state"],
+        sums = {
+            (date.fromisoformat(row["night"]), row["inv_code"]): (
+                int(row["sold"]),
+                Decimal(row["revenue"] or 0) / MICROS,
+                int(row["currencies"]),
                 row["currency"],
-                date.fromisoformat(row["checkin_date"]) if row["checkin_date"] else None,
-                date.fromisoformat(row["checkout_date"]) if row["checkout_date"] else None,
-                json.loads(row["rooms"]) if row["rooms"] else [],
-                start,
-                end,
             )
-        )
-        return grid_of(sold, start, end, rooms_per_type)
+            for row in rows
+        }
+        return grid_of_sums(sums, start, end, rooms_per_type)
 
     # ------------------------------------------------------------------ change feed
 

@@ -289,42 +289,31 @@ def grid_of(
     return [_cell(night, code, sold.get((night, code), []), rooms_per_type.get(code)) for night, code in sorted(cells)]
 
 
-def _stored_day(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) and value else None
-
-
-def stored_room_nights(
-    state: str | None,
-    currency: str | None,
-    checkin: date | None,
-    checkout: date | None,
-    rooms: list[dict[str, Any]],
+def grid_of_sums(
+    sums: Mapping[tuple[date, str], tuple[int, Decimal, int, str | None]],
     start: date,
     end: date,
-) -> Iterable[RoomNight]:
-    """room_nights() read straight from a stored record's room lines (the mirror's canonical JSON), without
-    building the Reservation model: a year of occupancy over a big mirror parses thousands of them."""
-    if (state or "").lower() in CANCELED_STATES:
-        return
-    for line in rooms:
-        if (line.get("state") or "").lower() in CANCELED_STATES:
-            continue
-        line_in = _stored_day(line.get("checkin_date")) or checkin
-        line_out = _stored_day(line.get("checkout_date")) or checkout
-        if not line_in or not line_out or line_out <= line_in:
-            continue
-        nights = line.get("nights") or (line_out - line_in).days
-        daily: dict[str, Decimal] = {}
-        for price in line.get("daily_prices") or ():
-            if price.get("price") is not None and price.get("date"):
-                daily.setdefault(price["date"], Decimal(str(price["price"])))
-        flat = Decimal(str(line["price"])) / nights if line.get("price") is not None and nights > 0 else None
-        code = line.get("inv_code") or "?"
-        night = max(line_in, start)
-        while night < line_out and night <= end:
-            revenue = daily.get(night.isoformat(), Decimal(0)) if daily else flat
-            yield RoomNight(night, code, revenue, currency)
-            night += timedelta(days=1)
+    rooms_per_type: Mapping[str, int],
+) -> list[NightOccupancy]:
+    """The occupancy grid from per (night, room type) sums: rooms sold, revenue, how many currencies and
+    (when one) which; the same cells occupancy_grid makes from the room nights themselves."""
+    cells = {(night, code) for night in nights_between(start, end) for code in rooms_per_type} | set(sums)
+    grid = []
+    for night, code in sorted(cells):
+        sold, revenue, currencies, currency = sums.get((night, code), (0, Decimal(0), 0, None))
+        total = to_cents(revenue) if currencies <= 1 else None
+        grid.append(
+            NightOccupancy(
+                night,
+                code,
+                sold,
+                rooms_per_type.get(code),
+                total,
+                to_cents(total / sold) if total is not None and sold else None,
+                currency if currencies == 1 else None,
+            )
+        )
+    return grid
 
 
 def _cell(night: date, inv_code: str, sold: list[RoomNight], rooms_total: int | None) -> NightOccupancy:
