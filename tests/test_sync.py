@@ -266,3 +266,39 @@ async def test_waiting_for_a_live_lease_holder_is_bounded(hotel, server: Server,
     with pytest.raises(SyncBusy, match=r"held the reservation sync for over 0\.2 s"):
         await sync.sync()
     assert listings(hotel) == []
+
+
+async def test_a_backfill_resumed_days_later_steps_back_over_the_bookings_that_left_the_window(
+    hotel, server: Server, clock: Clock
+) -> None:
+    """HotelRunner lists the last 30 days by completed_at: days later its front is gone and every page
+    starts further on. The resumed backfill reads the last page again and steps back until it meets what
+    it read last, so no booking in between is skipped."""
+    sync = server.sync(clock, page_size=4)
+    first = await sync.sync(max_pages=10)
+    assert first.complete is False and server.store.sync_progress() is not None
+    clock.advance(days=5)  # about a sixth of the window left its front
+    hotel.control.clear_requests()
+    rest = await sync.sync()
+
+    assert rest.complete is True and server.store.sync_progress() is None
+    missing = [
+        r["hr_number"] for r in visible_to_listing(hotel, clock.now.date()) if not server.store.get(str(r["hr_number"]))
+    ]
+    assert missing == []
+    pages = [int(str(p["page"])) for p in listings(hotel)]
+    back = pages.index(min(pages))
+    assert pages[: back + 1] == list(range(10, pages[back] - 1, -1))  # the page it stopped after, then back
+    assert pages[back] < 10  # a gap showed: 5 days of bookings left the front, more than a page of 4
+    assert pages[back:] == list(range(pages[back], pages[-1] + 1))  # then forward, each page once
+
+
+async def test_a_backfill_resumed_the_same_day_reads_no_page_twice(hotel, server: Server, clock: Clock) -> None:
+    sync = server.sync(clock, page_size=4)
+    await sync.sync(max_pages=5)
+    clock.advance(minutes=30)
+    await sync.sync(max_pages=5)
+    report = await sync.sync()
+    pages = [int(str(p["page"])) for p in listings(hotel)]
+    assert pages == list(range(1, len(pages) + 1)) and report.complete
+    assert server.store.count() == len(visible_to_listing(hotel, clock.now.date()))

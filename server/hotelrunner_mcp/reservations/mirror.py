@@ -162,11 +162,13 @@ def _nights_step(conn: sqlite3.Connection) -> None:
 # step 2: a sync stopped at its page limit is resumed where it stopped (sync_progress).
 # step 3: "last push/sync seen" and the stays touching a range read through indexes.
 # step 4: reservation_night, one row per sold room night, for occupancy.
+# step 5: sync_progress.last_completed_at and saved_at, to notice a listing that shifted while a sync was paused.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _SCHEMA,
     _SYNC_PROGRESS,
     _FRESHNESS_INDEXES,
     _nights_step,
+    "ALTER TABLE sync_progress ADD COLUMN last_completed_at TEXT; ALTER TABLE sync_progress ADD COLUMN saved_at TEXT",
 )
 
 
@@ -260,6 +262,8 @@ class SyncProgress:
     count: int
     fetched: int
     requests: int
+    last_completed_at: str | None = None  # the latest completed_at read so far (storage format)
+    saved_at: datetime | None = None  # when the last page was read
 
     @property
     def requests_left(self) -> int:
@@ -697,6 +701,8 @@ class ReservationStore:
             count=int(row["count"]),
             fetched=int(row["fetched"]),
             requests=int(row["requests"]),
+            last_completed_at=row["last_completed_at"],
+            saved_at=parse_utc_text(row["saved_at"]),
         )
 
     def set_sync_progress(self, progress: SyncProgress | None) -> None:
@@ -706,7 +712,7 @@ class ReservationStore:
             if progress is not None:
                 conn.execute(
                     "INSERT INTO sync_progress (id, mode, from_date, from_last_update_date, started_at, next_page,"
-                    " pages, count, fetched, requests) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " pages, count, fetched, requests, last_completed_at, saved_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         progress.mode,
                         progress.from_date.isoformat(),
@@ -717,6 +723,8 @@ class ReservationStore:
                         progress.count,
                         progress.fetched,
                         progress.requests,
+                        progress.last_completed_at,
+                        utc_text(progress.saved_at) if progress.saved_at else None,
                     ),
                 )
 

@@ -35,8 +35,9 @@ import anyio
 
 from hotelrunner_mcp.errors import HotelRunnerError
 from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
-from hotelrunner_mcp.hotelrunner.models import ReservationPage
+from hotelrunner_mcp.hotelrunner.models import Reservation, ReservationPage
 from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncProgress, SyncState, UpsertCounts
+from hotelrunner_mcp.reservations.queries import utc_text
 from hotelrunner_mcp.storage.sqlite import lease_owner
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,21 @@ def describe_progress(progress: SyncProgress) -> str:
         f"INCOMPLETE: {what} has read {progress.fetched:,} of ~{max(progress.count, progress.fetched):,} {nouns} "
         f"in {progress.requests:,} request(s), about {left:,} more request(s) to go; answers may miss the rest "
         "until it finishes (every question that syncs continues it where it stopped)"
+    )
+
+
+def _completed(reservation: Reservation) -> str:
+    """Where a booking sits in HotelRunner's listing (completed_at ascending), in storage format."""
+    return utc_text(reservation.completed_at) if reservation.completed_at else ""
+
+
+HOTELRUNNER_UTC_OFFSET = timedelta(hours=3)  # HotelRunner's listing dates and windows are on +03:00
+
+
+def _day_changed(before: datetime, now: datetime) -> bool:
+    """A date boundary (UTC or HotelRunner's +03:00) lies between two moments."""
+    return (
+        before.date() != now.date() or (before + HOTELRUNNER_UTC_OFFSET).date() != (now + HOTELRUNNER_UTC_OFFSET).date()
     )
 
 
@@ -320,6 +336,18 @@ class ReservationSync:
         requests = fetched = 0
         listed = listed_pages = 0
         complete = True
+        last_completed = resumed.last_completed_at if resumed else None
+        # A listing resumed on a later day may have shifted: bookings leave its front when HotelRunner's 30-day
+        # window moves on. Then read the last page again, and step back while a page starts after the last
+        # booking read (a gap), so nothing is skipped: one page read twice per day boundary at most.
+        check_shift = (
+            resumed is not None
+            and last_completed is not None
+            and page_number > 1
+            and (resumed.saved_at is None or _day_changed(resumed.saved_at, now))
+        )
+        if check_shift:
+            page_number -= 1
         while True:
             if not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):  # renew before a slow page
                 logger.warning("the sync lease expired and another process took it; both syncs are harmless")
@@ -330,9 +358,19 @@ class ReservationSync:
             fetched += len(page.reservations)
             listed, listed_pages = page.count, page.pages
             counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
-            if not page.reservations or page_number >= page.pages:
-                break
-            page_number += 1
+            shifted = (  # an empty page too: the listing may now end before the page we stopped at
+                check_shift
+                and page_number > 1
+                and (not page.reservations or _completed(page.reservations[0]) > (last_completed or ""))
+            )
+            check_shift = shifted  # keep stepping back until a page starts at or before what was read
+            if shifted:  # (last_completed stays: it marks how far the listing was read without a gap)
+                page_number -= 1
+            else:
+                last_completed = max([last_completed or "", *map(_completed, page.reservations)]) or None
+                if not page.reservations or page_number >= page.pages:
+                    break
+                page_number += 1
             # kept after every page: a sync stopped here (page limit, cancelled, crashed) resumes at the next one
             self._store.set_sync_progress(
                 SyncProgress(
@@ -345,6 +383,8 @@ class ReservationSync:
                     count=listed,
                     fetched=before_fetched + fetched,
                     requests=before_requests + requests,
+                    last_completed_at=last_completed,
+                    saved_at=self._clock(),
                 )
             )
             if max_pages is not None and requests >= max_pages:
