@@ -76,3 +76,19 @@ def test_a_refused_range_update_is_left_out_too() -> None:
     refused = refused_cells(request, _ok({"SUITE": "no"}))
     assert refused == {(0, None)}
     assert list(ledger_writes(request, skip=refused)) == []
+
+
+def test_a_refusal_naming_the_room_taints_its_other_rates_too() -> None:
+    """Review finding: `{"HR:1": {date: "Invalid price"}}` beside a half-board price sent by rate_code
+    may be about that price: unknown beats recording a refused price as set."""
+    rooms = [
+        DailyRoomUpdate(inv_code="HR:1", rate_code="HR:1", dates=[DailyValues(date=DAY, availability=2)]),
+        DailyRoomUpdate(inv_code="HR:1", rate_code="HB:HR:1", dates=[DailyValues(date=DAY, price=9)]),
+    ]
+    request = PlannedRequest(kind="daily", payload=rooms, summary="t", date_count=2)
+    assert refused_cells(request, _ok({"HR:1": {DAY.isoformat(): "Invalid price"}})) == {(0, DAY), (1, DAY)}
+
+
+def test_a_refusal_for_a_date_that_was_not_sent_means_nothing_is_trusted() -> None:
+    request = _daily(("DLXDBL", "DLXDBL"))
+    assert refused_cells(request, _ok({"DLXDBL": {"2031-01-01": "Invalid price"}})) is None

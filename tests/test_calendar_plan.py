@@ -465,9 +465,21 @@ def test_min_stay_above_max_stay_from_another_change_is_refused() -> None:
 
 
 def test_two_rates_of_a_room_cannot_set_different_availability() -> None:
-    rooms = [Room(inv_code="SUITE", rate_code=code, channel_codes=CHANNELS) for code in ("SUITE", "B")]
-    (problem,) = problems_of(change(availability=1), change(rate_code="B", availability=2), rooms=rooms)
+    """Without a master rate, availability may go through any rate; two rates may not disagree."""
+    rooms = [Room(inv_code="SUITE", rate_code=code, channel_codes=CHANNELS) for code in ("A", "B")]
+    (problem,) = problems_of(change(rate_code="A", availability=1), change(rate_code="B", availability=2), rooms=rooms)
     assert problem.startswith("changes[1].availability: differs from changes[0] for the same room on 2026-12-01")
+
+
+def test_availability_goes_through_the_room_types_master_rate_only() -> None:
+    """Review finding: availability set through a second rate was sent by inv_code with that rate's
+    channel list (and could be overtaken by request order): it is refused with how to set it."""
+    rooms = [
+        Room(inv_code="SUITE", rate_code="SUITE", channel_codes=CHANNELS),
+        Room(inv_code="SUITE", rate_code="BB:SUITE", availability_update=True, channel_codes=["online"]),
+    ]
+    (problem,) = problems_of(change(rate_code="BB:SUITE", availability=0, channels=["online"]), rooms=rooms)
+    assert "availability belongs to room SUITE" in problem and "omit rate_code" in problem
 
 
 def test_impossible_dates_and_unknown_fields_are_refused_by_the_model() -> None:

@@ -381,3 +381,59 @@ async def test_an_answer_that_echoes_the_url_carries_no_secret_onward(
     stub.script("/reservations", Answer(body=listing))
     (booking,) = (await stub_rig.client.get_reservations()).reservations
     assert "tok-SECRET-31337" not in (booking.note or "") and "hr-424242" not in (booking.note or "")
+
+
+async def test_a_try_again_refusing_some_dates_leaves_the_others_unknown(stub_rig: Rig, stub: StubUpstream) -> None:
+    """The documented request sends 2025-01-01 and 2025-04-01; the documented try_again refuses only the
+    first. The docs do not say what became of the second: outcome unknown, not "NOT applied"."""
+    from hotelrunner_mcp.errors import OutcomeUnknown
+
+    stub.script("/rooms/daily", Answer(body=doc("rooms_daily.devdocs.response_try_again.verbatim.txt")))
+    days = [
+        DailyValues(date=date(2025, 1, 1), price=Decimal("400")),
+        DailyValues(date=date(2025, 4, 1), price=Decimal("400")),
+    ]
+    with pytest.raises(OutcomeUnknown, match="outcome unknown for them"):
+        await stub_rig.client.update_daily([DailyRoomUpdate(inv_code="HR:1903", dates=days)])
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [("OK", "ok"), (" ok ", "ok"), ("success", "unknown"), ("error", "refused")]
+)
+async def test_a_write_status_is_read_without_guessing(
+    stub_rig: Rig, stub: StubUpstream, status: str, outcome: str
+) -> None:
+    from hotelrunner_mcp.errors import OutcomeUnknown
+
+    stub.script("/rooms/~", Answer(body={"status": status, "transaction_id": "9"}))
+    update = RangeUpdate(inv_code="HR:1", start_date=FUTURE, end_date=FUTURE, availability=1)
+    if outcome == "ok":
+        assert (await stub_rig.client.update_range(update)).ok
+    else:
+        with pytest.raises(OutcomeUnknown if outcome == "unknown" else UpstreamRejected):
+            await stub_rig.client.update_range(update)
+
+
+def test_channel_states_and_counts_the_list_leaves_out_are_not_lost() -> None:
+    """Review finding: a detail in an undocumented state was dropped, and counts beyond the list ignored
+    (the transaction then counted as final)."""
+    from hotelrunner_mcp.hotelrunner.models import Transaction
+
+    transaction = Transaction.model_validate(
+        {
+            "id": "1",
+            "counts": {"failed": 2, "succeeded": 1, "in_progress": 1},
+            "details": [
+                {
+                    "channel_code": "bookingcom",
+                    "state": "error",
+                    "name": "Chambre (1)",
+                    "error_message": "Price below minimum",
+                },
+                {"channel_code": "online", "state": "succeeded"},
+            ],
+        }
+    )
+    results = {(r.channel_code, r.state): r for r in channel_results(transaction)}
+    assert "Price below minimum" in (results[("bookingcom", "failed")].error_message or "")
+    assert ("(not listed)", "in_progress") in results and ("(not listed)", "failed") in results

@@ -93,10 +93,11 @@ async def test_a_season_undone_leaves_every_known_cell_as_it_was(
     assert after[("SUITE", 15)]["channels"]["bookingcom"]["price"] == Decimal(130)  # type: ignore[index]
     assert after[("SUITE", 15)]["channels"]["expedia"]["price"] == Decimal(122)  # type: ignore[index]
 
-    # the fewest requests: every room's 60 dates and the channel split fit one /rooms/daily call
-    assert preview["upstream_requests"] == 1 < preview["naive_requests"]
-    assert len(sent) == 1 and sent[0].path == "/rooms/daily" and undone["quota_spent"] == 1
-    assert undone["applied"] is True and [r["status"] for r in undone["results"]] == ["ok"]
+    # the fewest requests: every room's 60 dates go in /rooms/daily calls, and SUITE's per-channel values in
+    # successive calls, since the docs show each room once per call
+    assert preview["upstream_requests"] == 3 < preview["naive_requests"]
+    assert len(sent) == 3 and {r.path for r in sent} == {"/rooms/daily"} and undone["quota_spent"] == 3
+    assert undone["applied"] is True and [r["status"] for r in undone["results"]] == ["ok"] * 3
 
     assert preview["unknown_cells"] == 3 * 60 + 30, preview[
         "unknown"

@@ -349,7 +349,16 @@ class _Checker:
 
     def _field_problems(self, where: str, rate: RoomRate, values: dict[str, Value]) -> list[str]:
         problems: list[str] = []
+        master = self._master(rate.inv_code)
         for name in values:
+            if name == "availability" and master is not None and rate is not master:
+                # availability belongs to the room type and goes by inv_code: through another rate its
+                # channel list and the order of changes would be that rate's, not the room's
+                problems.append(
+                    f"{where}.availability: availability belongs to room {rate.inv_code}, not to rate {_rate_name(rate)}; "
+                    f"omit rate_code (or use the master rate {master.rate_code!r}) to set it"
+                )
+                continue
             if _allows(rate, name):
                 if (
                     name != "availability"
@@ -375,6 +384,9 @@ class _Checker:
                 message += f"; no rate of room {rate.inv_code} accepts {name} updates through the API, change it in the HotelRunner panel"
             problems.append(message)
         return problems
+
+    def _master(self, inv_code: str) -> RoomRate | None:
+        return next((r for r in self.rates_by_room[inv_code] if is_master_rate(r.inv_code, r.rate_code)), None)
 
     def _not_by_rate(self, where: str, rate: RoomRate, name: str) -> str:
         """Restrictions on a rate other than the master: no documented request sets them there."""

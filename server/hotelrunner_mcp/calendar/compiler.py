@@ -201,9 +201,9 @@ Choice = tuple[int, list[_Range], dict[EntryKey, list[date]]]
 
 
 def _choose(entries: dict[EntryKey, EntryDates]) -> Choice:
-    """The cheapest split into range requests and dates left for /rooms/daily calls. Entries of one room,
-    rate and channel set never share a daily call (HotelRunner's docs show each room once per call), so
-    their daily chunks add up."""
+    """The cheapest split into range requests and dates left for /rooms/daily calls. Entries naming one
+    room and rate never share a daily call (HotelRunner's docs show each room once per call), so their
+    daily chunks add up."""
     if not entries:
         return 0, [], {}
     candidates = {key: _uniform_ranges(key, dates) for key, dates in entries.items()}
@@ -211,7 +211,7 @@ def _choose(entries: dict[EntryKey, EntryDates]) -> Choice:
     best: tuple[int, list[_Range]] | None = None
     for calls in range(most_calls, -1, -1):
         ranges: list[_Range] = []
-        chunks: dict[tuple[str, str, Channels], int] = {}
+        chunks: dict[tuple[str, str], int] = {}
         for key, dates in entries.items():
             left = len(dates)
             for candidate in candidates[key]:
@@ -219,7 +219,7 @@ def _choose(entries: dict[EntryKey, EntryDates]) -> Choice:
                     break
                 ranges.append(candidate)
                 left -= len(candidate.dates)
-            chunks[key[:3]] = chunks.get(key[:3], 0) + math.ceil(left / MAX_DAILY_DATES)
+            chunks[key[:2]] = chunks.get(key[:2], 0) + math.ceil(left / MAX_DAILY_DATES)
         cost = max(chunks.values(), default=0) + len(ranges)
         if best is None or cost < best[0]:
             best = (cost, ranges)
@@ -234,20 +234,20 @@ def _choose(entries: dict[EntryKey, EntryDates]) -> Choice:
 
 
 def _daily_calls(daily: dict[EntryKey, list[date]]) -> list[list[tuple[EntryKey, list[date]]]]:
-    """Chunk each entry's dates by 90 and put each chunk in the first call that does not carry the same
-    room, rate and channels yet (entries split by field go to successive calls)."""
+    """Chunk each entry's dates by 90 and put each chunk in the first call that does not name the same room
+    and rate yet: the docs show each room once per call, and a server merging by code could lose values."""
     calls: list[list[tuple[EntryKey, list[date]]]] = []
-    carried: list[set[tuple[str, str, Channels]]] = []
+    carried: list[set[tuple[str, str]]] = []
     for key, days in daily.items():
         n = 0
         for i in range(0, len(days), MAX_DAILY_DATES):
-            while n < len(calls) and key[:3] in carried[n]:
+            while n < len(calls) and key[:2] in carried[n]:
                 n += 1
             if n == len(calls):
                 calls.append([])
                 carried.append(set())
             calls[n].append((key, days[i : i + MAX_DAILY_DATES]))
-            carried[n].add(key[:3])
+            carried[n].add(key[:2])
             n += 1
     return calls
 

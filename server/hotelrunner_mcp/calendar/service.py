@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -188,7 +188,8 @@ class CalendarService:
     def _change_previews(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> list[ChangePreview]:
         keys = {rc.index: list(_ledger_keys(rc)) for rc in resolved}
         priced = {rc.inv_code for rc in resolved if "price" in rc.values}
-        usual = usual_prices(self._s.store, priced, self._today or property_today()) if priced else {}
+        currencies = {rc.inv_code: rc.rate.sales_currency for rc in resolved if "price" in rc.values}
+        usual = usual_prices(self._s.store, priced, self._today or property_today(), currencies) if priced else {}
         known = self._s.ledger.previous_many(key for ks in keys.values() for key in ks)
         previews = []
         for rc, description in zip(resolved, plan.descriptions, strict=True):
@@ -343,11 +344,24 @@ def refused_cells(request: PlannedRequest, result: UpdateResult) -> Refused | No
     sent_as = [entry.rate_code if entry.by_rate else entry.inv_code for entry in entries]
     refused: Refused = set()
     for refusal in refusals:
-        positions = [i for i, code in enumerate(sent_as) if code == refusal.code]
+        # A refusal naming a room code may be about any rate of that room: taint them all (unknown > wrong).
+        positions = [
+            i
+            for i, (code, e) in enumerate(zip(sent_as, entries, strict=True))
+            if code == refusal.code or e.inv_code == refusal.code
+        ]
         if not positions:
             return None
+        if refusal.date is not None and not any(refusal.date in _entry_days(entries[i]) for i in positions):
+            return None  # names a date that was not sent: nothing of the answer can be read with confidence
         refused.update((i, refusal.date) for i in positions)
     return refused
+
+
+def _entry_days(entry: RangeUpdate | DailyRoomUpdate) -> set[date]:
+    if isinstance(entry, RangeUpdate):
+        return set(_range_days(entry))
+    return {day.date for day in entry.dates}
 
 
 def ledger_writes(request: PlannedRequest, skip: Refused | None = None) -> Iterator[LedgerWrite]:
@@ -405,19 +419,34 @@ def channel_results(transaction: Transaction) -> list[ChannelResult]:
     """
     by_channel: dict[str, list[TransactionDetail]] = {}
     for detail in transaction.details:
-        if detail.state in CHANNEL_STATES:
-            by_channel.setdefault(detail.channel_code or "?", []).append(detail)
+        by_channel.setdefault(detail.channel_code or "?", []).append(detail)
     results = []
     for channel, details in by_channel.items():
-        states = {d.state for d in details}
+        # A state the docs do not list ("error", "refused", ...) is read as a refusal, keeping its word.
+        states = {d.state if d.state in CHANNEL_STATES else "failed" for d in details}
         state = next(s for s in ("failed", "in_progress", "succeeded") if s in states)
-        failed = [d for d in details if d.state == "failed"]
+        failed = [d for d in details if d.state not in ("succeeded", "in_progress")]
         reasons = "; ".join(
-            f"{d.name or d.code or 'a room'}: {d.error_message or 'refused, no reason given'}" for d in failed
+            f"{d.name or d.code or 'a room'}: {d.error_message or d.state or 'refused, no reason given'}"
+            for d in failed
         )
         if failed and len(details) > 1:
             reasons = f"{len(failed)} of {len(details)} parts refused: {reasons}"
         results.append(ChannelResult(channel, state, reasons[:500] or None))
+    # HotelRunner's counts may say more than its list: an unlisted job in progress keeps the transaction
+    # pending (it is checked again); an unlisted failure is shown rather than lost.
+    listed_failed = sum(1 for d in transaction.details if d.state not in ("succeeded", "in_progress"))
+    listed_pending = sum(1 for d in transaction.details if d.state == "in_progress")
+    if transaction.counts.in_progress > listed_pending:
+        results.append(ChannelResult("(not listed)", "in_progress", None))
+    if transaction.counts.failed > listed_failed:
+        results.append(
+            ChannelResult(
+                "(not listed)",
+                "failed",
+                f"HotelRunner counts {transaction.counts.failed} failure(s) but lists {listed_failed}",
+            )
+        )
     return results
 
 
@@ -452,7 +481,9 @@ class UsualPrice:
     nights: int
 
 
-def usual_prices(store: ReservationStore, inv_codes: Collection[str], today: date) -> dict[str, UsualPrice]:
+def usual_prices(
+    store: ReservationStore, inv_codes: Collection[str], today: date, currencies: Mapping[str, str | None] | None = None
+) -> dict[str, UsualPrice]:
     """Median booked nightly price per room type, over stays within 180 days of today (canceled ones left
     out): the reference a price is checked against when this server never set one on those dates."""
     window = DateRange(today - timedelta(days=USUAL_PRICE_WINDOW_DAYS), today + timedelta(days=USUAL_PRICE_WINDOW_DAYS))
@@ -462,6 +493,9 @@ def usual_prices(store: ReservationStore, inv_codes: Collection[str], today: dat
             continue
         for line in booking.rooms:
             code = line.inv_code or line.code
+            expected = (currencies or {}).get(code or "")
+            if currencies is not None and (expected is None or (booking.currency or "").upper() != expected.upper()):
+                continue  # 80 EUR is no reference for a price in MAD: compare like with like, or not at all
             if code in prices:
                 prices[code] += [d.price for d in line.daily_prices if d.price is not None and d.price > 0]
     return {code: UsualPrice(Decimal(median(found)), len(found)) for code, found in prices.items() if found}

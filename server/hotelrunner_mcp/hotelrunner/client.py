@@ -132,7 +132,7 @@ class HotelRunnerClient:
             "channel_codes": update.channel_codes,
         }
         body = await self._request("PUT", "/rooms/~", params=params, write=True)
-        return self._write_result(body, "PUT /rooms/~")
+        return self._write_result(body, "PUT /rooms/~", sent=None)
 
     async def update_daily(self, rooms: Sequence[DailyRoomUpdate]) -> UpdateResult:
         """PUT /rooms/daily (JSON body): many rooms, explicit dates, one request. Never retried.
@@ -155,7 +155,7 @@ class HotelRunnerClient:
                 check_target(room, day.set_fields())
         payload = {"rooms": [daily_room(room) for room in rooms]}
         body = await self._request("PUT", "/rooms/daily", json_body=payload, write=True)
-        return self._write_result(body, "PUT /rooms/daily")
+        return self._write_result(body, "PUT /rooms/daily", sent=sum(len(room.dates) for room in rooms))
 
     # ------------------------------------------------------------------ reservations
 
@@ -409,29 +409,42 @@ class HotelRunnerClient:
 
     # ------------------------------------------------------------------ answers into models
 
-    def _write_result(self, body: Mapping[str, Any], label: str) -> UpdateResult:
+    def _write_result(self, body: Mapping[str, Any], label: str, sent: int | None = None) -> UpdateResult:
+        """`sent`: how many (entry, date) cells the request carried, to tell a try_again that refused every
+        one (nothing applied) from one that refused some (the docs do not say what became of the rest)."""
         result = self._model(UpdateResult, body, label, write=True)
         where = f" (transaction {result.transaction_id})" if result.transaction_id else ""
-        if result.status == "ok":
+        status = result.status.strip().lower()
+        if status == "ok":
             return result
-        if result.status == "try_again":
+        if status == "try_again":
             if result.errors:
                 # The documented try_again carries what HotelRunner refused ("Invalid price"): sending the
                 # same values again would be refused again.
                 refusals = result.refusals()
-                listed = "; ".join(map(str, refusals)) if refusals else short(result.errors)
-                raise NotApplied(
-                    f"HotelRunner answered try_again to {label}{where}: NOT applied. It refused "
-                    f"{self._redactor.text(listed)}. Fix those values and preview again; a plain resend would "
-                    "be refused the same way."
+                listed = self._redactor.text("; ".join(map(str, refusals)) if refusals else short(result.errors))
+                if refusals is not None and (sent is None or len(refusals) >= sent):
+                    raise NotApplied(
+                        f"HotelRunner answered try_again to {label}{where}: NOT applied. It refused {listed}. Fix "
+                        "those values and preview again; a plain resend would be refused the same way."
+                    )
+                raise OutcomeUnknown(
+                    f"HotelRunner answered try_again to {label}{where} refusing {listed}; its docs do not say whether "
+                    f"the other dates of the request were applied: outcome unknown for them. Do not resend blindly; "
+                    f"{_CHECK_WRITE} first, fix the refused values, then preview again."
                 )
             raise NotApplied(
                 f"HotelRunner answered try_again to {label}{where}: NOT applied, send it again in a few minutes."
             )
-        detail = self._body_message(body) if not result.errors else self._redactor.text(short(result.errors))
-        raise UpstreamRejected(
-            f"HotelRunner refused {label}{where}: {detail}. Nothing was applied; check the current state "
-            "(e.g. the reservation's state) before trying anything else."
+        if status in ("error", "failed", "failure", "refused"):
+            detail = self._body_message(body) if not result.errors else self._redactor.text(short(result.errors))
+            raise UpstreamRejected(
+                f"HotelRunner refused {label}{where}: {detail}. Nothing was applied; check the current state "
+                "(e.g. the reservation's state) before trying anything else."
+            )
+        raise OutcomeUnknown(  # a status the docs never show: it may well have been applied
+            f"HotelRunner answered {label}{where} with status {self._redactor.text(short(result.status))!r}, which its "
+            f"docs never show: outcome unknown. Do not resend blindly; {_CHECK_WRITE} first."
         )
 
     def _body_message(self, body: Mapping[str, Any]) -> str:

@@ -217,7 +217,7 @@ CHANNEL_CODES = {"booking.com": "bookingcom", "hotels.com": "hotelscom", "google
 def channel_code(name: str) -> str:
     """HotelRunner's code for a channel name as people (and older pushes) write it: "Booking.com" -> "bookingcom"."""
     folded = name.strip().lower()
-    return CHANNEL_CODES.get(folded) or re.sub(r"[^a-z0-9_]", "", folded)
+    return CHANNEL_CODES.get(folded) or re.sub(r"[^a-z0-9_]", "", folded) or folded  # a name in another script stays
 
 
 NON_REFUNDABLE_MARKS = frozenset({"NR", "NRF", "NONREF", "NONREFUNDABLE"})
@@ -395,7 +395,7 @@ class ReservationPage(_Answer):
 
 
 def _errors(value: Any) -> Any:
-    if value is None:
+    if value is None or (isinstance(value, str | Mapping | list) and not value):  # {}, "" and [] mean none
         return []
     if isinstance(value, str | Mapping):
         return [value]
@@ -415,7 +415,7 @@ class UpdateResult(_Answer):
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status.strip().lower() == "ok"
 
     @property
     def partial(self) -> bool:
