@@ -437,3 +437,11 @@ def test_channel_states_and_counts_the_list_leaves_out_are_not_lost() -> None:
     results = {(r.channel_code, r.state): r for r in channel_results(transaction)}
     assert "Price below minimum" in (results[("bookingcom", "failed")].error_message or "")
     assert ("(not listed)", "in_progress") in results and ("(not listed)", "failed") in results
+
+
+async def test_a_full_page_without_pagination_is_not_taken_as_the_last(stub_rig: Rig, stub: StubUpstream) -> None:
+    one = doc_json("reservations_get.slate_v2.json")["reservations"][0]
+    full = {"reservations": [{**one, "hr_number": f"R{n:09d}"} for n in range(50)]}  # no count, no pages
+    stub.script("/reservations", Answer(body=full))
+    with pytest.raises(MalformedResponse, match="cannot tell whether more follow"):
+        await stub_rig.client.get_reservations(per_page=50)

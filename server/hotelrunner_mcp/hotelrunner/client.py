@@ -71,6 +71,7 @@ _M = TypeVar("_M", bound=BaseModel)
 RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_PAUSE_SECONDS = 0.5
 MAX_PER_PAGE = 50
+DOCUMENTED_PER_PAGE = 10  # GET /reservations' default page size (params.slate_v2.reservations.md)
 CANCEL_REASONS = frozenset({"customer", "no_room", "no_show", "invalid_price"})
 _CHECK_WRITE = "check with the transaction details (if a transaction id is known) or the HotelRunner extranet"
 
@@ -190,7 +191,12 @@ class HotelRunnerClient:
         }
         label = "GET /reservations"
         body = await self._request("GET", "/reservations", params=params)
-        return self._listing(body, label, page or 1)
+        listing = self._listing(body, label, page or 1)
+        if "pages" not in body and len(listing.reservations) >= (per_page or DOCUMENTED_PER_PAGE):
+            # A full page without pagination: whether more follow is unknown, and a sync that stopped
+            # here would move its cursor past them for good.
+            raise self._malformed(label, "a full page came without 'pages', so it cannot tell whether more follow")
+        return listing
 
     async def probe_listing(self, params: Mapping[str, str]) -> tuple[ReservationPage, list[dict[str, Any]]]:
         """GET /reservations with parameters sent exactly as given (the check probe compares encodings);
