@@ -161,7 +161,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         for every night, room= narrows to one type, include_nights=false keeps only the totals.
 
         Cost: 0 requests when the reservation mirror is fresh; otherwise one sync first (about 1
-        request per 50 changed reservations, at most max_sync_requests).
+        request per 50 changed reservations, at most max_sync_requests; a sync stopped there
+        continues at the next question).
         """
         async with runtime.call(ctx, "get_occupancy", tool_arguments(locals())) as services:
             validate_occupancy_range(start, end)

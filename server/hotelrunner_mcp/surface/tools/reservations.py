@@ -213,7 +213,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
 
         Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
         (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
-        changed reservations, at most max_sync_requests (the answer says when it stopped short).
+        changed reservations, at most max_sync_requests (the answer says when it stopped short; the
+        next question continues where it stopped, so a first sync of N bookings costs ceil(N / 50) in all).
         refresh=true forces that sync; with a number, refresh=true asks HotelRunner for that one booking
         (1 request), the way to be sure about a booking made more than 30 days ago. A number the mirror does not know costs
         1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
