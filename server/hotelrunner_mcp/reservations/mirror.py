@@ -4,7 +4,9 @@ Tables (all in `<data_dir>/mirror.db`, shared with other modules that own their 
 - `reservation`: the current version per hr_number, with indexed columns for the queries
 - `reservation_room`: one row per room line of the current version (room type and stay dates)
 - `reservation_version`: every distinct version ever seen; its id is the change id that subscribers follow
+- `reservation_night`: one row per sold room night of the current versions (occupancy is a GROUP BY on it)
 - `sync_state`, `sync_lease`: the incremental sync's cursor and its cross-process lock
+- `sync_progress`: a sync stopped at its page limit, resumed by the next one where it stopped
 
 An older version (by `updated_at`) never overwrites a newer one; it is kept in history as "stale".
 Every write is one short `BEGIN IMMEDIATE` transaction, so several server processes can share the file.
