@@ -445,3 +445,16 @@ async def test_a_full_page_without_pagination_is_not_taken_as_the_last(stub_rig:
     stub.script("/reservations", Answer(body=full))
     with pytest.raises(MalformedResponse, match="cannot tell whether more follow"):
         await stub_rig.client.get_reservations(per_page=50)
+
+
+async def test_acknowledge_switched_off_with_a_200_error_body_is_not_enabled(stub_rig: Rig, stub: StubUpstream) -> None:
+    """Errors have no documented HTTP status: a 200 body saying the endpoint is not enabled means that."""
+    stub.script(
+        "/reservations/~", Answer(body={"status": "error", "message": "This endpoint is not enabled for your app"})
+    )
+    with pytest.raises(EndpointNotEnabled):
+        await stub_rig.client.acknowledge_reservation("ac3bd58f73e83cfb671903bf7d20787111")
+    stub.script("/reservations/~", Answer(body={"status": "error", "message": "unknown message_uid"}))
+    with pytest.raises(UpstreamRejected) as other:
+        await stub_rig.client.acknowledge_reservation("ac3bd58f73e83cfb671903bf7d20787111")
+    assert not isinstance(other.value, EndpointNotEnabled)

@@ -229,18 +229,19 @@ class HotelRunnerClient:
         params = {"message_uid": message_uid, "pms_number": pms_number}
         try:
             body = await self._request("PUT", "/reservations/~", params=params, write=True)
+            self._write_result(body, "PUT /reservations/~")
         except (CredentialsRejected, UpstreamRejected) as exc:
             # The docs: "To enable this endpoint, please contact us." What it answers while off is not
-            # documented; the other endpoints accept these credentials, so this is not a credentials fault.
-            if exc.status in (401, 403, 404):
+            # documented: a 401/403/404, or (errors have no documented status) a 200 error body that talks
+            # about enabling. The other endpoints accept these credentials: not a credentials fault.
+            if exc.status in (401, 403, 404) or (exc.status is None and "enabl" in exc.message.lower()):
                 raise EndpointNotEnabled(
-                    f"HotelRunner refused PUT /reservations/~ ({exc.status}): acknowledging deliveries is an "
-                    "endpoint HotelRunner switches on per app on request (integrations@hotelrunner.com). Nothing "
-                    "was acknowledged; the token and hr_id are not in question.",
+                    f"HotelRunner refused PUT /reservations/~{f' ({exc.status})' if exc.status else ''}: acknowledging "
+                    "deliveries is an endpoint HotelRunner switches on per app on request (integrations@hotelrunner.com). "
+                    "Nothing was acknowledged; the token and hr_id are not in question.",
                     status=exc.status,
                 ) from None
             raise
-        self._write_result(body, "PUT /reservations/~")
 
     async def fire_reservation(
         self, hr_number: str, event: Literal["confirm", "cancel"], cancel_reason: str | None = None
