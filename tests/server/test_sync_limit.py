@@ -62,7 +62,8 @@ async def test_refresh_with_a_number_asks_hotelrunner_for_that_booking_even_when
     from datetime import timedelta
 
     hotel_clock.offset = -timedelta(days=45)
-    booking = hotel.control.create_booking(inv_code="SUITE", checkin=str((hotel_clock() + timedelta(days=60)).date()))
+    # made 45 days ago for a stay far beyond the seeded bookings, so a room is always free
+    booking = hotel.control.create_booking(inv_code="SUITE", checkin=str((hotel_clock() + timedelta(days=260)).date()))
     hotel_clock.offset = timedelta(0)
     number = str(booking["hr_number"])
     async with connect(hotel_settings) as mcp:
