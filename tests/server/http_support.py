@@ -3,22 +3,19 @@ the MCP session manager runs), and real MCP clients over streamable HTTP."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-import uvicorn
 from mcp import Client
 from mcp.client.session import MessageHandlerFnT
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import Implementation
 from starlette.applications import Starlette
 
+import loopback
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.surface.http import HttpOptions, build_http_app
 from hotelrunner_mcp.surface.tokens import TokenStore
@@ -42,25 +39,15 @@ class RunningHttp:
 
 @contextmanager
 def serving(app_for_port: Callable[[int], Starlette], *, start_timeout: float = 15.0) -> Iterator[RunningHttp]:
-    """Bind a free port, build the app for it (its resource URL names the port), serve it until exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = app_for_port(port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + start_timeout
-        while not server.started:  # readiness wait, not an assertion
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        yield RunningHttp(f"http://127.0.0.1:{port}", app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    """Build the app for a free port (its resource URL names the port) and serve it, lifespan on."""
+    built: list[Starlette] = []
+
+    def build(port: int) -> Starlette:
+        built.append(app_for_port(port))
+        return built[0]
+
+    with loopback.serving(None, start_timeout=start_timeout, lifespan="on", app_for_port=build) as root:
+        yield RunningHttp(root, built[0])
 
 
 @contextmanager

@@ -79,3 +79,23 @@ async def test_a_200_fault_keeps_the_cursor_and_the_cancellation_arrives(
     # both syncs ask from the last good cursor, which is before the cancellation: HotelRunner lists it
     assert asked_from == [LAST_GOOD_SYNC.date().isoformat()] * 2
     assert date.fromisoformat(asked_from[-1]) <= CANCELED_AT.date()
+
+
+async def test_a_listing_that_is_not_oldest_first_is_never_resumed_mid_way(stub: StubUpstream, tmp_path: Path) -> None:
+    """Resuming a backfill at page N relies on HotelRunner listing oldest first, which its docs never show.
+    A newest-first listing makes the server forget its progress (page 1 again next time), not skip."""
+    settings = Settings(
+        token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0
+    )
+
+    def numbered(n: int, booked: datetime) -> dict[str, Any]:
+        return {**booking("confirmed", booked), "hr_number": f"R9{n:08d}", "completed_at": booked.isoformat()}
+
+    newest_first = [numbered(n, NOW - timedelta(hours=n)) for n in range(100)]
+    page = {"count": 100, "pages": 2, "current_page": 1, "reservations": newest_first[:50]}
+    stub.script("/reservations", Answer(body=page), Answer(body={**page, "current_page": 1}))
+    async with connect(settings) as mcp:
+        await mcp.ok("get_reservations", arriving_from=CHECKIN.isoformat(), max_sync_requests=1)
+        await mcp.ok("get_reservations", arriving_from=CHECKIN.isoformat(), max_sync_requests=1, refresh=True)
+    pages = [query_of(s)["page"][0] for s in stub.requests("/reservations")]
+    assert pages == ["1", "1"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -150,6 +150,12 @@ def describe_progress(progress: SyncProgress) -> str:
         f"in {progress.requests:,} request(s), about {left:,} more request(s) to go; answers may miss the rest "
         "until it finishes (every question that syncs continues it where it stopped)"
     )
+
+
+def _ascending(page: Sequence[Reservation], after: str | None) -> bool:
+    """A page in completed_at order that does not start before the page read just before it."""
+    stamps = [_completed(r) for r in page if r.completed_at is not None]
+    return stamps == sorted(stamps) and (after is None or not stamps or stamps[0] >= after)
 
 
 def _completed(reservation: Reservation) -> str:
@@ -363,9 +369,18 @@ class ReservationSync:
                 and page_number > 1
                 and (not page.reservations or _completed(page.reservations[0]) > (last_completed or ""))
             )
+            rereading = check_shift  # a page read again on purpose starts before what was read: expected
             check_shift = shifted  # keep stepping back until a page starts at or before what was read
             if shifted:  # (last_completed stays: it marks how far the listing was read without a gap)
                 page_number -= 1
+            elif not _ascending(page.reservations, None if rereading or page_number == first_page else last_completed):
+                # Resuming at page N relies on HotelRunner listing oldest first, which its docs never show.
+                # A listing in another order could shift under us: forget the progress, so the next sync
+                # reads from page 1 again (dearer, never a skipped booking), and keep the cursor.
+                logger.warning("HotelRunner's listing is not oldest-first; this sync will not be resumed mid-way")
+                self._store.set_sync_progress(None)
+                complete = False
+                break
             else:
                 last_completed = max([last_completed or "", *map(_completed, page.reservations)]) or None
                 if not page.reservations or page_number >= page.pages:
