@@ -64,9 +64,42 @@ class Session:
         assert result.is_error, f"expected an error, got {result.data}"
         return result.text
 
+    async def every(self, tool: str, key: str, **arguments: Any) -> list[Any]:
+        """All items of a paged list answer (`key`), following next_offset as an agent would."""
+        items: list[Any] = []
+        offset = 0
+        while True:
+            answer = await self.ok(tool, **arguments, offset=offset)
+            items += answer[key]
+            if answer.get("next_offset") is None:
+                return items
+            assert answer["next_offset"] > offset and answer["left_out"], "a cut page says what it left out"
+            offset = answer["next_offset"]
+
+    async def changes_after(self, change_id: int) -> list[dict[str, Any]]:
+        """Every change after `change_id`, continuing from the last one shown while left_out says there are more."""
+        changes: list[dict[str, Any]] = []
+        while True:
+            answer = await self.ok("get_reservation_changes", since_change_id=change_id, limit=500)
+            changes += answer["changes"]
+            if not answer["left_out"]:
+                return changes
+            change_id = answer["changes"][-1]["change_id"]
+            assert f"since_change_id={change_id}" in answer["left_out"]
+
     async def resource(self, uri: str) -> str:
         read = await self.client.read_resource(uri)
         return read.contents[0].text  # type: ignore[union-attr]
+
+
+def per_date(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """get_calendar's runs of dates (start_date..end_date) as one value per date, with `date`, in date order."""
+    expanded = []
+    for run in values:
+        first, last = date.fromisoformat(run["start_date"]), date.fromisoformat(run["end_date"])
+        for n in range((last - first).days + 1):
+            expanded.append({**run, "date": str(first + timedelta(days=n))})
+    return sorted(expanded, key=lambda v: v["date"])
 
 
 @asynccontextmanager

@@ -41,8 +41,8 @@ async def eventually(condition: Callable[[], Awaitable[bool]], seconds: float = 
 
 async def mirror_deliveries(mcp: Session) -> dict[str, str]:
     """hr_number -> the message_uid the mirror holds now."""
-    found = await mcp.ok("get_reservations", detail="full", limit=200, booked_from="2000-01-01")
-    return {r["hr_number"]: r["message_uid"] for r in found["reservations"] if r.get("message_uid")}
+    found = await mcp.every("get_reservations", "reservations", detail="full", limit=200, booked_from="2000-01-01")
+    return {r["hr_number"]: r["message_uid"] for r in found if r.get("message_uid")}
 
 
 async def test_every_delivery_is_acknowledged_exactly_once_by_two_processes(

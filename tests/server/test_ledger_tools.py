@@ -11,7 +11,7 @@ from typing import Any
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Session, connect, upstream, utc_today
+from .conftest import Session, connect, per_date, upstream, utc_today
 
 SEASON_START = utc_today() + timedelta(days=30)
 SEASON_END = SEASON_START + timedelta(days=20)
@@ -46,11 +46,13 @@ async def test_get_calendar_returns_what_was_set_and_a_new_preview_shows_it_as_p
             "get_calendar", start_date=SEASON_START - timedelta(days=2), end_date=SEASON_END + timedelta(days=2)
         )
         assert ledger["quota_spent"] == 0
-        assert [v["date"] for v in ledger["values"]] == [str(SEASON_START + timedelta(days=i)) for i in range(days)]
-        assert {(v["room"], v["rate_code"], v["field"], v["value"], v["transaction_id"]) for v in ledger["values"]} == {
-            ("DLXTRP", "DLXTRP", "price", "185.00", transaction)
-        }
-        assert all(v["channels"] == [] for v in ledger["values"])  # every channel of the rate
+        assert [v["date"] for v in per_date(ledger["values"])] == [
+            str(SEASON_START + timedelta(days=i)) for i in range(days)
+        ]
+        assert {
+            (v["room"], v["rate_code"], v["field"], v["value"], v["transaction_id"]) for v in per_date(ledger["values"])
+        } == {("DLXTRP", "DLXTRP", "price", "185.00", transaction)}
+        assert all(v["channels"] == [] for v in per_date(ledger["values"]))  # every channel of the rate
         assert "unknown" in ledger["note"]
         elsewhere = await mcp.ok("get_calendar", start_date=SEASON_START, end_date=SEASON_END, room="DBLSUP")
         assert elsewhere["values"] == []  # never set here: unknown, not empty
@@ -74,7 +76,7 @@ async def test_check_channel_results_records_an_expedia_refusal_that_get_calenda
     async with connect(roomy_settings) as mcp:
         await preview_and_apply(mcp, season("139", room="DBLSUP", end=SEASON_START + timedelta(days=2)))
         before = await mcp.ok("get_calendar", start_date=SEASON_START, end_date=SEASON_START)
-        assert before["values"][0]["channel_results"] == {}  # not checked yet
+        assert per_date(before["values"])[0]["channel_results"] == {}  # not checked yet
 
         checked = await mcp.ok("check_channel_results")
         [transaction] = checked["transactions"]
@@ -83,7 +85,7 @@ async def test_check_channel_results_records_an_expedia_refusal_that_get_calenda
         assert transaction["failures"][0].startswith("expedia: ") and "150" in transaction["failures"][0]
 
         after = await mcp.ok("get_calendar", start_date=SEASON_START, end_date=SEASON_START + timedelta(days=2))
-        for value in after["values"]:
+        for value in per_date(after["values"]):
             results = value["channel_results"]
             assert (results["bookingcom"], results["online"]) == ("succeeded", "succeeded")
             assert results["expedia"].startswith("failed: ") and "minimum price 150" in results["expedia"]

@@ -9,7 +9,7 @@ from datetime import timedelta
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Webhook, connect, upstream, utc_today
+from .conftest import Webhook, connect, per_date, upstream, utc_today
 from .support import connect_stdio, stdio_env
 
 START = utc_today() + timedelta(days=45)
@@ -40,19 +40,19 @@ async def test_a_new_server_process_answers_from_the_mirror_and_ledger_it_finds(
         assert everything["matching"] == synced["matching"]
         found = await restarted.ok("get_reservations", guest="zoe orsted")
         assert [(r["hr_number"], r["state"]) for r in found["reservations"]] == [(booked["hr_number"], "canceled")]
-        history = await restarted.ok("get_reservation_changes", since_change_id=0, limit=500)
-        assert [(c["kind"], c["source"]) for c in history["changes"] if c["hr_number"] == booked["hr_number"]] == [
+        history = await restarted.changes_after(0)
+        assert [(c["kind"], c["source"]) for c in history if c["hr_number"] == booked["hr_number"]] == [
             ("new", "sync"),
             ("updated", "push"),
         ]
 
         ledger = await restarted.ok("get_calendar", start_date=START, end_date=END, room="PRESTE")
-        assert {(v["date"], v["value"]) for v in ledger["values"]} == {
+        assert {(v["date"], v["value"]) for v in per_date(ledger["values"])} == {
             (str(START + timedelta(days=i)), "520.00") for i in range(7)
         }
         assert all(
             v["channel_results"] == dict.fromkeys(("bookingcom", "expedia", "online"), "succeeded")
-            for v in ledger["values"]
+            for v in per_date(ledger["values"])
         )
         again = await restarted.ok("update_calendar", changes=[{**CHANGES[0], "price": "480"}])
         assert again["changes"][0]["previous"] == [{"field": "price", "values": {"520.00": 7}, "unknown_dates": 0}]

@@ -12,7 +12,7 @@ from hotelrunner_mcp.calendar.changes import property_today
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.sandbox import RunningSandbox
 
-from .conftest import Session, connect, upstream
+from .conftest import Session, connect, per_date, upstream
 
 ROOMS = ("DLXTRP", "DBLSUP", "SUITE")
 KNOWN_DAYS = 60  # the baseline this server set; the season runs 120 days, so half of it is unknown before
@@ -113,7 +113,7 @@ async def test_a_season_undone_leaves_every_known_cell_as_it_was(
     assert preview["plan_id"] in preview["next_step"]
 
     assert "already applied" in again
-    values = {(v["field"], tuple(v["channels"])): v["value"] for v in ledger["values"]}
+    values = {(v["field"], tuple(v["channels"])): v["value"] for v in per_date(ledger["values"])}
     assert values[("price", ("bookingcom",))] == "130.00" and values[("price", ("expedia", "online"))] == "122.00"
 
 

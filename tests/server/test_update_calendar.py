@@ -18,7 +18,7 @@ from hotelrunner_mcp.services import Services
 from hotelrunner_mcp.surface.server import build_server
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
-from .conftest import Session, connect, upstream
+from .conftest import Session, connect, per_date, upstream
 
 ROOMS = ("DLXTRP", "DBLSUP", "SUITE")
 MONTH_PRICES = (Decimal("140"), Decimal("155.50"), Decimal("170"), Decimal("185"))  # one price per 30 days
@@ -73,9 +73,15 @@ async def test_a_season_for_three_rooms_costs_a_few_requests_and_lands(
         preview = await mcp.ok("update_calendar", changes=season())
         assert upstream(sandbox) == []
         applied = await mcp.ok("update_calendar", changes=season(), plan_id=preview["plan_id"])
-        ledger = await mcp.ok(
-            "get_calendar", start_date=str(first_day()), end_date=str(first_day() + timedelta(days=119)), room="SUITE"
-        )
+        ledger = {
+            "values": await mcp.every(
+                "get_calendar",
+                "values",
+                start_date=str(first_day()),
+                end_date=str(first_day() + timedelta(days=119)),
+                room="SUITE",
+            )
+        }
 
     assert preview["applied"] is False
     assert preview["quota_spent"] == 0
@@ -104,7 +110,7 @@ async def test_a_season_for_three_rooms_costs_a_few_requests_and_lands(
     untouched = sandbox.control.calendar("DLXDBL", first_day())
     assert untouched["price"] == Decimal("159")
 
-    values = {(v["date"], v["field"]): v["value"] for v in ledger["values"]}
+    values = {(v["date"], v["field"]): v["value"] for v in per_date(ledger["values"])}
     assert len(values) == 120
     for offset in (0, 45, 119):
         day = first_day() + timedelta(days=offset)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
-from typing import Literal
+from typing import Literal, TypedDict
 
 import anyio.to_thread
 from pydantic import BaseModel, Field
@@ -21,13 +21,13 @@ from hotelrunner_mcp.calendar.changes import (
     CalendarChange,
     ResolvedChange,
     fingerprint,
-    plain_value,
     property_today,
     target_rate,
     validate_changes,
 )
 from hotelrunner_mcp.calendar.compiler import CalendarPlan, PlannedRequest, compile_plan
-from hotelrunner_mcp.calendar.ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerValue, LedgerWrite, Value
+from hotelrunner_mcp.calendar.ledger import CHANNEL_STATES, ChannelResult, LedgerKey, LedgerWrite, Value
+from hotelrunner_mcp.calendar.summary import ChangeGroup, group_changes, previous_label
 from hotelrunner_mcp.errors import HotelRunnerError, QuotaExhausted, ReadOnlyMode
 from hotelrunner_mcp.gate.audit import current_call
 from hotelrunner_mcp.hotelrunner.models import (
@@ -102,12 +102,20 @@ class CalendarOutcome(BaseModel):
     plan_id: str | None = None
     plan_expires_at: str | None = None
     changes: list[ChangePreview]
+    summary: list[ChangeGroup] = Field(
+        default_factory=list, description="The changes summed up per room, rate and field (when too many to list)"
+    )
     upstream_requests: int = Field(description="Requests this plan costs (or cost) against the daily quota")
     naive_requests: int = Field(description="What one request per room and date would have cost")
     dates_touched: int
     requests: list[str] = Field(description="Each upstream request in plain words")
     results: list[RequestOutcome] = Field(default_factory=list)
     next_step: str
+
+
+class PreviewParts(TypedDict):
+    changes: list[ChangePreview]
+    summary: list[ChangeGroup]
 
 
 class CalendarService:
@@ -177,7 +185,7 @@ class CalendarService:
             applied=False,
             plan_id=issued.plan_id,
             plan_expires_at=issued.expires_at_iso,
-            changes=await anyio.to_thread.run_sync(self._change_previews, resolved, plan),
+            **(await anyio.to_thread.run_sync(self._change_previews, resolved, plan)),
             upstream_requests=plan.request_count,
             naive_requests=plan.naive_request_count,
             dates_touched=plan.date_count,
@@ -185,7 +193,8 @@ class CalendarService:
             next_step=step,
         )
 
-    def _change_previews(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> list[ChangePreview]:
+    def _change_previews(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> PreviewParts:
+        """Each change in plain words with what this server set before and its warnings, and the summary."""
         keys = {rc.index: list(_ledger_keys(rc)) for rc in resolved}
         priced = {rc.inv_code for rc in resolved if "price" in rc.values}
         currencies = {rc.inv_code: rc.rate.sales_currency for rc in resolved if "price" in rc.values}
@@ -202,7 +211,7 @@ class CalendarService:
                 if found is None:
                     unknown[field] += 1
                     continue
-                by_field.setdefault(field, Counter())[_previous_label(found)] += 1
+                by_field.setdefault(field, Counter())[previous_label(found)] += 1
                 if field == "price" and isinstance(found.value, Decimal):
                     old_prices.add(found.value)
             fields = dict.fromkeys([*rc.values])
@@ -215,7 +224,8 @@ class CalendarService:
             previews.append(
                 ChangePreview(index=rc.index, description=description, previous=previous, warnings=warnings)
             )
-        return previews
+        warned = {p.index for p in previews if p.warnings}
+        return {"changes": previews, "summary": group_changes(resolved, keys, known, warned)}
 
     def _check_quota(self, plan: CalendarPlan) -> None:
         status = self._s.limiter.status()
@@ -266,7 +276,7 @@ class CalendarService:
             raise NothingApplied(results, sent=sent, plan_kept=sent == 0)
         return CalendarOutcome(
             applied=True,
-            changes=previews,
+            **previews,
             upstream_requests=plan.request_count,
             naive_requests=plan.naive_request_count,
             dates_touched=plan.date_count,
@@ -516,12 +526,6 @@ def _requests_sent() -> int:
     """Upstream requests the gate has counted for the current tool call (0 outside one)."""
     call = current_call()
     return call.upstream_requests if call is not None else 0
-
-
-def _previous_label(found: LedgerValue) -> str:
-    """The value we set, and which channels refused it when that is known (e.g. "95.00 (refused by expedia)")."""
-    refused = sorted({r.channel_code for r in found.channel_results if r.state == "failed"})
-    return plain_value(found.value) + (f" (refused by {', '.join(refused)})" if refused else "")
 
 
 def _after_apply(done: int, total: int) -> str:

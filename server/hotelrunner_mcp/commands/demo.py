@@ -138,7 +138,7 @@ async def story(mcp: DemoSession, sandbox: RunningSandbox, audit_path: Path) -> 
     ledger = await mcp.call("get_calendar", start_date=first, end_date=first, fields=["price"])
     for value in ledger["values"]:
         _say(
-            f"  {value['date']} {value['room']:<7} {value['rate_code']:<11} price {value['value']} "
+            f"  {value['start_date']} {value['room']:<7} {value['rate_code']:<11} price {value['value']} "
             f"(transaction {value['transaction_id']})"
         )
     _say(f"  cost: {ledger['quota_spent']} requests. check_channel_results would now ask HotelRunner whether each")

@@ -581,12 +581,12 @@ class ReservationStore:
         return versions
 
     def find(self, query: ReservationQuery) -> list[Reservation]:
-        """Reservations matching every filter of `query`, sorted and limited as it asks."""
+        """Reservations matching every filter of `query`, sorted, skipped (offset) and limited as it asks."""
         where, params = where_clause(query)
         sql = f"SELECT r.payload FROM reservation r WHERE {where} ORDER BY {order_clause(query)}"
-        if query.limit is not None:
-            sql += " LIMIT ?"
-            params.append(query.limit)
+        if query.limit is not None or query.offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [query.limit if query.limit is not None else -1, query.offset]
         rows = self._reader().execute(sql, params).fetchall()
         return [Reservation.model_validate_json(row["payload"]) for row in rows]
 

@@ -94,12 +94,15 @@ class ReservationQuery:
     sort: SortKey = "checkin"
     descending: bool = False
     limit: int | None = None
+    offset: int = 0  # skip this many of the sorted matches (paging)
 
     def __post_init__(self) -> None:
         if self.sort not in SORT_COLUMNS:
             raise InvalidRequest(f"sort must be one of {', '.join(SORT_COLUMNS)}, not {self.sort!r}")
         if self.limit is not None and self.limit < 1:
             raise InvalidRequest(f"limit must be at least 1, not {self.limit}")
+        if self.offset < 0:
+            raise InvalidRequest(f"offset must be 0 or more, not {self.offset}")
         if self.guest is not None and not fold(self.guest).strip():
             raise InvalidRequest("guest search text is empty; give part of a name or e-mail, or leave it out")
 

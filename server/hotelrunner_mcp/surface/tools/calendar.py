@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from hotelrunner_mcp.calendar.changes import MAX_CHANGES, CalendarChange
-from hotelrunner_mcp.calendar.ledger import LedgerValue
+from hotelrunner_mcp.calendar.ledger import FIELDS, LedgerValue
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import CalendarField, Transaction
+from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit, json_size
 from hotelrunner_mcp.surface.tools.inputs import Day
 from hotelrunner_mcp.surface.tools.runtime import (
     READS_LOCAL,
     READS_UPSTREAM,
     WRITES_UPSTREAM,
     Answer,
+    PagedAnswer,
     ToolRuntime,
     tool_arguments,
 )
@@ -27,15 +30,52 @@ MAX_CALENDAR_DAYS = 366
 MAX_CHECKS = 10
 
 
-class CalendarAnswer(CalendarOutcome, Answer):
+class CalendarAnswer(CalendarOutcome, PagedAnswer):
     """A preview or an applied plan, with the fields every answer carries."""
 
 
+CalendarDetail = Literal["auto", "changes", "summary"]
+
+
+def budgeted(outcome: CalendarOutcome, detail: CalendarDetail, offset: int) -> dict[str, Any]:
+    """The outcome's fields cut to the answer budget: every change when they fit (or detail="changes", paged),
+    else the summary per room and field plus the changes that carry a warning."""
+    fields = outcome.model_dump(exclude={"changes", "summary", "requests"})
+    requests = fit(outcome.requests, total=len(outcome.requests), budget=ITEMS_BUDGET_BYTES // 4)
+    fields["requests"] = requests.items
+    left_out = [f"{requests.total - len(requests.items)} more request descriptions"] if requests.next_offset else []
+    every = outcome.changes
+    if detail == "changes" or (detail == "auto" and json_size(every) <= ITEMS_BUDGET_BYTES // 2):
+        page = fit(every[offset:], total=len(every), offset=offset, budget=ITEMS_BUDGET_BYTES * 3 // 4)
+        fields |= {"changes": page.items, "summary": [], "next_offset": page.next_offset}
+        if page.next_offset is not None:
+            left_out.append(
+                f"changes {page.next_offset}–{len(every) - 1} (answer size budget): send the same changes with "
+                f"detail='changes' and offset={page.next_offset} (a new preview, 0 requests)"
+            )
+    else:
+        warned = [c for c in every if c.warnings]
+        summary = fit(outcome.summary, total=len(outcome.summary), budget=ITEMS_BUDGET_BYTES // 4)
+        shown = fit(warned, total=len(warned), budget=ITEMS_BUDGET_BYTES // 4)
+        fields |= {"changes": shown.items, "summary": summary.items}
+        left_out.append(
+            f"the {len(every):,} changes one by one, summed up in `summary` per room, rate and field"
+            + (f" ({summary.total - len(summary.items)} groups not shown)" if summary.next_offset else "")
+            + (f"; `changes` holds {len(shown.items)} of the {len(warned)} with a warning" if warned else "")
+            + ". detail='changes' (with offset=) lists every change with its previous values"
+        )
+    fields["left_out"] = "; ".join(left_out) or None
+    return fields
+
+
 class CalendarValue(BaseModel):
+    """One value over a run of dates: consecutive dates set together to the same value share a row."""
+
     room: str
     rate_code: str | None = Field(description="None: a room-level value (availability)")
-    date: date
     field: str
+    start_date: date
+    end_date: date = Field(description="The same value on every date start_date..end_date")
     value: str | int | bool
     channels: list[str] = Field(description="Empty: every channel")
     set_at: datetime
@@ -45,7 +85,7 @@ class CalendarValue(BaseModel):
     )
 
 
-class CalendarLedgerAnswer(Answer):
+class CalendarLedgerAnswer(PagedAnswer):
     values: list[CalendarValue]
     note: str
 
@@ -63,20 +103,37 @@ class ChannelResultsAnswer(Answer):
     unchecked_left: int = Field(description="Transactions still waiting to be checked")
 
 
-def _value(v: LedgerValue) -> CalendarValue:
-    results = {r.channel_code: r.state + (f": {r.error_message}" if r.error_message else "") for r in v.channel_results}
-    shown = v.value if isinstance(v.value, bool | int) else f"{v.value:.2f}"
-    return CalendarValue(
-        room=v.inv_code,
-        rate_code=v.rate_code,
-        date=v.day,
-        field=v.field,
-        value=shown,
-        channels=list(v.channels),
-        set_at=v.set_at,
-        transaction_id=v.transaction_id,
-        channel_results=results,
-    )
+def _runs(values: Sequence[LedgerValue]) -> list[CalendarValue]:
+    """The ledger's per-date values as runs: per room, rate, field and channels, consecutive dates with the
+    same value from the same write (same transaction, same channel results) become one row."""
+    rows: list[CalendarValue] = []
+    ordered = sorted(values, key=lambda v: (v.inv_code, v.rate_code or "", FIELDS.index(v.field), v.channels, v.day))
+    for v in ordered:
+        results = {
+            r.channel_code: r.state + (f": {r.error_message}" if r.error_message else "") for r in v.channel_results
+        }
+        row = CalendarValue(
+            room=v.inv_code,
+            rate_code=v.rate_code,
+            field=v.field,
+            start_date=v.day,
+            end_date=v.day,
+            value=v.value if isinstance(v.value, bool | int) else f"{v.value:.2f}",
+            channels=list(v.channels),
+            set_at=v.set_at,
+            transaction_id=v.transaction_id,
+            channel_results=results,
+        )
+        last = rows[-1] if rows else None
+        if last is not None and last.end_date + timedelta(days=1) == v.day and _same_run(last, row):
+            last.end_date = v.day
+        else:
+            rows.append(row)
+    return rows
+
+
+def _same_run(a: CalendarValue, b: CalendarValue) -> bool:
+    return a.model_dump(exclude={"start_date", "end_date"}) == b.model_dump(exclude={"start_date", "end_date"})
 
 
 def _transaction_info(transaction_id: str, t: Transaction) -> TransactionInfo:
@@ -107,9 +164,12 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         fields: Annotated[
             list[CalendarField] | None, Field(description='Only these fields, e.g. ["price", "min_stay"]')
         ] = None,
+        offset: Annotated[
+            int, Field(ge=0, description="Skip this many values: the next_offset of the previous page")
+        ] = 0,
     ) -> CalendarLedgerAnswer:
         """Prices, availability and restrictions THIS server has set for these dates (latest value per
-        room, rate, date, field and channels), with the transaction and what each channel said.
+        room, rate, date, field and channels, as runs of dates), with the transaction and what each channel said.
 
         HotelRunner has no calendar read: values set in the HotelRunner panel or by other tools are
         unknown here, so a date missing from the answer means "unknown", not "empty". Cost: 0 requests.
@@ -121,8 +181,12 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             values = services.ledger.query(
                 start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
             )
+            runs = _runs(values)
+            page = fit(runs[offset:], total=len(runs), offset=offset)
             return CalendarLedgerAnswer(
-                values=[_value(v) for v in values],
+                values=page.items,
+                next_offset=page.next_offset,
+                left_out=page.left_out("values", how=" (or ask for fewer dates, one room or fields=)"),
                 note="Only values set through this server are known; anything set elsewhere is unknown.",
                 **runtime.answer_fields(services),
             )
@@ -170,6 +234,11 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         plan_id: Annotated[
             str | None, Field(description="The plan_id a preview of exactly these changes returned; omit it to preview")
         ] = None,
+        detail: Annotated[
+            CalendarDetail,
+            Field(description="auto: every change if they fit, else a summary per room and field; changes; summary"),
+        ] = "auto",
+        offset: Annotated[int, Field(ge=0, description="With detail='changes': list changes from this index")] = 0,
     ) -> CalendarAnswer:
         """Change prices, availability, stop-sell, CTA/CTD, min/max stay for room types over date ranges,
         on all channels (Booking.com, Expedia, the website) or chosen ones.
@@ -186,7 +255,12 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         of them, the call fails instead, saying whether the changes were NOT applied or their outcome
         is unknown.
         """
-        arguments = {"changes": [c.model_dump(mode="json", exclude_none=True) for c in changes], "plan_id": plan_id}
+        arguments = {
+            "changes": [c.model_dump(mode="json", exclude_none=True) for c in changes],
+            "plan_id": plan_id,
+            "detail": detail,
+            "offset": offset,
+        }
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            return CalendarAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+            return CalendarAnswer(**budgeted(outcome, detail, offset), **runtime.answer_fields(services))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.reservations.queries import NightOccupancy, to_cents, validate_occupancy_range
 from hotelrunner_mcp.reservations.service import freshen
+from hotelrunner_mcp.surface.budget import Page, fit
 from hotelrunner_mcp.surface.tools.inputs import Day, SearchText
 from hotelrunner_mcp.surface.tools.runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
@@ -55,7 +56,7 @@ class OccupancyAnswer(Answer):
     by_room: dict[str, Totals]
     weeks: list[WeekRow] = Field(description="Per 7 nights from start, room types together (long ranges)")
     nights: list[NightRow]
-    left_out: str | None = Field(description="What this answer left out and how to ask for it")
+    next_start: date | None = Field(None, description="Night rows were cut: ask again with start= this for the rest")
     note: str | None
 
 
@@ -195,6 +196,16 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 )
             elif include_nights is False:
                 left_out = "per-night and per-week rows (include_nights=false); include_nights=true gives every night"
+            nights = fit(_night_rows(cells), total=len(cells)) if nights_asked else Page([], 0, 0)
+            resume = None
+            if nights.next_offset is not None:  # end on a whole night, so start= picks up exactly the rest
+                whole = [row for row in nights.items if row.night != nights.items[-1].night] or nights.items
+                nights = Page(whole, 0, nights.total)
+                resume = whole[-1].night + timedelta(days=1)
+                left_out = (
+                    f"{nights.total - len(nights.items):,} of the {nights.total:,} night rows (answer size budget): "
+                    f"ask again with start={resume.isoformat()} for the rest, or with room= for one room type"
+                )
             return OccupancyAnswer(
                 freshness=freshness,
                 start=start,
@@ -202,7 +213,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 totals=_totals(cells),
                 by_room={code: _totals(group) for code, group in sorted(by_room.items())},
                 weeks=weeks,
-                nights=_night_rows(cells) if nights_asked else [],
+                nights=nights.items,
+                next_start=resume,
                 left_out=left_out,
                 note=note,
                 **runtime.answer_fields(services),

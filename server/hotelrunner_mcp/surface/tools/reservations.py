@@ -13,12 +13,21 @@ from pydantic import BaseModel, Field
 
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import Reservation
+from hotelrunner_mcp.reservations.mirror import ChangeEvent
 from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
 from hotelrunner_mcp.reservations.responses import waited
 from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
+from hotelrunner_mcp.surface.budget import fit
 from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
-from hotelrunner_mcp.surface.tools.runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
+from hotelrunner_mcp.surface.tools.runtime import (
+    READS_LOCAL,
+    READS_UPSTREAM,
+    Answer,
+    PagedAnswer,
+    ToolRuntime,
+    tool_arguments,
+)
 from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE, fence, fence_record
 
 MAX_LIMIT = 200
@@ -56,11 +65,11 @@ class SyncInfo(BaseModel):
     complete: bool = Field(description="False: stopped at max_sync_requests; more changes are waiting")
 
 
-class ReservationsAnswer(Answer):
+class ReservationsAnswer(PagedAnswer):
     guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
     freshness: str = Field(description="How current the local mirror is")
     sync: SyncInfo | None = Field(description="The sync this call ran (None: the mirror was fresh, no request)")
-    matching: int = Field(description="How many reservations match (before limit)")
+    matching: int = Field(description="How many reservations match (before offset and limit)")
     reservations: list[ReservationSummary] | list[dict[str, Any]]
 
 
@@ -82,7 +91,25 @@ class ChangesAnswer(Answer):
     guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
     freshness: str
     changes: list[ChangeInfo]
-    latest_change_id: int = Field(description="Pass as since_change_id next time to get only newer changes")
+    latest_change_id: int = Field(
+        description="The newest change id: pass it as since_change_id next time (unless left_out says to continue)"
+    )
+
+
+def _change_info(e: ChangeEvent) -> ChangeInfo:
+    return ChangeInfo(
+        change_id=e.id,
+        hr_number=e.hr_number,
+        kind=e.kind,
+        source=e.source,
+        seen_at=e.seen_at,
+        updated_at=e.updated_at,
+        state=e.state,
+        guest=e.guest,
+        checkin=e.checkin_date,
+        checkout=e.checkout_date,
+        changes=e.changes,
+    )
 
 
 def summarize(r: Reservation) -> ReservationSummary:
@@ -188,6 +215,9 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         limit: Annotated[
             int, Field(ge=1, le=MAX_LIMIT, description="At most this many reservations; `matching` says how many match")
         ] = 20,
+        offset: Annotated[
+            int, Field(ge=0, description="Skip this many matches: the next_offset of the previous page")
+        ] = 0,
         detail: Annotated[
             Literal["summary", "full"], Field(description="summary (compact) or full (address, nightly prices, extras)")
         ] = "summary",
@@ -252,17 +282,22 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             else:
                 # a wide query over a big mirror is SQLite work and parsing: off the event loop
                 total = await anyio.to_thread.run_sync(services.store.count, query)
-                matches = await anyio.to_thread.run_sync(services.store.find, replace(query, limit=limit))
+                matches = await anyio.to_thread.run_sync(
+                    services.store.find, replace(query, limit=limit, offset=offset)
+                )
             records: list[ReservationSummary] | list[dict[str, Any]] = (
                 [fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches]
                 if detail == "full"
                 else [summarize(r) for r in matches]
             )
+            page = fit(records, total=total, offset=0 if number else offset)
             return ReservationsAnswer(
                 freshness=freshness,
                 sync=_sync_info(report),
                 matching=total,
-                reservations=records,
+                reservations=page.items,
+                next_offset=page.next_offset,
+                left_out=page.left_out("reservations", how=" and the same filters"),
                 **runtime.answer_fields(services),
             )
 
@@ -288,25 +323,18 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
             after: int | datetime = since_change_id if since_change_id is not None else since  # type: ignore[assignment]
-            events = services.store.changes_since(after, limit=limit)
+            events = services.store.changes_since(after, limit=limit + 1)  # one more: are there others?
+            shown = fit([_change_info(e) for e in events[:limit]], total=len(events))
+            cut = shown.next_offset is not None
             return ChangesAnswer(
                 freshness=services.sync.freshness.describe(),
-                changes=[
-                    ChangeInfo(
-                        change_id=e.id,
-                        hr_number=e.hr_number,
-                        kind=e.kind,
-                        source=e.source,
-                        seen_at=e.seen_at,
-                        updated_at=e.updated_at,
-                        state=e.state,
-                        guest=e.guest,
-                        checkin=e.checkin_date,
-                        checkout=e.checkout_date,
-                        changes=e.changes,
-                    )
-                    for e in events
-                ],
+                changes=shown.items,
                 latest_change_id=services.store.latest_change_id(),
+                left_out=(
+                    f"later changes (limit or answer size budget): call again with "
+                    f"since_change_id={shown.items[-1].change_id}"
+                    if cut
+                    else None
+                ),
                 **runtime.answer_fields(services),
             )

@@ -49,6 +49,13 @@ class Answer(BaseModel):
     environment: str = Field(description="Where the data comes from: live HotelRunner or the sandbox")
     quota_spent: int = Field(0, description="Upstream requests this call spent")
     quota_left_today: int = Field(description="Requests left in the rolling 24 h quota")
+    left_out: str | None = Field(None, description="What this answer left out (size budget) and how to get it")
+
+
+class PagedAnswer(Answer):
+    """An answer whose list is cut to the size budget (surface/budget.py) and continues at `next_offset`."""
+
+    next_offset: int | None = Field(None, description="Pass as offset for the next page; None: nothing left")
 
 
 def client_name(ctx: Context) -> str | None:

@@ -8,14 +8,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from hotelrunner_mcp.calendar.undo import UndoOutcome, UndoService
+from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit
+from hotelrunner_mcp.surface.tools.calendar import budgeted
 from hotelrunner_mcp.surface.tools.inputs import Moment
-from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
+from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, PagedAnswer, ToolRuntime, tool_arguments
 
 MAX_TRANSACTIONS = 50
 TransactionId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class UndoAnswer(UndoOutcome, Answer):
+class UndoAnswer(UndoOutcome, PagedAnswer):
     """An undo previewed (with a plan id) or applied, with the fields every answer carries."""
 
 
@@ -74,4 +76,12 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
             outcome = await UndoService(services).run(
                 transaction_ids=transaction_ids, since=set_from, until=set_to, plan_id=plan_id
             )
-            return UndoAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+            fields = budgeted(outcome, "auto", 0)
+            for name in ("unknown", "superseded"):  # grouped cell lists: a few lines each, unless a year is undone
+                every = fields[name]
+                kept = fit(every, total=len(every), budget=ITEMS_BUDGET_BYTES // 8)
+                fields[name] = kept.items
+                if kept.next_offset is not None:
+                    more = f"{len(every) - len(kept.items)} more `{name}` groups (answer size budget)"
+                    fields["left_out"] = "; ".join(filter(None, [fields["left_out"], more]))
+            return UndoAnswer(**fields, **runtime.answer_fields(services))
