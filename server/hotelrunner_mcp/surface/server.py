@@ -20,6 +20,7 @@ from pydantic import ConfigDict
 from hotelrunner_mcp import __version__
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.reservations.acknowledge import keep_acknowledging
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface import prompts, protocol, resources
 from hotelrunner_mcp.surface.auth import HttpAuth
 from hotelrunner_mcp.surface.tools import calendar, channels, occupancy, reservations, responses, rooms, undo
@@ -53,7 +54,7 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None, *, auth
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_watch_changes, runtime, bus)
             if settings.acknowledge_deliveries and settings.configured and not settings.read_only:
-                tasks.start_soon(keep_acknowledging, runtime.services)
+                tasks.start_soon(keep_acknowledging, runtime.open_services)
             try:
                 yield
             finally:
@@ -132,7 +133,8 @@ async def _watch_changes(runtime: ToolRuntime, bus: SubscriptionBus) -> None:
     seen: int | None = None
     while True:
         try:
-            latest = runtime.services().store.latest_change_id()
+            services = await runtime.open_services()
+            latest = await off_loop(services.store.latest_change_id)
         except Exception:  # a broken data folder or a locked mirror must not stop the server
             log.debug("could not read the mirror's latest change", exc_info=True)
         else:

@@ -13,6 +13,7 @@ from hotelrunner_mcp.calendar.ledger import LedgerValue
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import CalendarField, Transaction
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.tools.inputs import Day
 from hotelrunner_mcp.surface.tools.runtime import (
     READS_LOCAL,
@@ -118,13 +119,13 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             check_range("start_date", start_date, "end_date", end_date)
             if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
                 raise InvalidRequest(f"ask for at most {MAX_CALENDAR_DAYS} days at a time.")
-            values = services.ledger.query(
-                start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
+            values = await off_loop(
+                services.ledger.query, start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
             )
             return CalendarLedgerAnswer(
                 values=[_value(v) for v in values],
                 note="Only values set through this server are known; anything set elsewhere is unknown.",
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )
 
     @server.tool(title="Did the channels take my changes?", annotations=READS_UPSTREAM)
@@ -148,8 +149,8 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             checked = await CalendarService(services).check_channel_results(transaction_ids or [], limit=MAX_CHECKS)
             return ChannelResultsAnswer(
                 transactions=[_transaction_info(tid, transaction) for tid, transaction in checked],
-                unchecked_left=len(services.ledger.pending_transactions(limit=100)),
-                **runtime.answer_fields(services),
+                unchecked_left=len(await off_loop(services.ledger.pending_transactions, limit=100)),
+                **await runtime.answer_fields(services),
             )
 
 
@@ -189,4 +190,4 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         arguments = {"changes": [c.model_dump(mode="json", exclude_none=True) for c in changes], "plan_id": plan_id}
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            return CalendarAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+            return CalendarAnswer(**outcome.model_dump(), **await runtime.answer_fields(services))

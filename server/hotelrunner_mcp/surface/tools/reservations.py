@@ -15,8 +15,9 @@ from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
 from hotelrunner_mcp.reservations.responses import waited
-from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
+from hotelrunner_mcp.reservations.service import checked_number, freshen, known_or_lookup, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
 from hotelrunner_mcp.surface.tools.runtime import READS_LOCAL, READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE, fence, fence_record
@@ -245,7 +246,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 found = await lookup(services, number)
             else:
                 report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
-                found = None if number is None else services.store.get(number) or await lookup(services, number)
+                found = None if number is None else await known_or_lookup(services, number)
             if number is not None:
                 matches = [found] if found else []
                 total = len(matches)
@@ -263,7 +264,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 sync=_sync_info(report),
                 matching=total,
                 reservations=records,
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )
 
     @server.tool(title="What changed in reservations", annotations=READS_LOCAL)
@@ -288,9 +289,9 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
             after: int | datetime = since_change_id if since_change_id is not None else since  # type: ignore[assignment]
-            events = services.store.changes_since(after, limit=limit)
+            events = await off_loop(services.store.changes_since, after, limit=limit)
             return ChangesAnswer(
-                freshness=services.sync.freshness.describe(),
+                freshness=(await services.sync.current_freshness()).describe(),
                 changes=[
                     ChangeInfo(
                         change_id=e.id,
@@ -307,6 +308,6 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                     )
                     for e in events
                 ],
-                latest_change_id=services.store.latest_change_id(),
-                **runtime.answer_fields(services),
+                latest_change_id=await off_loop(services.store.latest_change_id),
+                **await runtime.answer_fields(services),
             )

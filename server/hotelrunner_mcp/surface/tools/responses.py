@@ -22,6 +22,7 @@ from hotelrunner_mcp.reservations.responses import (
     ResponseOutcome,
     ResponseService,
 )
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.tools.inputs import ReservationNumber
 from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
 from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE
@@ -68,8 +69,8 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         if plan_id is None or not _can_ask(ctx) or action not in ("confirm", "cancel"):
             return NotAsked()
         try:
-            service = ResponseService(runtime.services())
-            plan = service.usable_plan(plan_id, reservation, action, cancel_reason)  # type: ignore[arg-type]
+            service = ResponseService(await runtime.open_services())
+            plan = await off_loop(service.usable_plan, plan_id, reservation, action, cancel_reason)  # type: ignore[arg-type]
         except Exception:  # anything wrong is refused, with its reason, by the tool body
             return NotAsked()
         summary = plan.summary if plan is not None else None
@@ -131,7 +132,7 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
                 outcome = await service.preview(reservation, action, cancel_reason)
             else:
                 outcome = await service.apply(reservation, action, cancel_reason, plan_id, _approval(approval))
-            return ResponseAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+            return ResponseAnswer(**outcome.model_dump(), **await runtime.answer_fields(services))
 
 
 def _said(outcome: ElicitationResult[PersonAnswer]) -> str:

@@ -74,4 +74,4 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
             outcome = await UndoService(services).run(
                 transaction_ids=transaction_ids, since=set_from, until=set_to, plan_id=plan_id
             )
-            return UndoAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+            return UndoAnswer(**outcome.model_dump(), **await runtime.answer_fields(services))
