@@ -38,7 +38,7 @@ from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
 from hotelrunner_mcp.hotelrunner.models import Reservation, ReservationPage
 from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncProgress, SyncState, UpsertCounts
 from hotelrunner_mcp.reservations.queries import utc_text
-from hotelrunner_mcp.storage.offloop import off_loop
+from hotelrunner_mcp.storage.offloop import off_loop, off_loop_shielded
 from hotelrunner_mcp.storage.sqlite import lease_owner
 
 logger = logging.getLogger(__name__)
@@ -329,7 +329,7 @@ class ReservationSync:
                 return replace(SyncReport.from_dict(state.last_report), shared=True)
             return await self._run(max_pages)
         finally:
-            await off_loop(self._store.release_lease, LEASE_NAME, self._owner)
+            await off_loop_shielded(self._store.release_lease, LEASE_NAME, self._owner)
 
     async def _run(self, max_pages: int | None = None) -> SyncReport:
         state = await off_loop(self._store.sync_state)

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import anyio.abc
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.server.subscriptions import SubscriptionBus
@@ -52,7 +53,7 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None, *, auth
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_watch_changes, runtime, bus)
+            await tasks.start(_watch_changes, runtime, bus)  # its first look is done before serving
             if settings.acknowledge_deliveries and settings.configured and not settings.read_only:
                 tasks.start_soon(keep_acknowledging, runtime.open_services)
             try:
@@ -125,12 +126,16 @@ def _lean_text(metadata: FuncMetadata) -> None:
     object.__setattr__(metadata, "convert_result", lean)  # an instance attribute: the SDK calls it per call
 
 
-async def _watch_changes(runtime: ToolRuntime, bus: SubscriptionBus) -> None:
+async def _watch_changes(
+    runtime: ToolRuntime, bus: SubscriptionBus, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
     """Tell subscribers when the mirror changes (a push stored by the webhook process, a sync, ...).
 
-    The first look happens at start, before any client can listen, so a change arriving in the first
-    poll interval is announced too. The watcher opens the services itself when no call has yet."""
+    The first look happens at start (`task_status.started()` after it), before any client can listen, so a
+    change arriving in the first poll interval is announced too. The watcher opens the services itself
+    when no call has yet; both in a worker thread."""
     seen: int | None = None
+    first = True
     while True:
         try:
             services = await runtime.open_services()
@@ -141,4 +146,7 @@ async def _watch_changes(runtime: ToolRuntime, bus: SubscriptionBus) -> None:
             if seen is not None and latest != seen:
                 await bus.publish(ResourceUpdated(uri=resources.CHANGES_URI))
             seen = latest
+        if first:
+            task_status.started()
+            first = False
         await anyio.sleep(CHANGE_POLL_SECONDS)
