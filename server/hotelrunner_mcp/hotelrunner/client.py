@@ -315,9 +315,8 @@ class HotelRunnerClient:
                 if last or isinstance(error, NotConfigured):
                     raise error
             elif last or response.status_code not in RETRY_STATUSES:
-                return await off_loop(
-                    self._checked_body, response, call, retried=retried
-                )  # parsing, a 429's quota read
+                # parsing a listing page and, after a 429, reading the quota ledger: off the loop
+                return await off_loop(self._checked_body, response, call, retried=retried)
             await anyio.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
 

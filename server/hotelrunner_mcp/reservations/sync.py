@@ -364,9 +364,8 @@ class ReservationSync:
         if check_shift:
             page_number -= 1
         while True:
-            if not await off_loop(
-                self._store.acquire_lease, LEASE_NAME, self._owner, self._lease_ttl
-            ):  # renew before a slow page
+            # renew before a slow page
+            if not await off_loop(self._store.acquire_lease, LEASE_NAME, self._owner, self._lease_ttl):
                 logger.warning("the sync lease expired and another process took it; both syncs are harmless")
             page = await self._client.get_reservations(
                 **params, per_page=self.page_size, page=page_number, undelivered=False
