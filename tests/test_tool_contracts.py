@@ -25,17 +25,18 @@ SNAPSHOTS = Path(__file__).parent / "__toolsnaps__"
 UPDATE = os.environ.get("UPDATE_TOOLSNAPS") == "1"
 
 
-def _list_tools(read_only: bool = False) -> list[Tool]:
+def _list_tools(*, read_only: bool = False, output_schemas: bool = True) -> list[Tool]:
     async def listed() -> list[Tool]:
         with tempfile.TemporaryDirectory() as scratch:
-            settings = Settings(data_dir=Path(scratch), read_only=read_only)
+            settings = Settings(data_dir=Path(scratch), read_only=read_only, output_schemas=output_schemas)
             async with Client(build_server(settings)) as client:
                 return list((await client.list_tools()).tools)
 
     return anyio.run(listed)
 
 
-TOOLS = {tool.name: tool for tool in _list_tools()}
+TOOLS = {tool.name: tool for tool in _list_tools()}  # output schemas published: the snapshots keep them too
+TOOLS_LIST_BUDGET_BYTES = 20_000
 
 
 def _snapshot(tool: Tool) -> dict[str, Any]:
@@ -68,8 +69,16 @@ def test_the_tool_says_what_it_costs_and_describes_every_parameter(name: str) ->
     assert "\n    " not in description, f"{name}: leftover docstring indentation"
     assert tool.annotations is not None and tool.annotations.read_only_hint is not None
     assert tool.annotations.destructive_hint is not None and tool.annotations.open_world_hint is not None
-    undescribed = [p for p, schema in tool.input_schema.get("properties", {}).items() if not schema.get("description")]
+    models = {"": tool.input_schema, **tool.input_schema.get("$defs", {})}
+    undescribed = [
+        f"{model}.{p}".lstrip(".")
+        for model, schema in models.items()
+        for p, field in schema.get("properties", {}).items()
+        if not field.get("description")
+    ]
     assert undescribed == [], f"{name}: parameters without a description: {undescribed}"
+    too_long = [p for p, field in tool.input_schema.get("properties", {}).items() if "\n" in field["description"]]
+    assert too_long == [], f"{name}: a parameter's description is one line: {too_long}"
     assert tool.input_schema.get("additionalProperties") is False
 
 
@@ -81,3 +90,18 @@ def test_no_snapshot_is_left_for_a_tool_that_is_gone() -> None:
 def test_read_only_mode_lists_only_tools_that_write_nothing() -> None:
     for tool in _list_tools(read_only=True):
         assert tool.annotations is not None and tool.annotations.read_only_hint is True, tool.name
+
+
+def test_tools_list_fits_its_budget_and_publishes_lean_schemas() -> None:
+    """tools/list is read into every agent's context: at most 20 KB, as a client receives it (no output schemas
+    unless HOTELRUNNER_OUTPUT_SCHEMAS), with none of pydantic's repeated titles or null defaults."""
+    default = _list_tools(output_schemas=False)
+    wire = json.dumps(
+        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in default], separators=(",", ":")
+    )
+    assert len(wire.encode()) <= TOOLS_LIST_BUDGET_BYTES, f"tools/list is {len(wire.encode()):,} bytes"
+    assert {t.name for t in default} == set(TOOLS) and all(t.output_schema is None for t in default)
+    assert all(t.output_schema for t in TOOLS.values())
+    for tool in TOOLS.values():
+        schemas = json.dumps([tool.input_schema, tool.output_schema])
+        assert '"title"' not in schemas and '"default": null' not in schemas, tool.name

@@ -116,6 +116,7 @@ class Settings:
     sandbox: bool = False
     apply_without_preview: bool = False
     acknowledge_deliveries: bool = False  # PUT /reservations/~ for each delivery once it is in the mirror
+    output_schemas: bool = False  # publish each tool's output schema in tools/list (structured content is sent anyway)
     rooms_ttl_seconds: float = 900.0
     plan_ttl_seconds: float = 600.0
     mirror_max_age_seconds: float = 900.0
@@ -241,6 +242,7 @@ class Settings:
             sandbox=reader.flag("HOTELRUNNER_SANDBOX"),
             apply_without_preview=reader.flag("HOTELRUNNER_APPLY_WITHOUT_PREVIEW"),
             acknowledge_deliveries=reader.flag("HOTELRUNNER_ACKNOWLEDGE_DELIVERIES"),
+            output_schemas=reader.flag("HOTELRUNNER_OUTPUT_SCHEMAS"),
             rooms_ttl_seconds=reader.number("HOTELRUNNER_ROOMS_TTL_SECONDS", DEFAULTS["rooms_ttl_seconds"], minimum=0),
             plan_ttl_seconds=reader.number("HOTELRUNNER_PLAN_TTL_SECONDS", DEFAULTS["plan_ttl_seconds"]),
             mirror_max_age_seconds=reader.number(
@@ -404,6 +406,12 @@ SETTING_DOCS: tuple[SettingDoc, ...] = (
         "acknowledge_deliveries",
         "acknowledge each delivery once it is in the mirror (takes it off HotelRunner's undelivered list, which a "
         "PMS may rely on; HotelRunner must enable the endpoint for the app)",
+    ),
+    SettingDoc(
+        "HOTELRUNNER_OUTPUT_SCHEMAS",
+        "output_schemas",
+        "publish every tool's output schema in tools/list, for clients that validate or generate code (about 25 KB "
+        "more of every agent's context; answers carry structured content either way)",
     ),
     SettingDoc("HOTELRUNNER_ROOMS_TTL_SECONDS", "rooms_ttl_seconds", "how long the room list is remembered"),
     SettingDoc("HOTELRUNNER_PLAN_TTL_SECONDS", "plan_ttl_seconds", "how long a preview's plan id is valid"),

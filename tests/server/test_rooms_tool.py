@@ -61,7 +61,7 @@ async def test_a_zero_ttl_fetches_every_time(settings: Settings, sandbox: Runnin
 
 
 async def test_the_tool_is_announced_as_a_read_that_costs_quota(settings: Settings) -> None:
-    async with connect(settings) as mcp:
+    async with connect(settings.with_overrides(output_schemas=True)) as mcp:  # published only when asked for
         tools = {t.name: t for t in (await mcp.client.list_tools()).tools}
 
     rooms = tools["get_rooms"]

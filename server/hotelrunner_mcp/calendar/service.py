@@ -14,7 +14,6 @@ from decimal import Decimal
 from statistics import median
 from typing import Literal, TypedDict
 
-import anyio.to_thread
 from pydantic import BaseModel, Field
 
 from hotelrunner_mcp.calendar.changes import (
@@ -40,6 +39,7 @@ from hotelrunner_mcp.hotelrunner.models import (
 from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.queries import CANCELED_STATES, DateRange, ReservationQuery
 from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.storage.offloop import off_loop, off_loop_shielded
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class CalendarService:
             resolved = validate_changes(changes, rooms, today=today, room_counts=counts)
             return resolved, compile_plan(resolved)
 
-        return await anyio.to_thread.run_sync(work)  # a year for every room is CPU work: keep the loop serving
+        return await off_loop(work)  # a year for every room is CPU work: keep the loop serving
 
     async def run(self, changes: Sequence[CalendarChange], plan_id: str | None) -> CalendarOutcome:
         """Preview when no plan id is given (unless direct apply is allowed), else apply that plan."""
@@ -145,35 +145,38 @@ class CalendarService:
             )
         digest = fingerprint(changes)
         if plan_id is not None:
-            self._s.plans.check(plan_id, digest)  # a bad plan id costs nothing, not even the room list
+            await off_loop(self._s.plans.check, plan_id, digest)  # a bad plan id costs nothing, not even the room list
         resolved, plan = await self.plan(changes)
         if plan_id is None and not self._s.settings.apply_without_preview:
             return await self._preview(resolved, plan, digest)
-        self._check_quota(plan)
+        await off_loop(self._check_quota, plan)
         if plan_id is not None:
-            self._s.plans.redeem(plan_id, digest)
+            await off_loop(self._s.plans.redeem, plan_id, digest)
         try:
             outcome = await self._apply(resolved, plan)
         except NothingApplied as failure:
             if plan_id is not None and failure.sent == 0:
-                self._s.plans.release(plan_id)
+                await off_loop_shielded(self._s.plans.release, plan_id)
             elif plan_id is not None:
-                self._s.plans.finish(plan_id, "outcome_unknown" if failure.code == "outcome_unknown" else "failed")
+                await off_loop_shielded(
+                    self._s.plans.finish, plan_id, "outcome_unknown" if failure.code == "outcome_unknown" else "failed"
+                )
             raise
         except BaseException:
             if plan_id is not None:
-                self._s.plans.finish(plan_id, "outcome_unknown")  # cancelled or crashed while sending
+                # cancelled or crashed while sending
+                await off_loop_shielded(self._s.plans.finish, plan_id, "outcome_unknown")
             raise
         if plan_id is not None:
             statuses = {r.status for r in outcome.results}
-            self._s.plans.finish(plan_id, "applied" if statuses == {"ok"} else "partial")
+            await off_loop_shielded(self._s.plans.finish, plan_id, "applied" if statuses == {"ok"} else "partial")
         return outcome
 
     # ------------------------------------------------------------------ preview
 
     async def _preview(self, resolved: list[ResolvedChange], plan: CalendarPlan, digest: str) -> CalendarOutcome:
-        issued = self._s.plans.issue(digest, {"requests": plan.request_count, "dates": plan.date_count})
-        left = self._s.limiter.status().left_today
+        issued = await off_loop(self._s.plans.issue, digest, {"requests": plan.request_count, "dates": plan.date_count})
+        left = (await off_loop(self._s.limiter.status)).left_today
         fits = plan.request_count <= left
         step = (
             f"Nothing was sent. To apply exactly these changes, call update_calendar again with the same changes "
@@ -185,7 +188,7 @@ class CalendarService:
             applied=False,
             plan_id=issued.plan_id,
             plan_expires_at=issued.expires_at_iso,
-            **(await anyio.to_thread.run_sync(self._change_previews, resolved, plan)),
+            **(await off_loop(self._change_previews, resolved, plan)),
             upstream_requests=plan.request_count,
             naive_requests=plan.naive_request_count,
             dates_touched=plan.date_count,
@@ -247,16 +250,18 @@ class CalendarService:
         """GET /infos/transaction_details for these ids (or the latest unchecked ones), recorded in the ledger."""
         client = self._s.require_client()
         checked = []
-        for transaction_id in transaction_ids or self._s.ledger.pending_transactions(limit=limit):
+        for transaction_id in transaction_ids or await off_loop(self._s.ledger.pending_transactions, limit=limit):
             transaction = await client.get_transaction(transaction_id)
-            self._s.ledger.record_transaction_result(transaction_id, channel_results(transaction))
+            await off_loop_shielded(
+                self._s.ledger.record_transaction_result, transaction_id, channel_results(transaction)
+            )
             checked.append((transaction_id, transaction))
         return checked
 
     # ------------------------------------------------------------------ apply
 
     async def _apply(self, resolved: list[ResolvedChange], plan: CalendarPlan) -> CalendarOutcome:
-        previews = await anyio.to_thread.run_sync(self._change_previews, resolved, plan)
+        previews = await off_loop(self._change_previews, resolved, plan)
         sent_before = _requests_sent()
         results: list[RequestOutcome] = []
         for request in plan.requests:
@@ -299,7 +304,7 @@ class CalendarService:
         message = "some parts were refused and are not applied; see errors" if result.partial else None
         refusals = result.refusals() if result.errors else []
         try:
-            self._record(request, result)
+            await off_loop_shielded(self._record, request, result)
         except Exception as exc:  # HotelRunner took it: say so, even if our own bookkeeping failed
             log.exception("ledger write failed after an accepted calendar update")
             message = (

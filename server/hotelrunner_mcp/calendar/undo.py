@@ -28,6 +28,7 @@ from hotelrunner_mcp.calendar.ledger import LedgerBatch, LedgerKey, StoredWrite,
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.times import iso_z
 
 MAX_BATCHES = 200
@@ -314,11 +315,18 @@ class UndoService:
         """Preview without plan_id (sends nothing), apply with it. The undo is recomputed from the ledger
         both times; if the ledger moved in between, the plan no longer matches and nothing is sent."""
         today = self._today or property_today()
-        self.select(transaction_ids=transaction_ids, since=since, until=until, today=today)  # refuses at no cost
+        await off_loop(
+            self.select, transaction_ids=transaction_ids, since=since, until=until, today=today
+        )  # refuses at no cost
         rooms = (await self._s.catalog.get()).rooms  # each rate's channels (remembered; 1 request if not)
         rate_channels = {(r.inv_code, r.rate_code or r.inv_code): tuple(r.channel_codes) for r in rooms}
-        selection = self.select(
-            transaction_ids=transaction_ids, since=since, until=until, today=today, rate_channels=rate_channels
+        selection = await off_loop(
+            self.select,
+            transaction_ids=transaction_ids,
+            since=since,
+            until=until,
+            today=today,
+            rate_channels=rate_channels,
         )
         changes = undo_changes(selection.restore)
         if len(changes) > MAX_CHANGES:
@@ -327,15 +335,17 @@ class UndoService:
                 "transactions or a shorter time range at a time. Nothing was sent."
             )
         if not changes and plan_id is not None:
-            stored = self._s.plans.get(plan_id)
-            self._s.plans.check(plan_id, stored.fingerprint if stored else "")  # used, expired, unknown: says so
+            stored = await off_loop(self._s.plans.get, plan_id)
+            await off_loop(
+                self._s.plans.check, plan_id, stored.fingerprint if stored else ""
+            )  # used, expired, unknown: says so
             raise InvalidRequest(
                 f"plan {plan_id} has nothing left to put back: {self._nothing_to_do(selection).next_step}"
             )
         if not changes:
             return self._nothing_to_do(selection)
         if plan_id is not None:
-            self._check_plan(plan_id, changes)
+            await off_loop(self._check_plan, plan_id, changes)
         outcome = await self._calendar.run(changes, plan_id)
         return self._outcome(outcome, selection, plan_id)
 

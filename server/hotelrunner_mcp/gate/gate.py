@@ -21,13 +21,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import anyio
-import anyio.to_thread
 import httpx2
 
 from hotelrunner_mcp.errors import HotelRunnerError, QuotaWaitTooLong
 from hotelrunner_mcp.gate.audit import AuditLog, current_call
 from hotelrunner_mcp.gate.quota import QuotaLimiter, QuotaTicket
 from hotelrunner_mcp.hotelrunner.redact import Redactor
+from hotelrunner_mcp.storage.offloop import off_loop_shielded
 
 OnWait = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
@@ -182,8 +182,7 @@ class Gate:
         if response.status_code == 429:
             retry_after = _retry_after(response, self.limiter.now())
             try:
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(self.limiter.note_rate_limited, retry_after)
+                await off_loop_shielded(self.limiter.note_rate_limited, retry_after)
             except HotelRunnerError as exc:  # the 429 still reaches the client, which maps it
                 log.warning("quota ledger: 429 pause not recorded (%s)", exc.message)
         elif response.is_success:

@@ -34,9 +34,9 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import anyio
-import anyio.to_thread
 
 from hotelrunner_mcp.errors import QuotaExhausted, QuotaWaitTooLong, RecordingUnavailable
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.storage.sqlite import Migration, connect, immediate, lease_owner, migrate
 from hotelrunner_mcp.times import iso_z_from_epoch
 
@@ -203,7 +203,7 @@ class QuotaLimiter:
         announced_until = 0.0
         told_at: float | None = None
         while True:
-            ticket, wait = await anyio.to_thread.run_sync(self._try_take, label, started)
+            ticket, wait = await off_loop(self._try_take, label, started)
             if ticket is not None:
                 return ticket
             now = self._clock()
@@ -233,7 +233,7 @@ class QuotaLimiter:
                 (max(done_at, ticket.at), ticket.row_id, self.key),
             )
 
-        await anyio.to_thread.run_sync(self._write, record)
+        await off_loop(self._write, record)
 
     def bounded_retry_after(self, retry_after: float | None) -> float:
         """Seconds to pause after a 429: Retry-After when it is a sane positive number (at most

@@ -65,6 +65,7 @@ from hotelrunner_mcp.hotelrunner.models import (
     UpdateResult,
 )
 from hotelrunner_mcp.hotelrunner.redact import Redactor, silence_http_logs
+from hotelrunner_mcp.storage.offloop import off_loop
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -314,7 +315,8 @@ class HotelRunnerClient:
                 if last or isinstance(error, NotConfigured):
                     raise error
             elif last or response.status_code not in RETRY_STATUSES:
-                return self._checked_body(response, call, retried=retried)
+                # parsing a listing page and, after a 429, reading the quota ledger: off the loop
+                return await off_loop(self._checked_body, response, call, retried=retried)
             await anyio.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
 

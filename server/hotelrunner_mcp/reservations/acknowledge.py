@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +40,7 @@ from hotelrunner_mcp.errors import (
     UpstreamRejected,
 )
 from hotelrunner_mcp.gate.gate import quota_patience
+from hotelrunner_mcp.storage.offloop import off_loop, off_loop_shielded
 from hotelrunner_mcp.storage.sqlite import connect, immediate, lease_owner, migrate, owner_alive
 from hotelrunner_mcp.times import iso_z, parse_stored, stored
 
@@ -266,16 +267,16 @@ async def acknowledge_pending(services: Services, *, max_acks: int = ACKS_PER_RO
     if services.client is None:
         return AckRound(0, "off: no credentials")
     acks = services.acks
-    paused = acks.paused_until()
+    paused = await off_loop(acks.paused_until)
     if paused is not None:
         return AckRound(0, f"not enabled by HotelRunner; next try after {paused:%Y-%m-%d %H:%M} UTC")
-    await anyio.to_thread.run_sync(acks.tidy)
+    await off_loop(acks.tidy)
     done = 0
     while done < max_acks:
-        why = _budget_left(services)
+        why = await off_loop(_budget_left, services)
         if why:
             return AckRound(done, why)
-        delivery = acks.claim()
+        delivery = await off_loop(acks.claim)
         if delivery is None:
             return AckRound(done, "nothing waiting")
         outcome = await _send(services, delivery)
@@ -294,38 +295,40 @@ async def _send(services: Services, delivery: Delivery) -> str:
         with services.audit.tool_call("acknowledge_delivery (background)", None, arguments), quota_patience(0):
             await client.acknowledge_reservation(delivery.message_uid)
     except EndpointNotEnabled as exc:
-        if exc.status == 404 and acks.ever_acknowledged():
+        if exc.status == 404 and await off_loop(acks.ever_acknowledged):
             # the endpoint works here: HotelRunner no longer knows this message_uid (a newer one replaced it)
-            acks.finish(delivery, "refused", "HotelRunner does not know this message_uid (404)")
+            await off_loop_shielded(
+                acks.finish, delivery, "refused", "HotelRunner does not know this message_uid (404)"
+            )
             return "next"
-        acks.finish(delivery, "pending")
-        acks.disable(exc.message)
+        await off_loop_shielded(acks.finish, delivery, "pending")
+        await off_loop_shielded(acks.disable, exc.message)
         log.warning("HotelRunner has not enabled delivery acknowledgement for this app; stopped trying for a day")
         return "not enabled by HotelRunner"
     except OutcomeUnknown as exc:
-        acks.finish(delivery, "outcome_unknown", exc.message[:300])
+        await off_loop_shielded(acks.finish, delivery, "outcome_unknown", exc.message[:300])
         return "next"
     except NotApplied as exc:
-        acks.finish(delivery, "pending", exc.message[:300])
+        await off_loop_shielded(acks.finish, delivery, "pending", exc.message[:300])
         return "HotelRunner said try again later"
     except UpstreamRejected as exc:
-        acks.finish(delivery, "refused", exc.message[:300])
+        await off_loop_shielded(acks.finish, delivery, "refused", exc.message[:300])
         return "next"
     except HotelRunnerError as exc:  # nothing was applied (quota, connection, audit): try again later
-        acks.finish(delivery, "pending", exc.message[:300])
+        await off_loop_shielded(acks.finish, delivery, "pending", exc.message[:300])
         return f"stopped: {exc.code}"
     except BaseException:
-        acks.finish(delivery, "outcome_unknown", "interrupted while sending")
+        await off_loop_shielded(acks.finish, delivery, "outcome_unknown", "interrupted while sending")
         raise
-    acks.finish(delivery, "acknowledged")
+    await off_loop_shielded(acks.finish, delivery, "acknowledged")
     return "acknowledged"
 
 
-async def keep_acknowledging(services: Callable[[], Services], poll_seconds: float = POLL_SECONDS) -> None:
+async def keep_acknowledging(services: Callable[[], Awaitable[Services]], poll_seconds: float = POLL_SECONDS) -> None:
     """The background task of a server process: a round every `poll_seconds` while the setting is on."""
     while True:
         try:
-            opened = services()
+            opened = await services()
             if not opened.settings.acknowledge_deliveries or opened.settings.read_only:
                 return
             done = await acknowledge_pending(opened)

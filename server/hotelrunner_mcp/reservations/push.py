@@ -29,7 +29,6 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
 
-import anyio.to_thread
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -43,6 +42,7 @@ from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
 from hotelrunner_mcp.storage.data_folder import claim
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.storage.sqlite import mirror_db_path
 
 log = logging.getLogger("hotelrunner_mcp.reservations.push")
@@ -212,7 +212,7 @@ def webhook_routes(
         try:
             reservations = parse_push(await _push_data(request))
             audit.ensure_writable()  # a push we could not record is not stored: HotelRunner will retry it
-            counts = await anyio.to_thread.run_sync(_store_all, store, reservations)
+            counts = await off_loop(store.upsert_many, reservations, source="push")  # all of it or none
         except PushRefused as refused:
             return _refuse(audit, refused, client)
         except Exception as exc:  # audit unwritable or store failed: nothing stored, ask for a retry
@@ -237,11 +237,6 @@ def webhook_routes(
         return JSONResponse({"status": "ok"})
 
     return [Route(path, receive, methods=["POST"], name="hotelrunner_push")]
-
-
-def _store_all(store: ReservationStore, reservations: Sequence[Reservation]) -> UpsertCounts:
-    """Store a validated batch in one transaction: all of it or, on error, none of it."""
-    return store.upsert_many(reservations, source="push")
 
 
 def _refuse(audit: AuditLog, refused: PushRefused, client: str | None, **extra: Any) -> JSONResponse:

@@ -36,8 +36,9 @@ from hotelrunner_mcp.hotelrunner.client import CANCEL_REASONS
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.mirror import content_version
 from hotelrunner_mcp.reservations.queries import CANCELED_STATES
-from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
+from hotelrunner_mcp.reservations.service import checked_number, freshen, known_or_lookup, lookup
 from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.storage.offloop import off_loop, off_loop_shielded
 from hotelrunner_mcp.times import iso_z, iso_z_from_epoch
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,7 @@ class ResponseService:
         check_arguments(action, cancel_reason)
         number = checked_number(number)
         await freshen(self._s)  # 0 requests when the mirror is fresh; never waits for a slot
-        booking = self._s.store.get(number) or await lookup(self._s, number)
+        booking = await known_or_lookup(self._s, number)
         if booking is None:
             raise ResponseRefused(
                 f"no booking {number} is known here or at HotelRunner (HotelRunner's number like R754208185, or the "
@@ -268,7 +269,8 @@ class ResponseService:
             f"{'CONFIRM' if action == 'confirm' else 'CANCEL'} booking {plain_words(found)}\n"
             f"{description}\n{final}\nSend this to HotelRunner now?"
         )
-        issued = self._s.plans.issue(
+        issued = await off_loop(
+            self._s.plans.issue,
             plan_fingerprint(booking.hr_number, action, cancel_reason, content_version(booking)),
             {
                 "kind": PLAN_KIND,
@@ -381,13 +383,13 @@ class ResponseService:
     ) -> ResponseOutcome:
         self._read_only()
         check_arguments(action, cancel_reason)
-        booking = self.current(number)
+        booking = await off_loop(self.current, number)
         if booking is None:
             raise ResponseRefused(
                 f"booking {number.strip()} is not in this server's mirror; preview it first (respond_to_reservation "
                 "without plan_id). Nothing was sent."
             )
-        self._check_plan(plan_id, booking, action, cancel_reason)
+        await off_loop(self._check_plan, plan_id, booking, action, cancel_reason)
         problem = eligibility_problem(booking)
         if problem:
             raise ResponseRefused(problem)
@@ -407,8 +409,8 @@ class ResponseService:
                 f"sent and plan {plan_id} is still valid until it expires. Apply it again to ask once more."
             )
         if not approval.accepted:
-            self._s.plans.redeem(plan_id, self._fingerprint(booking, action, cancel_reason))
-            self._s.plans.finish(plan_id, "declined")
+            await off_loop(self._s.plans.redeem, plan_id, self._fingerprint(booking, action, cancel_reason))
+            await off_loop_shielded(self._s.plans.finish, plan_id, "declined")
             return ResponseOutcome(
                 applied=False,
                 upstream_requests=0,
@@ -420,33 +422,33 @@ class ResponseService:
                 ),
                 **base,
             )
-        self._s.plans.redeem(plan_id, self._fingerprint(booking, action, cancel_reason))
+        await off_loop(self._s.plans.redeem, plan_id, self._fingerprint(booking, action, cancel_reason))
         sent_before = _sent()
         client = self._s.require_client()
         try:
             await client.fire_reservation(booking.hr_number, action, cancel_reason)
         except OutcomeUnknown:
-            self._s.plans.finish(plan_id, "outcome_unknown")
+            await off_loop_shielded(self._s.plans.finish, plan_id, "outcome_unknown")
             raise
         except UpstreamRejected as exc:
-            self._s.plans.finish(plan_id, "failed")
+            await off_loop_shielded(self._s.plans.finish, plan_id, "failed")
             if "state_change_is_not_available" in exc.message:
                 raise await self._state_refusal(booking, action) from None
             raise
         except NotApplied:
-            self._s.plans.finish(plan_id, "failed")
+            await off_loop_shielded(self._s.plans.finish, plan_id, "failed")
             raise
         except HotelRunnerError:
             if _sent() == sent_before:  # refused before leaving (quota, audit): the plan stays good
-                self._s.plans.release(plan_id)
+                await off_loop_shielded(self._s.plans.release, plan_id)
             else:
-                self._s.plans.finish(plan_id, "failed")
+                await off_loop_shielded(self._s.plans.finish, plan_id, "failed")
             raise
         except BaseException:
-            self._s.plans.finish(plan_id, "outcome_unknown")
+            await off_loop_shielded(self._s.plans.finish, plan_id, "outcome_unknown")
             raise
-        self._s.plans.finish(plan_id, "applied")
-        new_state = self._record(booking, action, cancel_reason)
+        await off_loop_shielded(self._s.plans.finish, plan_id, "applied")
+        new_state = await off_loop_shielded(self._record, booking, action, cancel_reason)
         who = (
             "the person, asked directly by the client"
             if approval.by_person

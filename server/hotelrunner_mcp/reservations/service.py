@@ -10,6 +10,7 @@ from hotelrunner_mcp.gate.gate import quota_patience
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.sync import SyncReport
 from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.storage.offloop import off_loop
 
 
 async def freshen(
@@ -19,18 +20,19 @@ async def freshen(
     (HotelRunner down, quota spent) after an earlier one succeeded, answer from the mirror anyway
     and say so: pushes may still have kept it current. A forced or first sync's failure is raised."""
     sync = services.sync
-    routine = not force and sync.freshness.last_sync_at is not None
+    routine = not force and (await sync.current_freshness()).last_sync_at is not None
     try:
         with quota_patience(0 if routine else None):  # a routine refresh never makes a question wait
             report = await (sync.sync(max_requests) if force else sync.ensure_fresh(max_requests, wait=not routine))
     except HotelRunnerError as exc:
-        if force or services.sync.freshness.last_sync_at is None:
+        now = await sync.current_freshness()
+        if force or now.last_sync_at is None:
             raise
         return None, (
-            f"{services.sync.freshness.describe()}; the sync due now failed ({exc.message}), so this answer "
+            f"{now.describe()}; the sync due now failed ({exc.message}), so this answer "
             "may miss changes HotelRunner did not push"
         )
-    freshness = services.sync.freshness.describe()
+    freshness = (await sync.current_freshness()).describe()
     if report is not None and not report.complete:
         freshness += (
             f"; PARTIAL: this sync stopped at max_sync_requests={max_requests} with about {report.requests_left:,} "
@@ -64,9 +66,8 @@ async def lookup(services: Services, number: str) -> Reservation | None:
     if missed_at is not None and time.monotonic() - missed_at < MISS_MEMORY_SECONDS:
         return None
     page = await services.require_client().get_reservations(reservation_number=number, undelivered=False)
-    for found in page.reservations:
-        services.store.upsert(found, source="lookup")
-    known = services.store.get(number)
+    await off_loop(services.store.upsert_many, page.reservations, source="lookup")
+    known = await off_loop(services.store.get, number)
     if known is None:
         misses[number] = time.monotonic()
         while len(misses) > 1000:
@@ -74,3 +75,8 @@ async def lookup(services: Services, number: str) -> Reservation | None:
     else:
         misses.pop(number, None)
     return known
+
+
+async def known_or_lookup(services: Services, number: str) -> Reservation | None:
+    """The booking as the mirror has it, else as one upstream `lookup` finds it."""
+    return await off_loop(services.store.get, number) or await lookup(services, number)

@@ -38,6 +38,7 @@ from hotelrunner_mcp.hotelrunner.client import MAX_PER_PAGE
 from hotelrunner_mcp.hotelrunner.models import Reservation, ReservationPage
 from hotelrunner_mcp.reservations.mirror import ReservationStore, SyncProgress, SyncState, UpsertCounts
 from hotelrunner_mcp.reservations.queries import utc_text
+from hotelrunner_mcp.storage.offloop import off_loop, off_loop_shielded
 from hotelrunner_mcp.storage.sqlite import lease_owner
 
 logger = logging.getLogger(__name__)
@@ -231,7 +232,9 @@ class ReservationSync:
 
     @property
     def freshness(self) -> Freshness:
-        """How current the mirror is: last sync, its age, the latest change and push seen."""
+        """How current the mirror is: last sync, its age, the latest change and push seen.
+
+        It reads the mirror: async code awaits `current_freshness()` instead."""
         state = self._store.sync_state()
         last = self._store.last_change()
         return Freshness(
@@ -244,12 +247,16 @@ class ReservationSync:
             unfinished=self._store.sync_progress(),
         )
 
+    async def current_freshness(self) -> Freshness:
+        """`freshness`, read in a worker thread."""
+        return await off_loop(lambda: self.freshness)
+
     async def ensure_fresh(self, max_pages: int | None = None, *, wait: bool = True) -> SyncReport | None:
         """Sync only if the mirror is older than max_age_seconds (or was never synced).
 
         Within retry_after_seconds of a failed sync, raises that failure again without a request, so a
         burst of questions while HotelRunner is down does not spend the day's quota on failing syncs."""
-        if self._inflight is None and not self.freshness.stale:
+        if self._inflight is None and not (await self.current_freshness()).stale:
             return None
         failure = self._failure
         if self._inflight is None and failure is not None and self._clock() - failure[0] < self._retry_after:
@@ -298,10 +305,10 @@ class ReservationSync:
     async def _sync_once_across_processes(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
         """Hold the lease while syncing. Reuse instead the sync another process finished while we
         waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
-        before = self._store.sync_state().last_sync_at
+        before = (await off_loop(self._store.sync_state)).last_sync_at
         waited = False
         deadline = time.monotonic() + self._max_lease_wait
-        while not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):
+        while not await off_loop(self._store.acquire_lease, LEASE_NAME, self._owner, self._lease_ttl):
             if not wait:
                 raise SyncBusy("another server process is syncing the reservation mirror right now")
             if time.monotonic() >= deadline:
@@ -312,23 +319,25 @@ class ReservationSync:
             waited = True
             await anyio.sleep(self._lease_poll)
         try:
-            state = self._store.sync_state()
+            state = await off_loop(self._store.sync_state)
             age = self._age(state)
-            fresh_enough = age is not None and age <= self.max_age_seconds and self._store.sync_progress() is None
+            fresh_enough = (
+                age is not None and age <= self.max_age_seconds and await off_loop(self._store.sync_progress) is None
+            )
             if state.last_report and ((waited and state.last_sync_at != before) or (not force and fresh_enough)):
                 logger.info("reusing the reservation sync another process just finished")
                 return replace(SyncReport.from_dict(state.last_report), shared=True)
             return await self._run(max_pages)
         finally:
-            self._store.release_lease(LEASE_NAME, self._owner)
+            await off_loop_shielded(self._store.release_lease, LEASE_NAME, self._owner)
 
     async def _run(self, max_pages: int | None = None) -> SyncReport:
-        state = self._store.sync_state()
+        state = await off_loop(self._store.sync_state)
         now = self._clock()
         started = time.monotonic()
         mode: Literal["backfill", "incremental"] = "backfill" if state.cursor is None else "incremental"
         last_update = state.cursor.date() if state.cursor is not None else None
-        resumed = self._store.sync_progress()
+        resumed = await off_loop(self._store.sync_progress)
         if resumed is not None and (resumed.mode != mode or resumed.from_last_update_date != last_update):
             resumed = None  # progress of another listing (e.g. a backfill another process finished)
         started_at = resumed.started_at if resumed else now
@@ -355,7 +364,8 @@ class ReservationSync:
         if check_shift:
             page_number -= 1
         while True:
-            if not self._store.acquire_lease(LEASE_NAME, self._owner, self._lease_ttl):  # renew before a slow page
+            # renew before a slow page
+            if not await off_loop(self._store.acquire_lease, LEASE_NAME, self._owner, self._lease_ttl):
                 logger.warning("the sync lease expired and another process took it; both syncs are harmless")
             page = await self._client.get_reservations(
                 **params, per_page=self.page_size, page=page_number, undelivered=False
@@ -363,7 +373,7 @@ class ReservationSync:
             requests += 1
             fetched += len(page.reservations)
             listed, listed_pages = page.count, page.pages
-            counts = counts.merge(self._store.upsert_many(page.reservations, source="sync"))
+            counts = counts.merge(await off_loop(self._store.upsert_many, page.reservations, source="sync"))
             shifted = (  # an empty page too: the listing may now end before the page we stopped at
                 check_shift
                 and page_number > 1
@@ -378,7 +388,7 @@ class ReservationSync:
                 # A listing in another order could shift under us: forget the progress, so the next sync
                 # reads from page 1 again (dearer, never a skipped booking), and keep the cursor.
                 logger.warning("HotelRunner's listing is not oldest-first; this sync will not be resumed mid-way")
-                self._store.set_sync_progress(None)
+                await off_loop(self._store.set_sync_progress, None)
                 complete = False
                 break
             else:
@@ -387,7 +397,8 @@ class ReservationSync:
                     break
                 page_number += 1
             # kept after every page: a sync stopped here (page limit, cancelled, crashed) resumes at the next one
-            self._store.set_sync_progress(
+            await off_loop(
+                self._store.set_sync_progress,
                 SyncProgress(
                     mode=mode,
                     from_date=from_date,
@@ -400,7 +411,7 @@ class ReservationSync:
                     requests=before_requests + requests,
                     last_completed_at=last_completed,
                     saved_at=self._clock(),
-                )
+                ),
             )
             if max_pages is not None and requests >= max_pages:
                 complete = False
@@ -434,6 +445,6 @@ class ReservationSync:
             return report
         # everything HotelRunner updated before this listing began is now in the mirror
         cursor = started_at - self._overlap
-        self._store.set_sync_state(last_sync_at=now, cursor=cursor, report=report.as_dict())
+        await off_loop(self._store.set_sync_state, last_sync_at=now, cursor=cursor, report=report.as_dict())
         logger.info("reservation sync (%s): %d request(s), %d fetched", mode, requests, fetched)
         return report

@@ -10,18 +10,22 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import anyio.abc
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 from mcp.types import CallToolResult, TextContent
+from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict
 
 from hotelrunner_mcp import __version__
 from hotelrunner_mcp.config import Settings
 from hotelrunner_mcp.reservations.acknowledge import keep_acknowledging
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface import prompts, protocol, resources
 from hotelrunner_mcp.surface.auth import HttpAuth
+from hotelrunner_mcp.surface.schemas import lean_schema
 from hotelrunner_mcp.surface.tools import calendar, channels, occupancy, reservations, responses, rooms, undo
 from hotelrunner_mcp.surface.tools.runtime import ToolRuntime
 
@@ -42,7 +46,24 @@ HotelRunner allows only {per_day} requests a day and {per_minute} a minute for t
 """
 
 
-def build_server(settings: Settings, runtime: ToolRuntime | None = None, *, auth: HttpAuth | None = None) -> MCPServer:
+class HotelRunnerServer(MCPServer):
+    """MCPServer whose tools/list leaves out output schemas unless asked to (HOTELRUNNER_OUTPUT_SCHEMAS).
+
+    They were over half of tools/list, read into every agent's context, while an agent reads the answer
+    itself: structured content and its JSON text are sent either way."""
+
+    def __init__(self, *args: Any, output_schemas: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_schemas = output_schemas
+
+    async def list_tools(self) -> list[MCPTool]:
+        tools = await super().list_tools()
+        return tools if self.output_schemas else [t.model_copy(update={"output_schema": None}) for t in tools]
+
+
+def build_server(
+    settings: Settings, runtime: ToolRuntime | None = None, *, auth: HttpAuth | None = None
+) -> HotelRunnerServer:
     """The server. In read-only mode the write tools are not registered at all. `auth` (serve --http)
     makes the SDK require a bearer token on /mcp."""
     runtime = runtime or ToolRuntime(settings)
@@ -51,9 +72,9 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None, *, auth
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_watch_changes, runtime, bus)
+            await tasks.start(_watch_changes, runtime, bus)  # its first look is done before serving
             if settings.acknowledge_deliveries and settings.configured and not settings.read_only:
-                tasks.start_soon(keep_acknowledging, runtime.services)
+                tasks.start_soon(keep_acknowledging, runtime.open_services)
             try:
                 yield
             finally:
@@ -61,8 +82,9 @@ def build_server(settings: Settings, runtime: ToolRuntime | None = None, *, auth
                 if runtime.opened is not None:
                     await runtime.opened.aclose()
 
-    server = MCPServer(
+    server = HotelRunnerServer(
         "hotelrunner",
+        output_schemas=settings.output_schemas,
         title="HotelRunner (Villa Thaifa)",
         instructions=INSTRUCTIONS.format(per_day=settings.per_day, per_minute=settings.per_minute),
         version=__version__,
@@ -93,6 +115,7 @@ def finish_tools(server: MCPServer) -> None:
     - a misspelled argument (`arrival_from`) is refused, not ignored (ignored, it would return
       unfiltered results as if they matched): each argument model is swapped for a strict subclass,
       which the SDK reads live, and the schema says `additionalProperties: false`;
+    - the published schemas lose what pydantic repeats (surface/schemas.py);
     - descriptions lose the docstring's indentation (the SDK sends it as written: tokens for nothing);
     - the text copy of a structured answer is compact JSON (the spec asks for the serialized JSON as
       text beside structured content; the SDK pretty-prints it, a third of every answer in spaces).
@@ -102,7 +125,9 @@ def finish_tools(server: MCPServer) -> None:
         tool.fn_metadata.arg_model = type(
             loose.__name__, (loose,), {"model_config": ConfigDict(**loose.model_config, extra="forbid")}
         )
-        tool.parameters["additionalProperties"] = False
+        tool.parameters = lean_schema({**tool.parameters, "additionalProperties": False})
+        if tool.fn_metadata.output_schema is not None:  # read live: published as is, only its presence matters
+            tool.fn_metadata.output_schema = lean_schema(tool.fn_metadata.output_schema, output=True)
         tool.description = inspect.cleandoc(tool.description)
         _lean_text(tool.fn_metadata)
 
@@ -124,19 +149,27 @@ def _lean_text(metadata: FuncMetadata) -> None:
     object.__setattr__(metadata, "convert_result", lean)  # an instance attribute: the SDK calls it per call
 
 
-async def _watch_changes(runtime: ToolRuntime, bus: SubscriptionBus) -> None:
+async def _watch_changes(
+    runtime: ToolRuntime, bus: SubscriptionBus, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
     """Tell subscribers when the mirror changes (a push stored by the webhook process, a sync, ...).
 
-    The first look happens at start, before any client can listen, so a change arriving in the first
-    poll interval is announced too. The watcher opens the services itself when no call has yet."""
+    The first look happens at start (`task_status.started()` after it), before any client can listen, so a
+    change arriving in the first poll interval is announced too. The watcher opens the services itself
+    when no call has yet; both in a worker thread."""
     seen: int | None = None
+    first = True
     while True:
         try:
-            latest = runtime.services().store.latest_change_id()
+            services = await runtime.open_services()
+            latest = await off_loop(services.store.latest_change_id)
         except Exception:  # a broken data folder or a locked mirror must not stop the server
             log.debug("could not read the mirror's latest change", exc_info=True)
         else:
             if seen is not None and latest != seen:
                 await bus.publish(ResourceUpdated(uri=resources.CHANGES_URI))
             seen = latest
+        if first:
+            task_status.started()
+            first = False
         await anyio.sleep(CHANGE_POLL_SECONDS)

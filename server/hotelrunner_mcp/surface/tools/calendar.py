@@ -14,6 +14,7 @@ from hotelrunner_mcp.calendar.ledger import FIELDS, LedgerValue
 from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import CalendarField, Transaction
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit, json_size
 from hotelrunner_mcp.surface.tools.inputs import Day
 from hotelrunner_mcp.surface.tools.runtime import (
@@ -178,8 +179,8 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             check_range("start_date", start_date, "end_date", end_date)
             if (end_date - start_date).days >= MAX_CALENDAR_DAYS:
                 raise InvalidRequest(f"ask for at most {MAX_CALENDAR_DAYS} days at a time.")
-            values = services.ledger.query(
-                start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
+            values = await off_loop(
+                services.ledger.query, start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
             )
             runs = _runs(values)
             page = fit(runs[offset:], total=len(runs), offset=offset)
@@ -188,7 +189,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
                 next_offset=page.next_offset,
                 left_out=page.left_out("values", how=" (or ask for fewer dates, one room or fields=)"),
                 note="Only values set through this server are known; anything set elsewhere is unknown.",
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )
 
     @server.tool(title="Did the channels take my changes?", annotations=READS_UPSTREAM)
@@ -212,8 +213,8 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             checked = await CalendarService(services).check_channel_results(transaction_ids or [], limit=MAX_CHECKS)
             return ChannelResultsAnswer(
                 transactions=[_transaction_info(tid, transaction) for tid, transaction in checked],
-                unchecked_left=len(services.ledger.pending_transactions(limit=100)),
-                **runtime.answer_fields(services),
+                unchecked_left=len(await off_loop(services.ledger.pending_transactions, limit=100)),
+                **await runtime.answer_fields(services),
             )
 
 
@@ -243,17 +244,16 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         """Change prices, availability, stop-sell, CTA/CTD, min/max stay for room types over date ranges,
         on all channels (Booking.com, Expedia, the website) or chosen ones.
 
-        Two steps: call WITHOUT plan_id to preview — nothing is sent; the answer lists each change in
-        plain words with the values this server set before (for undo), the upstream requests it will
-        cost and a plan_id. Show that to the user; then call again with the SAME changes and that
-        plan_id to apply. A plan id works once, only for those exact changes, for a few minutes.
+        Two steps: call WITHOUT plan_id to preview — nothing is sent; the answer lists each change in plain
+        words with the values this server set before (a large plan is summed up per room and field), the
+        requests it will cost and a plan_id. Show that to the user; then call again with the SAME changes
+        and that plan_id to apply. A plan id works once, only for those exact changes, for a few minutes.
+        Later changes in the list override earlier ones on the same dates.
 
-        Cost: the preview 0 requests (1 if the room list must be refreshed); applying costs what the
-        preview says — the changes are packed into the fewest requests (a whole season for several
-        rooms usually costs 1–2). Later changes in the list override earlier ones on the same dates.
-        The apply answer gives each request's status and transaction id; if HotelRunner accepted none
-        of them, the call fails instead, saying whether the changes were NOT applied or their outcome
-        is unknown.
+        Cost: the preview 0 requests (1 if the room list must be refreshed); applying what the preview
+        says — the changes are packed into the fewest requests (a season for several rooms usually costs
+        1–2). The apply answer gives each request's status and transaction id; if HotelRunner accepted none,
+        the call fails, saying whether the changes were NOT applied or their outcome is unknown.
         """
         arguments = {
             "changes": [c.model_dump(mode="json", exclude_none=True) for c in changes],
@@ -263,4 +263,4 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         }
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            return CalendarAnswer(**budgeted(outcome, detail, offset), **runtime.answer_fields(services))
+            return CalendarAnswer(**budgeted(outcome, detail, offset), **await runtime.answer_fields(services))

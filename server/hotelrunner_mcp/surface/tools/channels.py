@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from hotelrunner_mcp.calendar.ledger import ChannelRefusals
 from hotelrunner_mcp.hotelrunner.catalog import CHANNELS_TTL_SECONDS
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.tools.runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 
@@ -80,7 +81,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         async with runtime.call(ctx, "get_channels", tool_arguments(locals())) as services:
             snapshot = await services.channels.get(refresh=refresh)
             since = datetime.now(UTC) - timedelta(days=refusals_days)
-            refusals = {r.channel_code: r for r in services.ledger.channel_refusals(since)}
+            refusals = {r.channel_code: r for r in await off_loop(services.ledger.channel_refusals, since)}
             listed = []
             for channel in snapshot.value:
                 mine = refusals.get(channel.code)
@@ -125,8 +126,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 fetched_at=snapshot.fetched_at,
                 cached=snapshot.cached,
                 refusals_since=since,
-                unchecked_transactions=len(services.ledger.pending_transactions(limit=100)),
+                unchecked_transactions=len(await off_loop(services.ledger.pending_transactions, limit=100)),
                 note=f"HotelRunner's counts are remembered for {CHANNELS_TTL_SECONDS / 60:.0f} minutes. The ledger "
                 "knows only updates this server made and checked with check_channel_results.",
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )

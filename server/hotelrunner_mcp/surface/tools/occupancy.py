@@ -7,13 +7,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.reservations.queries import NightOccupancy, to_cents, validate_occupancy_range
 from hotelrunner_mcp.reservations.service import freshen
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.budget import Page, fit
 from hotelrunner_mcp.surface.tools.inputs import Day, SearchText
 from hotelrunner_mcp.surface.tools.runtime import READS_UPSTREAM, Answer, ToolRuntime, tool_arguments
@@ -172,7 +172,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 room = _room_code(room, counts)
             _, freshness = await freshen(services, max_requests=max_sync_requests)
             # a year of a busy property is seconds of SQLite and parsing: off the event loop
-            cells = await anyio.to_thread.run_sync(services.store.occupancy, start, end, counts)
+            cells = await off_loop(services.store.occupancy, start, end, counts)
             if room is not None:
                 cells = [c for c in cells if c.inv_code.upper() == room.upper()]
             by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
@@ -217,5 +217,5 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 next_start=resume,
                 left_out=left_out,
                 note=note,
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )

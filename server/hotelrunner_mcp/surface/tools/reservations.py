@@ -7,7 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
@@ -16,8 +15,9 @@ from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.mirror import ChangeEvent
 from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
 from hotelrunner_mcp.reservations.responses import waited
-from hotelrunner_mcp.reservations.service import checked_number, freshen, lookup
+from hotelrunner_mcp.reservations.service import checked_number, freshen, known_or_lookup, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.budget import fit
 from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
 from hotelrunner_mcp.surface.tools.runtime import (
@@ -231,24 +231,19 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             int, Field(ge=1, le=50, description="Most requests a sync before answering may spend")
         ] = 10,
     ) -> ReservationsAnswer:
-        """Find reservations of every state and channel (not only undelivered ones).
+        """Find reservations of every state and channel (not only undelivered ones), from the local mirror.
 
-        Filters combine (AND): number (HotelRunner hr_number like R754208185 or the channel's own
-        number), arrivals or departures between two dates, guests in house on a night, stays
-        overlapping stay_from..stay_to, booking date window, updated since a time, guest name or
-        e-mail (accents and case ignored), channel code (bookingcom, expedia, online), state, room
-        (inv_code, case ignored). detail="full" returns the whole record (address, nightly prices, extras).
-        awaiting_response=true lists the bookings awaiting the property's confirm or cancel, oldest
-        first, each with how long it has waited; respond_to_reservation answers them.
+        Filters combine (AND); each parameter says what it matches. detail="full" returns the whole record
+        (address, nightly prices, extras). awaiting_response=true lists the bookings awaiting the property's
+        confirm or cancel, oldest first, with how long each has waited (respond_to_reservation answers them).
+        A long list pages: call again with offset=next_offset.
 
-        Cost: answered from the local mirror. A query costs 0 requests when the mirror is fresh
-        (pushes and recent syncs keep it so); otherwise one sync first costs about 1 request per 50
-        changed reservations, at most max_sync_requests (the answer says when it stopped short; the
-        next question continues where it stopped, so a first sync of N bookings costs ceil(N / 50) in all).
-        refresh=true forces that sync; with a number, refresh=true asks HotelRunner for that one booking
-        (1 request), the way to be sure about a booking made more than 30 days ago. A number the mirror does not know costs
-        1 lookup request. HotelRunner keeps about 30 days of bookings; older ones are known only if
-        this server saw them.
+        Cost: 0 requests when the mirror is fresh (pushes and recent syncs keep it so); otherwise one sync
+        first, about 1 request per 50 changed reservations, at most max_sync_requests (the answer says when it
+        stopped short; the next question continues, so a first sync of N bookings costs ceil(N / 50) in all).
+        A number the mirror does not know costs 1 lookup; refresh=true with a number fetches that booking
+        (1 request), the way to be sure about one made over 30 days ago: HotelRunner lists only the last
+        ~30 days of bookings, older ones are known only if this server saw them.
         """
         async with runtime.call(ctx, "get_reservations", tool_arguments(locals())) as services:
             query = ReservationQuery(  # built first: bad filters are refused before any request
@@ -275,16 +270,14 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 found = await lookup(services, number)
             else:
                 report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
-                found = None if number is None else services.store.get(number) or await lookup(services, number)
+                found = None if number is None else await known_or_lookup(services, number)
             if number is not None:
                 matches = [found] if found else []
                 total = len(matches)
             else:
                 # a wide query over a big mirror is SQLite work and parsing: off the event loop
-                total = await anyio.to_thread.run_sync(services.store.count, query)
-                matches = await anyio.to_thread.run_sync(
-                    services.store.find, replace(query, limit=limit, offset=offset)
-                )
+                total = await off_loop(services.store.count, query)
+                matches = await off_loop(services.store.find, replace(query, limit=limit, offset=offset))
             records: list[ReservationSummary] | list[dict[str, Any]] = (
                 [fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches]
                 if detail == "full"
@@ -298,7 +291,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 reservations=page.items,
                 next_offset=page.next_offset,
                 left_out=page.left_out("reservations", how=" and the same filters"),
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )
 
     @server.tool(title="What changed in reservations", annotations=READS_LOCAL)
@@ -323,18 +316,18 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             if since is None and since_change_id is None:
                 raise InvalidRequest("give `since` (a time, e.g. 2026-11-29T08:00:00Z) or `since_change_id`.")
             after: int | datetime = since_change_id if since_change_id is not None else since  # type: ignore[assignment]
-            events = services.store.changes_since(after, limit=limit + 1)  # one more: are there others?
+            events = await off_loop(services.store.changes_since, after, limit=limit + 1)  # one more: are there others?
             shown = fit([_change_info(e) for e in events[:limit]], total=len(events))
             cut = shown.next_offset is not None
             return ChangesAnswer(
-                freshness=services.sync.freshness.describe(),
+                freshness=(await services.sync.current_freshness()).describe(),
                 changes=shown.items,
-                latest_change_id=services.store.latest_change_id(),
+                latest_change_id=await off_loop(services.store.latest_change_id),
                 left_out=(
                     f"later changes (limit or answer size budget): call again with "
                     f"since_change_id={shown.items[-1].change_id}"
                     if cut
                     else None
                 ),
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )

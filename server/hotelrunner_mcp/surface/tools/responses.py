@@ -22,6 +22,7 @@ from hotelrunner_mcp.reservations.responses import (
     ResponseOutcome,
     ResponseService,
 )
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.tools.inputs import ReservationNumber
 from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
 from hotelrunner_mcp.surface.untrusted import GUEST_TEXT_NOTICE
@@ -68,8 +69,8 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         if plan_id is None or not _can_ask(ctx) or action not in ("confirm", "cancel"):
             return NotAsked()
         try:
-            service = ResponseService(runtime.services())
-            plan = service.usable_plan(plan_id, reservation, action, cancel_reason)  # type: ignore[arg-type]
+            service = ResponseService(await runtime.open_services())
+            plan = await off_loop(service.usable_plan, plan_id, reservation, action, cancel_reason)  # type: ignore[arg-type]
         except Exception:  # anything wrong is refused, with its reason, by the tool body
             return NotAsked()
         summary = plan.summary if plan is not None else None
@@ -104,24 +105,19 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
             ),
         ] = None,
     ) -> ResponseAnswer:
-        """Answer a booking that awaits the property's response (state reserved): confirm it, or cancel it
-        with one of HotelRunner's reasons. get_reservations with awaiting_response=true lists them.
+        """Answer a booking that awaits the property (state reserved): confirm it, or cancel it with one of
+        HotelRunner's reasons. get_reservations with awaiting_response=true lists them.
 
-        Two steps: call WITHOUT plan_id to preview — nothing is sent; the answer shows the booking in
-        plain words (guest, dates, rooms, total, channel, state, how long it has waited), what cannot be
-        undone, and a plan_id. Show it to the user and get an explicit yes; then call again with the same
-        arguments and that plan_id. Clients that can ask the person directly do so at that point (a
-        yes/no); a no sends nothing. A plan id works once, for that booking, that action and that
-        version of the booking, for a few minutes.
+        Two steps: call WITHOUT plan_id to preview — nothing is sent; the answer shows the booking in plain
+        words, what cannot be undone, and a plan_id. Show it to the user and get an explicit yes; then call
+        again with the same arguments and that plan_id (clients that can ask the person do so then; a no
+        sends nothing). A plan id works once, for that booking, action and version of the booking, for a
+        few minutes. Refused before anything is sent: a booking that does not await a response, a cancel
+        without a reason, a used, expired or mismatched plan id. Never retried; if HotelRunner refuses, the
+        answer gives the booking's current state.
 
-        Refused before anything is sent: a booking that does not await a response or is canceled, a
-        cancel without a reason, a plan id that is used, expired, for another booking or action, or
-        previewed before the booking changed. If HotelRunner refuses (state_change_is_not_available) the
-        answer says the booking's current state. Never retried.
-
-        Cost: the preview 0 requests when the mirror is fresh (else the routine sync get_reservations would
-        run, usually 1; a booking the mirror lacks, 1 lookup); applying 1 request (plus 1 to read the
-        booking's state if HotelRunner refuses the change).
+        Cost: the preview 0 requests when the mirror is fresh (else the routine sync, usually 1; a booking
+        the mirror lacks, 1 lookup); applying 1 request (plus 1 to read the state if HotelRunner refuses).
         """
         arguments = tool_arguments(locals())
         arguments["person"] = _said(approval)  # the audit keeps who said yes (or no)
@@ -131,7 +127,7 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
                 outcome = await service.preview(reservation, action, cancel_reason)
             else:
                 outcome = await service.apply(reservation, action, cancel_reason, plan_id, _approval(approval))
-            return ResponseAnswer(**outcome.model_dump(), **runtime.answer_fields(services))
+            return ResponseAnswer(**outcome.model_dump(), **await runtime.answer_fields(services))
 
 
 def _said(outcome: ElicitationResult[PersonAnswer]) -> str:

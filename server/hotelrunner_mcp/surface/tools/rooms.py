@@ -109,5 +109,5 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 room_types=room_types(snapshot),
                 fetched_at=snapshot.fetched_at,
                 from_cache=snapshot.cached,
-                **runtime.answer_fields(services),
+                **await runtime.answer_fields(services),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 import traceback
 import warnings
@@ -23,6 +24,7 @@ from hotelrunner_mcp.gate.audit import ToolCallContext, current_call
 from hotelrunner_mcp.gate.gate import quota_wait_budget, quota_wait_notifier
 from hotelrunner_mcp.hotelrunner.redact import Redactor
 from hotelrunner_mcp.services import Services
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.auth import caller_name
 from hotelrunner_mcp.surface.protocol import log_allowed
 
@@ -76,11 +78,19 @@ class ToolRuntime:
         self.settings = settings
         self._opener = opener
         self._services: Services | None = None
+        self._opening = threading.Lock()  # worker threads may ask at once: open once
 
     def services(self) -> Services:
-        if self._services is None:
-            self._services = self._opener(self.settings)
-        return self._services
+        """The services, opened on first use; async code awaits `open_services()` instead."""
+        with self._opening:
+            if self._services is None:
+                self._services = self._opener(self.settings)
+            return self._services
+
+    async def open_services(self) -> Services:
+        """`services()` without blocking the loop: opening reads and migrates every data file."""
+        opened = self._services
+        return opened if opened is not None else await off_loop(self.services)
 
     @property
     def opened(self) -> Services | None:
@@ -96,7 +106,7 @@ class ToolRuntime:
         prefix = "[sandbox] " if self.settings.sandbox else ""
         call: ToolCallContext | None = None
         try:
-            services = self.services()
+            services = await self.open_services()
             services.require_client()
             notifier = quota_wait_notifier(
                 _notifier(ctx, self.settings.per_minute), every_seconds=PROGRESS_EVERY_SECONDS
@@ -125,13 +135,13 @@ class ToolRuntime:
                 "before retrying. (error: internal_error)"
             ) from None
 
-    def answer_fields(self, services: Services) -> dict[str, Any]:
+    async def answer_fields(self, services: Services) -> dict[str, Any]:
         """environment, quota_spent and quota_left_today for an Answer.
 
         quota_spent is what the gate counted for the current tool call, so another server process
         spending at the same time does not show up in it.
         """
-        status = services.limiter.status()
+        status = await off_loop(services.limiter.status)
         call = current_call()
         spent = call.upstream_requests if call is not None else 0
         return {

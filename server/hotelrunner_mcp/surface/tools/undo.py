@@ -56,21 +56,16 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         ] = None,
     ) -> UndoAnswer:
         """Put back the prices, availability and restrictions the calendar had before some of THIS server's
-        changes, as far as this server knows them.
+        changes (their transaction ids, or set_from/set_to), as far as this server's ledger knows them.
 
-        Say which changes: their transaction ids, or a time range (set_from/set_to). For each room, rate,
-        date, field and channel they set, the value this server's ledger held before them is put back.
-        Cells are left alone and listed when the earlier value is unknown (set in the HotelRunner panel,
-        by another tool, or never: HotelRunner cannot be asked), when this server changed them again
-        later, or when the date is past. Check the lists with the user.
+        Cells are left alone and listed when the earlier value is unknown (set in the HotelRunner panel, by
+        another tool, or never), when this server changed them again later, or when the date is past: check
+        the lists with the user. Two steps, like update_calendar: WITHOUT plan_id to preview (nothing is
+        sent), then the same arguments with that plan_id to apply. If another change reached the ledger in
+        between, nothing is sent: preview again.
 
-        Two steps, like update_calendar: call WITHOUT plan_id to preview (nothing is sent; shows each
-        change in plain words, what it leaves alone, the cost and a plan_id), then again with the same
-        arguments and that plan_id to apply. If another change reached the ledger in between, the plan no
-        longer matches and nothing is sent: preview again.
-
-        Cost: the preview 0 requests (1 if the room list must be refreshed); applying costs what the
-        preview says, compiled into the fewest requests like any calendar change (often 1).
+        Cost: the preview 0 requests (1 if the room list must be refreshed); applying what the preview
+        says, compiled into the fewest requests (often 1).
         """
         async with runtime.call(ctx, "undo_calendar_change", tool_arguments(locals())) as services:
             outcome = await UndoService(services).run(
@@ -84,4 +79,4 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
                 if kept.next_offset is not None:
                     more = f"{len(every) - len(kept.items)} more `{name}` groups (answer size budget)"
                     fields["left_out"] = "; ".join(filter(None, [fields["left_out"], more]))
-            return UndoAnswer(**fields, **runtime.answer_fields(services))
+            return UndoAnswer(**fields, **await runtime.answer_fields(services))
