@@ -5,6 +5,7 @@ that holds the sync lease, and draws a progress bar on a terminal."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import pty
@@ -80,7 +81,11 @@ def test_sync_reads_the_whole_listing_once_and_then_has_nothing_to_do(
     assert mirrored(env) == listed
     assert "waiting" in done.stderr and "for the 5/min window" in done.stderr
     assert f"bookings {listed:,} of ~{listed:,} [####################]" in done.stderr
-    assert hotel.token not in done.stdout + done.stderr
+    assert f"{250 - pages} of 250 requests left today" in done.stdout  # counted by the quota ledger
+    audit = Path(env["HOTELRUNNER_DATA_DIR"], "audit.jsonl").read_text()
+    sent = [json.loads(line) for line in audit.splitlines() if '"event":"upstream"' in line]
+    assert len(sent) == pages and {line["tool"] for line in sent} == {"sync_command"}  # every one audited
+    assert hotel.token not in done.stdout + done.stderr + audit
 
     hotel.control.clear_requests()
     again = sync(env)
@@ -94,6 +99,7 @@ def test_a_capped_run_stops_and_the_next_one_finishes_without_rereading(
 ) -> None:
     listed = len(listable(hotel))
     pages = math.ceil(listed / PAGE_SIZE)
+    env = {**env, "HOTELRUNNER_READ_ONLY": "true"}  # a sync is a read
 
     capped = sync(env, "--max-requests", "3")
     assert capped.returncode == 3, capped.stderr

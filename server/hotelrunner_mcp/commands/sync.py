@@ -10,8 +10,10 @@ daily quota by default, as acknowledging deliveries keeps); it waits for the per
 so Ctrl-C during a wait stops at once, and during a request lets that request finish first.
 
 Exit status: 0 the mirror is complete and current; 1 failed (credentials, HotelRunner, the data
-folder); 3 stopped by --max-requests, the reserve or the daily quota; 130 interrupted by Ctrl-C. After
-1, 3 or 130 the progress is kept and the next run continues where this one stopped.
+folder); 3 stopped by --max-requests, the reserve or the daily quota; 130 interrupted by Ctrl-C (or
+SIGTERM). After 1, 3 or 130 the progress is kept and the next run continues where this one stopped.
+`--max-requests` counts what the gate sent: a page the client retried once (timeout, 502-504) counts
+twice, so that page may take the run one past it.
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ class SyncRun:
             return Outcome(
                 EXIT_COMPLETE,
                 f"sync: nothing to do, no request sent: {sync.freshness.describe()}, and no listing is unfinished "
-                f"({self._held()}).",
+                f"({self._mirror_and_quota()}).",
             )
         arguments = {"max_requests": self.options.max_requests, "reserve": self.reserve}
         with self.services.audit.tool_call(AUDIT_NAME, "hotelrunner-mcp sync", arguments) as self.call:
@@ -212,7 +214,7 @@ class SyncRun:
             self.line.note(f"starting the {first}, keeping {self.reserve} of today's requests for the server")
         else:
             self.line.note("continuing the listing an earlier sync stopped in")
-            self.line.page(self._standing(None))
+            self._show(None)
         busy = False
         rate_limited = 0
         while True:
@@ -260,7 +262,7 @@ class SyncRun:
             except HotelRunnerError as exc:
                 return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
             busy, rate_limited = False, 0
-            self.line.page(self._standing(report))
+            self._show(report)
             if report.complete and report.started_at >= self.began:
                 return self._complete()
             if not report.complete and store.sync_progress() is None:
@@ -297,20 +299,23 @@ class SyncRun:
     async def _gate_wait(self, seconds: float) -> None:
         self.line.waiting(seconds, f"the {self.services.settings.per_minute}/min window")
 
-    def _standing(self, report: SyncReport | None) -> Standing:
+    def _show(self, report: SyncReport | None) -> None:
+        """The progress line: the unfinished listing's progress, else the listing `report` completed."""
         progress = self.services.store.sync_progress()
         if progress is not None:
-            return Standing(progress.mode, progress.fetched, progress.count, progress.requests_left)
-        assert report is not None
-        return Standing(report.mode, report.total_fetched, report.listed, 0)
+            self.line.page(Standing(progress.mode, progress.fetched, progress.count, progress.requests_left))
+        elif report is not None:
+            self.line.page(Standing(report.mode, report.total_fetched, report.listed, 0))
 
-    def _held(self) -> str:
+    def _mirror_and_quota(self) -> str:
         quota = self.services.limiter.status()
         return f"{self.services.store.count():,} reservations in the mirror; {quota.left_today} of {quota.per_day} requests left today"
 
     def _complete(self) -> Outcome:
         self.line.clear()
-        summary = f"sync complete: the mirror is current, {self._held()}; this run sent {self.spent} request(s)."
+        summary = (
+            f"sync complete: the mirror is current, {self._mirror_and_quota()}; this run sent {self.spent} request(s)."
+        )
         return Outcome(EXIT_COMPLETE, summary)
 
     def stopped(self, code: int, why: str) -> Outcome:
