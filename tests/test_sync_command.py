@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,14 @@ from hotelrunner_mcp.reservations.mirror import ReservationStore
 from hotelrunner_mcp.reservations.sync import LEASE_NAME
 from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from hotelrunner_mcp.storage.sqlite import lease_owner, mirror_db_path
+from server.test_listing_trust import NOW, booking
 from server.test_sync_cost import listable
+from stub_upstream import Answer, StubUpstream
 
 BOOKINGS = 420
 PAGE_SIZE = 50
 FAST_MINUTE = "0.3"  # the server keeps 5 a "minute", of 0.3 s: the pacing is exercised, the test stays quick
+PACED_MINUTE = "2"  # long enough that 5 requests surely fit in one: the 6th waits for the window
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,7 @@ def test_sync_reads_the_whole_listing_once_and_then_has_nothing_to_do(
     listed = len(listable(hotel))
     pages = math.ceil(listed / PAGE_SIZE)
     assert pages > 5  # more than one "minute" of quota: the run waits for the window
+    env = {**env, "HOTELRUNNER_QUOTA_MINUTE_SECONDS": PACED_MINUTE}
 
     done = sync(env)
     assert done.returncode == 0, done.stderr
@@ -174,6 +179,7 @@ def test_ctrl_c_during_a_wait_stops_at_once_and_the_progress_is_kept(
 
 
 def test_on_a_terminal_the_progress_is_one_line_redrawn(hotel: RunningSandbox, env: dict[str, str]) -> None:
+    env = {**env, "HOTELRUNNER_QUOTA_MINUTE_SECONDS": PACED_MINUTE}
     controller, terminal = pty.openpty()
     running = subprocess.Popen(command(), env=env, stdout=subprocess.PIPE, stderr=terminal, text=True)
     os.close(terminal)
@@ -201,3 +207,30 @@ def test_without_credentials_it_says_what_is_missing(tmp_path: Path) -> None:
     done = sync(env)
     assert done.returncode == 1
     assert "HOTELRUNNER_TOKEN" in done.stderr
+
+
+def test_a_listing_that_cannot_be_resumed_stops_the_run_instead_of_spending_the_day(
+    stub: StubUpstream, tmp_path: Path
+) -> None:
+    """A newest-first listing (HotelRunner's docs never say oldest first) cannot be resumed page by page: the
+    sync forgets its progress, and the command says so and stops after one request, not at the reserve."""
+    newest_first = [
+        {**booking("confirmed", NOW - timedelta(hours=n)), "hr_number": f"R9{n:08d}", "completed_at": stamp}
+        for n in range(50)
+        if (stamp := (NOW - timedelta(hours=n)).isoformat())
+    ]
+    stub.script(
+        "/reservations", Answer(body={"count": 100, "pages": 2, "current_page": 1, "reservations": newest_first})
+    )
+    env = {
+        **os.environ,
+        "HOTELRUNNER_BASE_URL": stub.base_url,
+        "HOTELRUNNER_TOKEN": "tok-sync-777",
+        "HOTELRUNNER_HR_ID": "hr-777",
+        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
+    }
+    done = sync(env)
+    assert done.returncode == 1, done.stderr
+    assert "not oldest first, so it cannot be resumed page by page" in done.stdout
+    assert "after 1 request(s) in this run" in done.stdout
+    assert len(stub.requests("/reservations")) == 1
