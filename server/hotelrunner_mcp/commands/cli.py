@@ -1,4 +1,4 @@
-"""Command line: `hotelrunner-mcp [serve|check|demo|sandbox|webhook|token]` (serve on stdio by default)."""
+"""Command line: `hotelrunner-mcp [serve|check|sync|demo|sandbox|webhook|token]` (serve on stdio by default)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hotelrunner_mcp import __version__
 from hotelrunner_mcp.config import ConfigError, Settings
 
-COMMANDS = ("serve", "check", "demo", "sandbox", "webhook", "token")
+COMMANDS = ("serve", "check", "sync", "demo", "sandbox", "webhook", "token")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +51,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also settle, with at most 3 read-only requests, how HotelRunner reads the listing (never writes)",
     )
+    sync = sub.add_parser(
+        "sync",
+        parents=[files],
+        help="run the reservation backfill to the end at the pace the quota allows (progress on stderr)",
+        description="Read HotelRunner's reservation listing into the mirror to its end, one page (50 bookings) per "
+        "request through the quota, waiting for the 5/minute window; safe beside a running server (they share "
+        "the sync lease and continue each other's listing). Ctrl-C stops between requests; a later run continues.",
+        epilog="exit status: 0 the mirror is complete and current; 1 failed; 2 unusable settings; 3 stopped by "
+        "--max-requests, the reserve or the daily quota (run again later to continue); 130 interrupted",
+    )
+    sync.add_argument(
+        "--max-requests",
+        type=_count(1),
+        metavar="N",
+        help="send at most N requests in this run (default: no cap but the reserve)",
+    )
+    sync.add_argument(
+        "--reserve",
+        type=_count(0),
+        metavar="N",
+        help="stop while N of today's requests are left, for the server and its users (default: a fifth of "
+        "the daily quota, 50 of 250)",
+    )
     sub.add_parser("demo", help="sandbox + this server over stdio + an MCP client: a short story")
     sub.add_parser("sandbox", help="run the HotelRunner sandbox (see `hotelrunner-mcp sandbox --help`)", add_help=False)
     hook = sub.add_parser("webhook", parents=[files], help="receive HotelRunner's reservation pushes into the mirror")
@@ -65,6 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="withdraw a token (a running server refuses it at once)")
     revoke.add_argument("name")
     return parser
+
+
+def _count(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}")
+        return value
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hotelrunner_mcp.commands.check import run_check
 
         return run_check(settings, probe=args.probe)
+    if args.command == "sync":
+        from hotelrunner_mcp.commands.sync import SyncOptions, run_sync
+
+        return run_sync(settings, SyncOptions(max_requests=args.max_requests, reserve=args.reserve))
     if args.command == "demo":
         from hotelrunner_mcp.commands.demo import run_demo
 

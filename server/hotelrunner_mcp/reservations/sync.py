@@ -263,15 +263,25 @@ class ReservationSync:
             raise failure[1]
         return await self._shared_sync(force=False, max_pages=max_pages, wait=wait)
 
-    async def sync(self, max_pages: int | None = None) -> SyncReport:
+    @property
+    def caught_up(self) -> bool:
+        """No listing left unfinished and the cursor no older than a sync that ran max_age_seconds ago:
+        what `hotelrunner-mcp sync` makes true before it stops (a fresh answer needs no sync)."""
+        state = self._store.sync_state()
+        if state.cursor is None or self._store.sync_progress() is not None:
+            return False
+        return self._clock() - state.cursor <= self._overlap + timedelta(seconds=self.max_age_seconds)
+
+    async def sync(self, max_pages: int | None = None, *, wait: bool = True) -> SyncReport:
         """Pull what changed since the last sync. Concurrent callers share one sync and one report.
 
         With `max_pages`, stop after that many pages: what was fetched is stored, the sync counts as
         incomplete (`complete=False`) and its progress is kept in the mirror, so the next sync resumes at
         the next page of the same listing (same from_date, same start) and the cursor moves only when the
         listing has been read to its end: a listing of any size costs ceil(count / page size) requests in
-        total, however many syncs it takes."""
-        return await self._shared_sync(force=True, max_pages=max_pages, wait=True)
+        total, however many syncs it takes. `wait=False`: raise SyncBusy at once while another process
+        holds the sync lease (the sync command says so, then waits)."""
+        return await self._shared_sync(force=True, max_pages=max_pages, wait=wait)
 
     # ------------------------------------------------------------------ internals
 
