@@ -25,7 +25,7 @@ from hotelrunner_mcp.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from hotelrunner_mcp.storage.sqlite import lease_owner, mirror_db_path
 from server.test_listing_trust import NOW, booking
 from server.test_sync_cost import listable
-from stub_upstream import Answer, StubUpstream
+from stub_upstream import Answer, StubUpstream, query_of
 
 BOOKINGS = 420
 PAGE_SIZE = 50
@@ -209,19 +209,25 @@ def test_without_credentials_it_says_what_is_missing(tmp_path: Path) -> None:
     assert "HOTELRUNNER_TOKEN" in done.stderr
 
 
-def test_a_listing_that_cannot_be_resumed_stops_the_run_instead_of_spending_the_day(
-    stub: StubUpstream, tmp_path: Path
+@pytest.mark.parametrize("order", ["newest first", "no order"])
+def test_a_listing_in_any_order_is_read_to_the_end_without_skipping(
+    stub: StubUpstream, tmp_path: Path, order: str
 ) -> None:
-    """A newest-first listing (HotelRunner's docs never say oldest first) cannot be resumed page by page: the
-    sync forgets its progress, and the command says so and stops after one request, not at the reserve."""
-    newest_first = [
+    """HotelRunner's docs never say in which order it lists bookings. Newest first resumes page by page (such a
+    listing only grows at its front: a later page may repeat a booking, never skip one); a listing in no order
+    cannot be resumed, so the sync reads it to the end in one go. Either way every booking lands, once."""
+    listed = [
         {**booking("confirmed", NOW - timedelta(hours=n)), "hr_number": f"R9{n:08d}", "completed_at": stamp}
-        for n in range(50)
+        for n in range(100)
         if (stamp := (NOW - timedelta(hours=n)).isoformat())
     ]
-    stub.script(
-        "/reservations", Answer(body={"count": 100, "pages": 2, "current_page": 1, "reservations": newest_first})
-    )
+    if order == "no order":
+        listed = listed[1::2] + listed[0::2]  # page 1: odd hours, page 2: even ones, neither sorted
+        listed[0], listed[1] = listed[1], listed[0]
+    pages = [
+        {"count": 100, "pages": 2, "current_page": p + 1, "reservations": listed[p * 50 : (p + 1) * 50]} for p in (0, 1)
+    ]
+    stub.script("/reservations", *(Answer(body=page) for page in pages))
     env = {
         **os.environ,
         "HOTELRUNNER_BASE_URL": stub.base_url,
@@ -230,7 +236,7 @@ def test_a_listing_that_cannot_be_resumed_stops_the_run_instead_of_spending_the_
         "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
     }
     done = sync(env)
-    assert done.returncode == 1, done.stderr
-    assert "not oldest first, so it cannot be resumed page by page" in done.stdout
-    assert "after 1 request(s) in this run" in done.stdout
-    assert len(stub.requests("/reservations")) == 1
+    assert done.returncode == 0, done.stderr
+    assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == ["1", "2"]
+    with ReservationStore(mirror_db_path(tmp_path / "data")) as store:
+        assert store.count() == 100

@@ -81,21 +81,51 @@ async def test_a_200_fault_keeps_the_cursor_and_the_cancellation_arrives(
     assert date.fromisoformat(asked_from[-1]) <= CANCELED_AT.date()
 
 
-async def test_a_listing_that_is_not_oldest_first_is_never_resumed_mid_way(stub: StubUpstream, tmp_path: Path) -> None:
-    """Resuming a backfill at page N relies on HotelRunner listing oldest first, which its docs never show.
-    A newest-first listing makes the server forget its progress (page 1 again next time), not skip."""
+def numbered(n: int, booked: datetime) -> dict[str, Any]:
+    return {**booking("confirmed", booked), "hr_number": f"R9{n:08d}", "completed_at": booked.isoformat()}
+
+
+def listing(bookings: list[dict[str, Any]]) -> list[Answer]:
+    """The pages of 50 HotelRunner would answer for these bookings, in this order."""
+    pages = -(-len(bookings) // 50)
+    return [
+        Answer(
+            body={
+                "count": len(bookings),
+                "pages": pages,
+                "current_page": p + 1,
+                "reservations": bookings[p * 50 : (p + 1) * 50],
+            }
+        )
+        for p in range(pages)
+    ]
+
+
+async def test_a_newest_first_listing_is_resumed_page_by_page(stub: StubUpstream, tmp_path: Path) -> None:
+    """HotelRunner's docs never show the listing's order. Newest first only grows at its front and shrinks at its
+    end, so resuming at page N may read a booking twice but never skips one: the backfill resumes and finishes."""
     settings = Settings(
         token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0
     )
-
-    def numbered(n: int, booked: datetime) -> dict[str, Any]:
-        return {**booking("confirmed", booked), "hr_number": f"R9{n:08d}", "completed_at": booked.isoformat()}
-
-    newest_first = [numbered(n, NOW - timedelta(hours=n)) for n in range(100)]
-    page = {"count": 100, "pages": 2, "current_page": 1, "reservations": newest_first[:50]}
-    stub.script("/reservations", Answer(body=page), Answer(body={**page, "current_page": 1}))
+    stub.script("/reservations", *listing([numbered(n, NOW - timedelta(hours=n)) for n in range(100)]))
     async with connect(settings) as mcp:
-        await mcp.ok("get_reservations", arriving_from=CHECKIN.isoformat(), max_sync_requests=1)
-        await mcp.ok("get_reservations", arriving_from=CHECKIN.isoformat(), max_sync_requests=1, refresh=True)
-    pages = [query_of(s)["page"][0] for s in stub.requests("/reservations")]
-    assert pages == ["1", "1"]
+        first = await mcp.ok("get_reservations", max_sync_requests=1)
+        second = await mcp.ok("get_reservations", max_sync_requests=1)
+    assert first["sync"]["complete"] is False and second["sync"]["complete"] is True
+    assert second["matching"] == 100
+    assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "2"]
+
+
+async def test_a_listing_in_no_order_is_read_to_the_end_in_one_sync(stub: StubUpstream, tmp_path: Path) -> None:
+    """A listing in no booking order could shift under a resumed sync and skip a booking: it is read to the end
+    at once, whatever max_sync_requests says, and nothing is left to resume."""
+    settings = Settings(
+        token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0
+    )
+    shuffled = [numbered(n, NOW - timedelta(hours=(n * 37) % 150)) for n in range(150)]
+    stub.script("/reservations", *listing(shuffled))
+    async with connect(settings) as mcp:
+        answer = await mcp.ok("get_reservations", max_sync_requests=1)
+    assert answer["sync"]["complete"] is True and answer["matching"] == 150
+    assert "INCOMPLETE" not in answer["freshness"]
+    assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "2", "3"]

@@ -265,11 +265,6 @@ class SyncRun:
             self._show(report)
             if report.complete and report.started_at >= self.began:
                 return self._complete()
-            if not report.complete and store.sync_progress() is None:
-                return self.stopped(
-                    EXIT_FAILED,
-                    "HotelRunner's listing is not oldest first, so it cannot be resumed page by page (see the log)",
-                )
 
     async def _pause(self, seconds: float) -> None:
         """Sleep; a Ctrl-C ends it at once (nothing is in flight)."""

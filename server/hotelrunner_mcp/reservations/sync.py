@@ -159,6 +159,14 @@ def _ascending(page: Sequence[Reservation], after: str | None) -> bool:
     return stamps == sorted(stamps) and (after is None or not stamps or stamps[0] >= after)
 
 
+def _descending(page: Sequence[Reservation]) -> bool:
+    """A page newest first. Such a listing only grows at its front (new bookings) and shrinks at its end
+    (bookings leaving the 30-day window), so a page read later holds the same bookings or older ones: a
+    sync resumed at page N may read a booking twice, never skip one."""
+    stamps = [_completed(r) for r in page if r.completed_at is not None]
+    return stamps == sorted(stamps, reverse=True)
+
+
 def _completed(reservation: Reservation) -> str:
     """Where a booking sits in HotelRunner's listing (completed_at ascending), in storage format."""
     return utc_text(reservation.completed_at) if reservation.completed_at else ""
@@ -362,6 +370,7 @@ class ReservationSync:
         listed = listed_pages = 0
         complete = True
         last_completed = resumed.last_completed_at if resumed else None
+        unordered = False  # a listing in no booking order is read to the end in one go
         # A listing resumed on a later day may have shifted: bookings leave its front when HotelRunner's 30-day
         # window moves on. Then read the last page again, and step back while a page starts after the last
         # booking read (a gap), so nothing is skipped: one page read twice per day boundary at most.
@@ -393,19 +402,23 @@ class ReservationSync:
             check_shift = shifted  # keep stepping back until a page starts at or before what was read
             if shifted:  # (last_completed stays: it marks how far the listing was read without a gap)
                 page_number -= 1
-            elif not _ascending(page.reservations, None if rereading or page_number == first_page else last_completed):
-                # Resuming at page N relies on HotelRunner listing oldest first, which its docs never show.
-                # A listing in another order could shift under us: forget the progress, so the next sync
-                # reads from page 1 again (dearer, never a skipped booking), and keep the cursor.
-                logger.warning("HotelRunner's listing is not oldest-first; this sync will not be resumed mid-way")
-                await off_loop(self._store.set_sync_progress, None)
-                complete = False
-                break
             else:
+                if not unordered and not (
+                    _ascending(page.reservations, None if rereading or page_number == first_page else last_completed)
+                    or _descending(page.reservations)
+                ):
+                    # Resuming at page N needs a listing in booking order (HotelRunner's docs never show
+                    # which): one in no order could shift under us. Read it to the end in this sync instead,
+                    # whatever the page limit, with no progress to resume from (dearer, never a skipped booking).
+                    logger.warning("HotelRunner's listing is in no booking order; this sync reads it to the end")
+                    await off_loop(self._store.set_sync_progress, None)
+                    unordered = True
                 last_completed = max([last_completed or "", *map(_completed, page.reservations)]) or None
                 if not page.reservations or page_number >= page.pages:
                     break
                 page_number += 1
+            if unordered:
+                continue  # nothing to resume from, no page limit: see above
             # kept after every page: a sync stopped here (page limit, cancelled, crashed) resumes at the next one
             await off_loop(
                 self._store.set_sync_progress,
