@@ -3,6 +3,7 @@ common questions. Prints figures; asserts nothing about time.
 
     .venv/bin/python bench/scale.py              # 2,000 and 20,000 bookings
     .venv/bin/python bench/scale.py 2000 100000  # any sizes
+    .venv/bin/python bench/scale.py --runs 5 100000
 
 The sandbox is seeded with N bookings made over the last 30 days (`SandboxConfig(bookings=N)`:
 availability not checked). Both the sandbox and the server keep HotelRunner's quota (5 a minute, 250 a
@@ -10,12 +11,16 @@ day) but with shortened windows (a "minute" of 0.05 s, a "day" of 2 s), so a bac
 several days of quota runs in seconds while still being paced by it. The backfill is asked for the way
 an agent would: get_reservations at the default max_sync_requests (10), repeated until the first sync
 completes. Figures per size: questions and upstream requests of the backfill against ceil(listed/50),
-pages read twice, wall time, mirror.db size, the server's peak RSS, and the latency (client side,
-median of 3) of the common questions, plus tools/list while a year of occupancy runs.
+pages read twice, wall time, mirror.db size, the server's peak RSS, and the latency of the common
+questions (median of 3), both server side (the tool call's `duration_ms` in the server's audit log:
+from the call's start to its answer, before the answer is serialized) and client side (the round trip
+over stdio), plus tools/list sent while a year of occupancy runs and tools/list alone (medians too).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import statistics
 import sys
@@ -78,16 +83,27 @@ async def ask(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return result.structured_content
 
 
-async def median_ms(call: Callable[[], Awaitable[Any]], runs: int = 3) -> float:
-    times = []
+def last_duration_ms(audit: Path, tool: str) -> float:
+    """The server's own time for its latest call of `tool`: the audit log's end line for it."""
+    for line in reversed(audit.read_text().splitlines()):
+        entry = json.loads(line)
+        if entry.get("event") == "tool_call" and entry.get("phase") == "end" and entry.get("tool") == tool:
+            return float(entry["duration_ms"])
+    raise RuntimeError(f"no audit line for {tool}")
+
+
+async def timed(call: Callable[[], Awaitable[Any]], audit: Path, tool: str, runs: int) -> tuple[float, float]:
+    """Median server-side and client-side milliseconds of `runs` calls."""
+    server, client = [], []
     for _ in range(runs):
         started = time.perf_counter()
         await call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        client.append((time.perf_counter() - started) * 1000)
+        server.append(last_duration_ms(audit, tool))
+    return statistics.median(server), statistics.median(client)
 
 
-async def measure(n: int) -> dict[str, Any]:
+async def measure(n: int, runs: int) -> dict[str, Any]:
     started = time.perf_counter()
     config = SandboxConfig(
         seed=3, bookings=n, per_minute=5, per_day=250, minute_seconds=MINUTE_SECONDS, day_seconds=DAY_SECONDS
@@ -105,12 +121,14 @@ async def measure(n: int) -> dict[str, Any]:
         )
         params = StdioServerParameters(command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env)
         with (data.parent / "server.log").open("w") as errlog:
-            result = await run_questions(params, errlog, sandbox)
+            result = await run_questions(params, errlog, sandbox, data / "audit.jsonl", runs)
         size_mib = sum(f.stat().st_size for f in data.glob("mirror.db*")) / 2**20
     return {"bookings": n, "listed": listed, "seed_s": seeded, "mirror_mib": size_mib, **result}
 
 
-async def run_questions(params: StdioServerParameters, errlog: Any, sandbox: RunningSandbox) -> dict[str, Any]:
+async def run_questions(
+    params: StdioServerParameters, errlog: Any, sandbox: RunningSandbox, audit: Path, runs: int
+) -> dict[str, Any]:
     async with Client(stdio_client(params, errlog=errlog)) as client:
         pid = server_pids()[0]
         questions = 0
@@ -126,31 +144,38 @@ async def run_questions(params: StdioServerParameters, errlog: Any, sandbox: Run
         mirrored = answer["matching"]
         today = datetime.now(UTC).date()
         week = today + timedelta(days=6)
-        latency = {
-            "arrivals, a week": await median_ms(
-                lambda: ask(client, "get_reservations", arriving_from=today, arriving_to=week, limit=20)
-            ),
-            "guest search": await median_ms(lambda: ask(client, "get_reservations", guest="mar", limit=20)),
-            "occupancy, 30 nights": await median_ms(
-                lambda: ask(client, "get_occupancy", start=today, end=today + timedelta(days=29))
-            ),
-            "occupancy, 365 nights": await median_ms(
-                lambda: ask(client, "get_occupancy", start=today, end=today + timedelta(days=364))
-            ),
+        questions_asked: dict[str, tuple[str, dict[str, Any]]] = {
+            "arrivals, a week": ("get_reservations", {"arriving_from": today, "arriving_to": week, "limit": 20}),
+            "guest search": ("get_reservations", {"guest": "mar", "limit": 20}),
+            "occupancy, 30 nights": ("get_occupancy", {"start": today, "end": today + timedelta(days=29)}),
+            "occupancy, 365 nights": ("get_occupancy", {"start": today, "end": today + timedelta(days=364)}),
         }
+        latency = {}
+        for name, (tool, arguments) in questions_asked.items():
+            latency[name] = await timed(lambda t=tool, a=arguments: ask(client, t, **a), audit, tool, runs)
         year: dict[str, float] = {}
+        alone = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            await client.list_tools()
+            alone.append((time.perf_counter() - t) * 1000)
+        year["tools/list alone"] = statistics.median(alone)
 
         async def year_of_occupancy() -> None:
             t = time.perf_counter()
             await ask(client, "get_occupancy", start=today, end=today + timedelta(days=364))
-            year["call"] = (time.perf_counter() - t) * 1000
+            calls.append((time.perf_counter() - t) * 1000)
 
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(year_of_occupancy)
-            await anyio.sleep(0.01)
-            t = time.perf_counter()
-            await client.list_tools()
-            year["tools/list"] = (time.perf_counter() - t) * 1000
+        calls: list[float] = []
+        lists: list[float] = []
+        for _ in range(runs):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(year_of_occupancy)
+                await anyio.sleep(0.005)
+                t = time.perf_counter()
+                await client.list_tools()
+                lists.append((time.perf_counter() - t) * 1000)
+        year["tools/list"], year["call"] = statistics.median(lists), statistics.median(calls)
         rss = peak_rss_mib(pid)
     return {
         "mirrored": mirrored,
@@ -165,8 +190,11 @@ async def run_questions(params: StdioServerParameters, errlog: Any, sandbox: Run
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
-    results = [anyio.run(measure, n) for n in sizes]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES), help="bookings to seed, one run each")
+    parser.add_argument("--runs", type=int, default=3, help="calls per question (the median is printed)")
+    args = parser.parse_args()
+    results = [anyio.run(measure, n, args.runs) for n in args.sizes]
     print(
         f"{'bookings':>9} {'mirrored':>9} {'questions':>9} {'requests':>8} {'ceil/50':>7} {'twice':>5} "
         f"{'backfill s':>10} {'mirror MiB':>10} {'peak RSS MiB':>12}"
@@ -178,14 +206,20 @@ def main() -> None:
         )
     print()
     names = list(results[0]["latency"])
-    print(f"{'latency, ms (client side, median of 3)':<40}" + "".join(f"{r['bookings']:>10,}" for r in results))
-    for name in names:
-        print(f"{name:<40}" + "".join(f"{r['latency'][name]:>10.0f}" for r in results))
     print(
-        f"{'tools/list during a year of occupancy':<40}"
-        + "".join(f"{r['during_year']['tools/list']:>10.0f}" for r in results)
+        f"{'latency, ms: server / client (median of ' + str(args.runs) + ')':<44}"
+        + "".join(f"{r['bookings']:>14,}" for r in results)
     )
-    print(f"{'  (that occupancy call)':<40}" + "".join(f"{r['during_year']['call']:>10.0f}" for r in results))
+    for name in names:
+        print(
+            f"{name:<44}" + "".join(f"{r['latency'][name][0]:>8.1f} / {r['latency'][name][1]:<4.0f}" for r in results)
+        )
+    for label, key in (
+        ("tools/list alone", "tools/list alone"),
+        ("tools/list during a year of occupancy", "tools/list"),
+        ("  (that occupancy call, client side)", "call"),
+    ):
+        print(f"{label:<44}" + "".join(f"{r['during_year'][key]:>14.0f}" for r in results))
 
 
 if __name__ == "__main__":

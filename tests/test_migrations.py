@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,10 @@ import pytest
 from hotelrunner_mcp.calendar.ledger import CalendarLedger
 from hotelrunner_mcp.calendar.plans import PlanStore
 from hotelrunner_mcp.gate.quota import QuotaLimiter
+from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.mirror import MIGRATIONS as MIRROR_MIGRATIONS
 from hotelrunner_mcp.reservations.mirror import ReservationStore
-from hotelrunner_mcp.reservations.queries import ReservationQuery
+from hotelrunner_mcp.reservations.queries import ReservationQuery, fold, guest_search_text, occupancy_grid
 from hotelrunner_mcp.storage.sqlite import migrate
 
 FIXTURE = Path(__file__).parent / "fixtures" / "data-folder-af87e5f"
@@ -54,6 +55,27 @@ def test_every_reservation_ledger_value_quota_entry_and_plan_survives(old_folder
         versions = dict(raw.execute("SELECT component, version FROM schema_versions"))
         assert raw.execute("SELECT COUNT(*) FROM ledger_writes").fetchone()[0] == manifest["ledger_writes"]
     assert versions == {"reservation_mirror": len(MIRROR_MIGRATIONS), "calendar_ledger": 1}
+
+
+def test_an_old_mirror_gets_its_guest_index_night_sums_and_shared_payloads(old_folder: Path) -> None:
+    """The steps that came later build what the queries read from the reservations already there, and
+    every version of the history still reads as it was stored."""
+    with sqlite3.connect(old_folder / "mirror.db") as raw:
+        stored = {(n, i): p for n, i, p in raw.execute("SELECT hr_number, id, payload FROM reservation_version")}
+    with ReservationStore(old_folder / "mirror.db") as store:
+        everyone = store.find(ReservationQuery())
+        history = {(n, v.version_id): v.reservation for n, _ in stored for v in store.history(n)}
+        assert history == {key: Reservation.model_validate_json(payload) for key, payload in stored.items()}
+        guests = sorted({fold(r.guest)[:4] for r in everyone if r.guest and len(fold(r.guest)) >= 4})
+        assert guests
+        for text in guests:
+            expected = [r.hr_number for r in everyone if text in guest_search_text(r)]
+            assert [r.hr_number for r in store.find(ReservationQuery(guest=text))] == expected
+        stays = sorted(r.checkin_date for r in everyone if r.checkin_date)
+        start, end = stays[0], stays[0] + timedelta(days=365)
+        rooms = {"DLXTRP": 3, "SUITE": 2}
+        assert store.occupancy(start, end, rooms) == occupancy_grid(everyone, start, end, rooms)
+        assert sum(c.rooms_sold for c in store.occupancy(start, end, rooms)) > 0
 
 
 def test_a_folder_from_a_newer_server_is_refused_not_misread(tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ import pytest
 from hotelrunner_mcp.errors import InvalidRequest
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.mirror import ReservationStore, UpsertCounts
-from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
+from hotelrunner_mcp.reservations.queries import (
+    DateRange,
+    ReservationQuery,
+    fold,
+    guest_search_text,
+    occupancy_grid,
+)
 
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 
@@ -241,6 +247,33 @@ def test_sort_descending_and_limit(riad: ReservationStore) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["ü", "ll", "mül", "ÜLLER, H", '"', 'o"b', "AND", "a*", "-", "muller OR chloe", "r3@", "x", "ren łu"]
+)
+def test_guest_search_is_a_folded_substring_whatever_its_length(riad: ReservationStore, text: str) -> None:
+    """Long texts go through the trigram index, one or two letters through a scan: the same answers,
+    and search syntax (quotes, AND, *) is only text."""
+    everyone = riad.find(ReservationQuery())
+    expected = [r.hr_number for r in everyone if fold(text).strip() in guest_search_text(r)]
+    assert numbers(riad.find(ReservationQuery(guest=text))) == expected
+    assert riad.count(ReservationQuery(guest=text)) == len(expected)
+    assert numbers(riad.find(ReservationQuery(guest=text, limit=1))) == expected[:1]
+
+
+def test_guest_search_follows_every_change(store: ReservationStore) -> None:
+    store.upsert(booking("R1", guest="Anna Schmidt"), source="sync")
+    store.upsert(booking("R2", guest="Ben Schmidt", checkin="2026-09-01", checkout="2026-09-02"), source="sync")
+    assert numbers(store.find(ReservationQuery(guest="schmidt"))) == ["R1", "R2"]
+    store.upsert(booking("R1", updated=5, guest="Anna Weber"), source="push")
+    assert numbers(store.find(ReservationQuery(guest="schmidt"))) == ["R2"]
+    assert numbers(store.find(ReservationQuery(guest="weber"))) == ["R1"]
+    assert store.count(ReservationQuery(guest="schmidt")) == 1
+    # combined with another filter
+    september = DateRange(date(2026, 9, 1), date(2026, 9, 30))
+    assert numbers(store.find(ReservationQuery(guest="schmidt", arriving=september))) == ["R2"]
+    assert store.count(ReservationQuery(guest="weber", arriving=september)) == 0
+
+
+@pytest.mark.parametrize(
     "make",
     [
         lambda: ReservationQuery(sort="price"),  # type: ignore[arg-type]
@@ -311,6 +344,53 @@ def test_occupancy_shows_unknown_room_types_and_refuses_huge_ranges(store: Reser
     assert [(c.inv_code, c.rooms_sold, c.rooms_total, c.revenue) for c in grid] == [("OLD", 1, None, Decimal("99.00"))]
     with pytest.raises(InvalidRequest):
         store.occupancy(date(2026, 1, 1), date(2027, 6, 1), {})
+
+
+def test_occupancy_follows_modifications_cancellations_and_currencies(tmp_path: Path) -> None:
+    """The per-night sums stay equal to counting the current bookings' nights, however they change."""
+    with ReservationStore(tmp_path / "mirror.db") as store:
+        store.upsert_many(
+            [booking(f"R{i}", checkin=f"2026-08-{10 + i}", checkout=f"2026-08-{14 + i}") for i in range(5)],
+            source="sync",
+        )
+        store.upsert(booking("R1", updated=1, checkin="2026-08-20", checkout="2026-08-22"), source="push")  # moved
+        store.upsert(booking("R2", updated=1, state="canceled"), source="push")
+        store.upsert(booking("R3", updated=1, currency="USD"), source="push")
+        store.upsert(
+            booking("R4", updated=1, rooms=[{"inv_code": "PRES", "price": "600"}, {"inv_code": "DDS"}]), source="push"
+        )
+        store.upsert(booking("R2", updated=0), source="sync")  # stale: still canceled
+        start, end, rooms = date(2026, 8, 1), date(2026, 8, 31), {"DDS": 3, "PRES": 1}
+        expected = occupancy_grid(store.find(ReservationQuery()), start, end, rooms)
+        assert store.occupancy(start, end, rooms) == expected
+        mixed = [c for c in expected if c.night == date(2026, 8, 11) and c.inv_code == "DDS"]
+        assert mixed[0].rooms_sold == 3 and mixed[0].currency is None and mixed[0].revenue is None  # EUR and USD
+
+
+def test_history_keeps_each_versions_own_record(tmp_path: Path) -> None:
+    """The current version shares the reservation's stored record; each version still reads as it
+    arrived, delivery fields included, also after the record changed and the store was reopened."""
+    path = tmp_path / "mirror.db"
+    with ReservationStore(path) as store:
+        store.upsert(booking(message_uid="m-1"), source="push")
+        store.upsert(booking(message_uid="m-2"), source="push")  # unchanged: only the delivery differs
+        assert [v.reservation.message_uid for v in store.history("R1")] == ["m-1"]
+        store.upsert(booking(updated=5, state="canceled", message_uid="m-3"), source="push")
+        store.upsert(booking(updated=1, note="late", message_uid="m-0"), source="sync")  # stale
+    with ReservationStore(path) as store:
+        history = store.history("R1")
+        assert [(v.result, v.reservation.message_uid, v.state) for v in history] == [
+            ("new", "m-1", "confirmed"),
+            ("stale", "m-0", "confirmed"),
+            ("updated", "m-3", "canceled"),
+        ]
+        assert history[1].reservation.note == "late" and store.get("R1").message_uid == "m-3"
+        events = store.changes_since(0)
+        assert [(e.kind, e.guest, e.checkin_date) for e in events] == [
+            ("new", "Anna Schmidt", date(2026, 8, 10)),
+            ("updated", "Anna Schmidt", date(2026, 8, 10)),
+        ]
+        assert store.last_change() == events[-1] and store.latest_changes(5) == events
 
 
 # --------------------------------------------------------------------------- persistence and concurrency
@@ -407,3 +487,25 @@ def test_the_state_filter_reads_both_spellings_of_canceled(tmp_path) -> None:
         store.upsert(Reservation(hr_number="R3", state="confirmed"), source="sync")
         for asked in ("canceled", "cancelled", "CANCELED"):
             assert sorted(r.hr_number for r in store.find(ReservationQuery(state=asked))) == ["R1", "R2"]
+
+
+def test_heavy_reads_from_threads_that_come_and_go_do_not_pile_up_connections(riad: ReservationStore) -> None:
+    """Worker threads end after a while idle and new ones start: the read connections are reused, so a server
+    running for weeks keeps a handful of open files, not one more per thread that ever read."""
+    import os
+    import threading
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def read() -> None:
+        riad.count(ReservationQuery(guest="a"))
+        riad.find(ReservationQuery(limit=3))
+
+    read()
+    before = open_files()
+    for _ in range(30):
+        worker = threading.Thread(target=read)
+        worker.start()
+        worker.join()
+    assert open_files() <= before + 2

@@ -3,8 +3,11 @@
 Tables (all in `<data_dir>/mirror.db`, shared with other modules that own their own tables):
 - `reservation`: the current version per hr_number, with indexed columns for the queries
 - `reservation_room`: one row per room line of the current version (room type and stay dates)
-- `reservation_version`: every distinct version ever seen; its id is the change id that subscribers follow
-- `reservation_night`: one row per sold room night of the current versions (occupancy is a GROUP BY on it)
+- `reservation_version`: every distinct version ever seen; its id is the change id that subscribers follow.
+  The current version's payload is the reservation row's (stored once, '' here); the others are compressed.
+- `reservation_night`: one row per sold room night of the current versions
+- `reservation_night_sum`: those nights counted per night, room type and currency (what occupancy reads)
+- `reservation_guest`: a trigram index of `reservation.guest_search` (what a guest search reads)
 - `sync_state`, `sync_lease`: the incremental sync's cursor and its cross-process lock
 - `sync_progress`: a sync stopped at its page limit, resumed by the next one where it stopped
 
@@ -19,7 +22,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +37,9 @@ from hotelrunner_mcp.reservations.queries import (
     NightOccupancy,
     ReservationQuery,
     grid_of_sums,
+    guest_phrase,
     guest_search_text,
+    only_guest,
     order_clause,
     parse_utc_text,
     room_nights,
@@ -160,17 +166,117 @@ def _nights_step(conn: sqlite3.Connection) -> None:
         )
 
 
+def _statements(*statements: str) -> Callable[[sqlite3.Connection], None]:
+    """A step of statements run one by one (a trigger body holds ';', which migrate() would split on)."""
+
+    def step(conn: sqlite3.Connection) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return step
+
+
+# Guest search: a trigram index of reservation.guest_search (case-sensitive: the text is folded already),
+# keyed by the reservation's rowid and kept in step by triggers, so `guest=` reads the matching rows
+# instead of scanning every payload. Filled from the stored reservations when the step runs.
+_GUEST_INDEX_STEPS = _statements(
+    "INSERT INTO reservation_guest (rowid, guest_search) SELECT rowid, guest_search FROM reservation",
+    "CREATE TRIGGER reservation_guest_insert AFTER INSERT ON reservation BEGIN"
+    " INSERT INTO reservation_guest (rowid, guest_search) VALUES (NEW.rowid, NEW.guest_search); END",
+    "CREATE TRIGGER reservation_guest_update AFTER UPDATE OF guest_search ON reservation"
+    " WHEN OLD.guest_search IS NOT NEW.guest_search BEGIN"
+    " UPDATE reservation_guest SET guest_search = NEW.guest_search WHERE rowid = NEW.rowid; END",
+    "CREATE TRIGGER reservation_guest_delete AFTER DELETE ON reservation BEGIN"
+    " DELETE FROM reservation_guest WHERE rowid = OLD.rowid; END",
+)
+
+
+def _guest_index(conn: sqlite3.Connection) -> None:
+    """Step 6 (see above). An SQLite built without FTS5's trigram tokenizer (before 3.34) skips it:
+    guest search then scans guest_search, slower but with the same answers."""
+    try:
+        conn.execute(
+            "CREATE VIRTUAL TABLE reservation_guest USING fts5(guest_search, tokenize = 'trigram case_sensitive 1')"
+        )
+    except sqlite3.OperationalError:
+        return
+    _GUEST_INDEX_STEPS(conn)
+
+
+# Occupancy: rooms sold and revenue per (night, room type, currency), kept by triggers on
+# reservation_night, so a year of occupancy reads at most 366 x types rows however busy the property.
+_NIGHT_KEY = "night = {0}.night AND inv_code = {0}.inv_code AND currency = COALESCE({0}.currency, '')"
+_NIGHT_SUMS = _statements(
+    "CREATE TABLE reservation_night_sum (night TEXT NOT NULL, inv_code TEXT NOT NULL, currency TEXT NOT NULL,"
+    " sold INTEGER NOT NULL, revenue INTEGER NOT NULL, PRIMARY KEY (night, inv_code, currency)) WITHOUT ROWID",
+    "INSERT INTO reservation_night_sum (night, inv_code, currency, sold, revenue)"
+    " SELECT night, inv_code, COALESCE(currency, ''), COUNT(*), COALESCE(SUM(revenue), 0) FROM reservation_night"
+    " GROUP BY night, inv_code, COALESCE(currency, '')",
+    "CREATE TRIGGER reservation_night_sum_insert AFTER INSERT ON reservation_night BEGIN"
+    " INSERT INTO reservation_night_sum (night, inv_code, currency, sold, revenue)"
+    " VALUES (NEW.night, NEW.inv_code, COALESCE(NEW.currency, ''), 1, COALESCE(NEW.revenue, 0))"
+    " ON CONFLICT (night, inv_code, currency) DO UPDATE SET sold = sold + 1, revenue = revenue + excluded.revenue;"
+    " END",
+    "CREATE TRIGGER reservation_night_sum_delete AFTER DELETE ON reservation_night BEGIN"
+    " UPDATE reservation_night_sum SET sold = sold - 1, revenue = revenue - COALESCE(OLD.revenue, 0)"
+    f" WHERE {_NIGHT_KEY.format('OLD')};"
+    f" DELETE FROM reservation_night_sum WHERE {_NIGHT_KEY.format('OLD')} AND sold <= 0; END",
+)
+
+
+def _pack(text: str) -> bytes:
+    """A version's payload as stored in reservation_version: compressed JSON (a BLOB)."""
+    return zlib.compress(text.encode(), 6)
+
+
+def _unpack(stored: str | bytes) -> str:
+    return zlib.decompress(stored).decode() if isinstance(stored, bytes) else stored
+
+
+def _shared_payloads(conn: sqlite3.Connection) -> None:
+    """Step 8: a version no longer keeps a second copy of the current payload: the current version's
+    row holds '' while the reservation row holds the same text (it gets its own copy back, compressed,
+    before the reservation row changes); every other version's payload is compressed."""
+    conn.create_function("mirror_pack", 1, _pack, deterministic=True)
+    conn.execute(
+        "UPDATE reservation_version SET payload = '' WHERE id IN (SELECT v.id FROM reservation r"
+        " JOIN reservation_version v ON v.id = r.version_id WHERE v.payload = r.payload)"
+    )
+    conn.execute(
+        "UPDATE reservation_version SET payload = mirror_pack(payload) WHERE typeof(payload) = 'text' AND payload != ''"
+    )
+
+
+# The sort columns indexed with hr_number (the tie-break): a limited list is sorted on the index alone.
+_SORT_INDEXES = """
+DROP INDEX IF EXISTS reservation_checkin;
+DROP INDEX IF EXISTS reservation_checkout;
+DROP INDEX IF EXISTS reservation_updated;
+CREATE INDEX IF NOT EXISTS reservation_checkin_number ON reservation(checkin_date, hr_number);
+CREATE INDEX IF NOT EXISTS reservation_checkout_number ON reservation(checkout_date, hr_number);
+CREATE INDEX IF NOT EXISTS reservation_updated_number ON reservation(updated_at, hr_number);
+CREATE INDEX IF NOT EXISTS reservation_completed_number ON reservation(completed_at, hr_number)
+"""
+
 # step 1: the schema as first shipped; append steps, never edit old ones.
 # step 2: a sync stopped at its page limit is resumed where it stopped (sync_progress).
 # step 3: "last push/sync seen" and the stays touching a range read through indexes.
 # step 4: reservation_night, one row per sold room night, for occupancy.
 # step 5: sync_progress.last_completed_at and saved_at, to notice a listing that shifted while a sync was paused.
+# step 6: reservation_guest, the trigram index of guest search.
+# step 7: reservation_night_sum, occupancy summed per night and room type.
+# step 8: the current payload stored once, other versions' payloads compressed.
+# step 9: sort columns indexed with hr_number.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _SCHEMA,
     _SYNC_PROGRESS,
     _FRESHNESS_INDEXES,
     _nights_step,
     "ALTER TABLE sync_progress ADD COLUMN last_completed_at TEXT; ALTER TABLE sync_progress ADD COLUMN saved_at TEXT",
+    _guest_index,
+    _NIGHT_SUMS,
+    _shared_payloads,
+    _SORT_INDEXES,
 )
 
 
@@ -331,6 +437,28 @@ def summarize_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> 
     return lines
 
 
+def _json(record: Mapping[str, Any]) -> str:
+    """A record as stored: compact JSON."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _keep_version_payload(conn: sqlite3.Connection, current: sqlite3.Row) -> None:
+    """The current version's row gets its own (compressed) copy of the payload before the reservation
+    row's changes: it shared that one until now."""
+    conn.execute(
+        "UPDATE reservation_version SET payload = ? WHERE id = ? AND payload = ''",
+        (_pack(current["payload"]), current["version_id"]),
+    )
+
+
+# A version row's payload: its own (compressed), or the reservation row's while it is the current version.
+_VERSION_COLUMNS = (
+    "v.id, v.hr_number, v.seen_at, v.source, v.result, v.updated_at, v.state, v.changes,"
+    " CASE WHEN v.payload = '' THEN (SELECT r.payload FROM reservation r WHERE r.hr_number = v.hr_number)"
+    " ELSE v.payload END AS payload"
+)
+
+
 def _lower(text: str | None) -> str | None:
     return text.strip().lower() if text else None
 
@@ -367,17 +495,21 @@ class ReservationStore:
         self.db_path = Path(db_path)
         self._conn = connect(self.db_path)
         self._lock = threading.RLock()
-        self._readers = threading.local()  # one read connection per thread for the heavy reads
-        self._reader_conns: list[sqlite3.Connection] = []
+        self._idle_readers: list[sqlite3.Connection] = []  # read connections for the heavy reads, reused
+        self._closed = False
         with self._locked() as conn:
             migrate(conn, "reservation_mirror", MIGRATIONS)
+            self._guest_index = (
+                conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'reservation_guest'").fetchone() is not None
+            )
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-            for reader in self._reader_conns:
+            self._closed = True
+            for reader in self._idle_readers:
                 reader.close()
-            self._reader_conns.clear()
+            self._idle_readers.clear()
 
     def __enter__(self) -> ReservationStore:
         return self
@@ -390,17 +522,23 @@ class ReservationStore:
         with self._lock:
             yield self._conn
 
-    def _reader(self) -> sqlite3.Connection:
-        """This thread's own read connection: a long read (occupancy of a year, a big list) run in a
-        worker thread holds neither the store's lock nor its connection, so the event loop's short reads
-        and writes go on meanwhile (WAL: readers never block the writer)."""
-        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+    def _read_all(self, sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
+        """Run a long read (occupancy of a year, a big list) on a read connection of its own, so it holds
+        neither the store's lock nor its connection: short reads and writes go on meanwhile (WAL: readers
+        never block the writer). Connections are pooled, not kept per thread: worker threads come and go,
+        and a connection per thread that ever ran a read would pile up for the life of the server."""
+        with self._lock:
+            conn = self._idle_readers.pop() if self._idle_readers else None
         if conn is None:
             conn = connect(self.db_path)
-            self._readers.conn = conn
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
             with self._lock:
-                self._reader_conns.append(conn)
-        return conn
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle_readers.append(conn)
 
     # ------------------------------------------------------------------ writes
 
@@ -429,10 +567,14 @@ class ReservationStore:
         updated = utc_text(stamp) if stamp else None
         current = conn.execute("SELECT * FROM reservation WHERE hr_number = ?", (reservation.hr_number,)).fetchone()
         result = _decide(current, updated, digest, _lower(reservation.state))
+        payload = _json(record)
         if result == "unchanged":  # same version; keep the latest delivery fields (message_uid) current
+            assert current is not None
+            if payload != current["payload"]:
+                _keep_version_payload(conn, current)
             conn.execute(
                 "UPDATE reservation SET last_seen_at = ?, last_source = ?, payload = ? WHERE hr_number = ?",
-                (now, source, json.dumps(record, ensure_ascii=False), reservation.hr_number),
+                (now, source, payload, reservation.hr_number),
             )
             return result
         if result == "stale":
@@ -441,19 +583,22 @@ class ReservationStore:
                 (reservation.hr_number, digest),
             ).fetchone()
             if not known:
-                self._insert_version(conn, reservation, record, digest, updated, source, now, result, [])
+                self._insert_version(conn, reservation, _pack(payload), digest, updated, source, now, result, [])
             return result
         previous = json.loads(current["payload"]) if current else None
         changes = summarize_changes(previous, record)
-        version_id = self._insert_version(conn, reservation, record, digest, updated, source, now, result, changes)
-        self._write_current(conn, reservation, record, digest, updated, version_id, source, now)
+        if current is not None:
+            _keep_version_payload(conn, current)
+        # the new current version's payload is the reservation row's: '' here, not a second copy
+        version_id = self._insert_version(conn, reservation, "", digest, updated, source, now, result, changes)
+        self._write_current(conn, reservation, payload, digest, updated, version_id, source, now)
         return result
 
     @staticmethod
     def _insert_version(
         conn: sqlite3.Connection,
         reservation: Reservation,
-        record: dict[str, Any],
+        payload: str | bytes,
         digest: str,
         updated: str | None,
         source: str,
@@ -473,7 +618,7 @@ class ReservationStore:
                 _lower(reservation.state),
                 digest,
                 json.dumps(changes, ensure_ascii=False),
-                json.dumps(record, ensure_ascii=False),
+                payload,
             ),
         )
         return int(cursor.lastrowid or 0)
@@ -482,7 +627,7 @@ class ReservationStore:
     def _write_current(
         conn: sqlite3.Connection,
         reservation: Reservation,
-        record: dict[str, Any],
+        payload: str,
         digest: str,
         updated: str | None,
         version_id: int,
@@ -510,7 +655,7 @@ class ReservationStore:
                 utc_text(reservation.completed_at) if reservation.completed_at else None,
                 updated,
                 digest,
-                json.dumps(record, ensure_ascii=False),
+                payload,
                 version_id,
                 now,
                 now,
@@ -557,13 +702,14 @@ class ReservationStore:
         """Every distinct version seen, oldest first (by updated_at, then by arrival)."""
         with self._locked() as conn:
             rows = conn.execute(
-                "SELECT * FROM reservation_version WHERE hr_number = ? ORDER BY updated_at IS NOT NULL, updated_at, id",
+                f"SELECT {_VERSION_COLUMNS} FROM reservation_version v WHERE v.hr_number = ?"
+                " ORDER BY v.updated_at IS NOT NULL, v.updated_at, v.id",
                 (hr_number.strip(),),
             ).fetchall()
         versions: list[ReservationVersion] = []
         previous: dict[str, Any] | None = None
         for row in rows:
-            record = json.loads(row["payload"])
+            record = json.loads(_unpack(row["payload"]))
             versions.append(
                 ReservationVersion(
                     version_id=row["id"],
@@ -581,35 +727,41 @@ class ReservationStore:
         return versions
 
     def find(self, query: ReservationQuery) -> list[Reservation]:
-        """Reservations matching every filter of `query`, sorted, skipped (offset) and limited as it asks."""
-        where, params = where_clause(query)
-        sql = f"SELECT r.payload FROM reservation r WHERE {where} ORDER BY {order_clause(query)}"
+        """Reservations matching every filter of `query`, sorted, skipped (offset) and limited as it asks. With a
+        limit, the matching rows are sorted on their indexed columns first and only the payloads kept are read."""
+        where, params = where_clause(query, guest_index=self._guest_index)
+        order = order_clause(query)
+        sql = f"SELECT r.payload FROM reservation r WHERE {where} ORDER BY {order}"
         if query.limit is not None or query.offset:
-            sql += " LIMIT ? OFFSET ?"
+            sql = (
+                f"SELECT r.payload FROM reservation r WHERE r.rowid IN"
+                f" (SELECT r.rowid FROM reservation r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}"
+            )
             params += [query.limit if query.limit is not None else -1, query.offset]
-        rows = self._reader().execute(sql, params).fetchall()
+        rows = self._read_all(sql, params)
         return [Reservation.model_validate_json(row["payload"]) for row in rows]
 
     def count(self, query: ReservationQuery | None = None) -> int:
         """How many reservations the mirror holds (matching `query`'s filters, ignoring its limit)."""
-        where, params = where_clause(query) if query else ("1", [])
-        return int(self._reader().execute(f"SELECT COUNT(*) FROM reservation r WHERE {where}", params).fetchone()[0])
+        phrase = guest_phrase(query.guest) if query and query.guest and self._guest_index else None
+        if query and phrase is not None and only_guest(query):  # the index has one row per reservation
+            sql, params = "SELECT COUNT(*) FROM reservation_guest WHERE reservation_guest MATCH ?", [phrase]
+        else:
+            where, params = where_clause(query, guest_index=self._guest_index) if query else ("1", [])
+            sql = f"SELECT COUNT(*) FROM reservation r WHERE {where}"
+        return int(self._read_all(sql, params)[0][0])
 
     def occupancy(self, start: date, end: date, rooms_per_type: Mapping[str, int]) -> list[NightOccupancy]:
         """Nights start..end (inclusive) × room type: rooms sold, revenue, ADR. Canceled bookings excluded.
 
-        Reads only the stays touching the range (through the stay indexes), on this thread's own
-        connection: call it from a worker thread (anyio.to_thread) for long ranges."""
+        Reads the per-night sums (reservation_night_sum: at most nights × types × currencies rows), on
+        this thread's own connection, so a worker thread (anyio.to_thread) can run it."""
         validate_occupancy_range(start, end)
-        rows = (
-            self._reader()
-            .execute(
-                "SELECT night, inv_code, COUNT(*) AS sold, SUM(revenue) AS revenue,"
-                " COUNT(DISTINCT currency) AS currencies, MIN(currency) AS currency"
-                " FROM reservation_night WHERE night BETWEEN ? AND ? GROUP BY night, inv_code",
-                (start.isoformat(), end.isoformat()),
-            )
-            .fetchall()
+        rows = self._read_all(
+            "SELECT night, inv_code, SUM(sold) AS sold, SUM(revenue) AS revenue,"
+            " COUNT(NULLIF(currency, '')) AS currencies, MIN(NULLIF(currency, '')) AS currency"
+            " FROM reservation_night_sum WHERE night BETWEEN ? AND ? GROUP BY night, inv_code",
+            (start.isoformat(), end.isoformat()),
         )
         sums = {
             (date.fromisoformat(row["night"]), row["inv_code"]): (
@@ -639,7 +791,8 @@ class ReservationStore:
             condition, param = "id > ?", int(since)
         with self._locked() as conn:
             rows = conn.execute(
-                f"SELECT * FROM reservation_version WHERE result != 'stale' AND {condition} ORDER BY id LIMIT ?",
+                f"SELECT {_VERSION_COLUMNS} FROM reservation_version v WHERE v.result != 'stale' AND v.{condition}"
+                " ORDER BY v.id LIMIT ?",
                 (param, limit),
             ).fetchall()
         return [_change_event(row) for row in rows]
@@ -648,8 +801,8 @@ class ReservationStore:
         """The `limit` most recent new/updated versions, oldest first."""
         with self._locked() as conn:
             rows = conn.execute(
-                "SELECT * FROM (SELECT * FROM reservation_version WHERE result != 'stale' ORDER BY id DESC LIMIT ?)"
-                " ORDER BY id",
+                f"SELECT {_VERSION_COLUMNS} FROM (SELECT * FROM reservation_version WHERE result != 'stale'"
+                " ORDER BY id DESC LIMIT ?) v ORDER BY v.id",
                 (limit,),
             ).fetchall()
         return [_change_event(row) for row in rows]
@@ -658,7 +811,8 @@ class ReservationStore:
         """The latest new/updated version, with where it came from (push, sync, lookup…)."""
         with self._locked() as conn:
             row = conn.execute(
-                "SELECT * FROM reservation_version WHERE result != 'stale' ORDER BY id DESC LIMIT 1"
+                f"SELECT {_VERSION_COLUMNS} FROM reservation_version v WHERE v.result != 'stale'"
+                " ORDER BY v.id DESC LIMIT 1"
             ).fetchone()
         return _change_event(row) if row else None
 
@@ -774,7 +928,7 @@ def _stamp(text: str) -> datetime:
 
 
 def _change_event(row: sqlite3.Row) -> ChangeEvent:
-    record = json.loads(row["payload"])
+    record = json.loads(_unpack(row["payload"]))
     return ChangeEvent(
         id=row["id"],
         hr_number=row["hr_number"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -122,8 +122,39 @@ def _range_clauses(column: str, rng: DateRange, params: list[Any]) -> list[str]:
     return clauses
 
 
-def where_clause(query: ReservationQuery) -> tuple[str, list[Any]]:
-    """SQL condition over the `reservation` table (alias r) and its parameters."""
+# The trigram index (mirror.py's reservation_guest) finds a substring of at least 3 characters; a
+# shorter one is looked for by scanning guest_search itself. Both give the same reservations.
+TRIGRAM = 3
+
+
+def guest_phrase(text: str) -> str | None:
+    """The FTS5 query finding `text` as a substring through the trigram index, or None when the text
+    is too short for it (fewer than 3 characters once folded)."""
+    needle = fold(text).strip()
+    return '"' + needle.replace('"', '""') + '"' if len(needle) >= TRIGRAM else None
+
+
+def guest_clause(text: str, params: list[Any], *, indexed: bool) -> str:
+    """The guest search condition (a substring of guest_search, both folded) and its parameter: through
+    the trigram index when there is one and the text is long enough for it, otherwise a LIKE scan."""
+    phrase = guest_phrase(text) if indexed else None
+    if phrase is not None:
+        params.append(phrase)
+        return "r.rowid IN (SELECT rowid FROM reservation_guest WHERE reservation_guest MATCH ?)"
+    params.append(f"%{_escape_like(fold(text).strip())}%")
+    return "r.guest_search LIKE ? ESCAPE '\\'"
+
+
+def only_guest(query: ReservationQuery) -> bool:
+    """True when the guest search is the query's only filter."""
+    return query.guest is not None and replace(query, guest=None, sort="checkin", descending=False, limit=None) == (
+        ReservationQuery()
+    )
+
+
+def where_clause(query: ReservationQuery, *, guest_index: bool = False) -> tuple[str, list[Any]]:
+    """SQL condition over the `reservation` table (alias r) and its parameters; `guest_index`: the
+    mirror has the trigram index of guest_search (reservation_guest)."""
     clauses: list[str] = []
     params: list[Any] = []
     if query.arriving:
@@ -151,8 +182,7 @@ def where_clause(query: ReservationQuery) -> tuple[str, list[Any]]:
         clauses.append("r.updated_at >= ?")
         params.append(utc_text(query.updated_since))
     if query.guest:
-        clauses.append("r.guest_search LIKE ? ESCAPE '\\'")
-        params.append(f"%{_escape_like(fold(query.guest).strip())}%")
+        clauses.append(guest_clause(query.guest, params, indexed=guest_index))
     if query.channel:
         clauses.append("r.channel IN (?, ?)")
         params += [query.channel.strip().lower(), channel_code(query.channel)]
