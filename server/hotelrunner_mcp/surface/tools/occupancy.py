@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -133,6 +133,56 @@ def _room_code(room: str, counts: dict[str, int]) -> str:
     return known[room.strip().upper()]
 
 
+def _view(
+    cells: list[NightOccupancy], start: date, end: date, room: str | None, include_nights: bool | None, has_counts: bool
+) -> dict[str, Any]:
+    """The answer's fields from the grid: totals per room type and overall, weeks or nights within budget."""
+    if room is not None:
+        cells = [c for c in cells if c.inv_code.upper() == room.upper()]
+    by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
+    for cell in cells:
+        by_room[cell.inv_code].append(cell)
+    note = (
+        None
+        if has_counts
+        else (
+            "Rooms per type are unknown, so occupancy % is missing: set HOTELRUNNER_ROOM_COUNTS, "
+            "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
+        )
+    )
+    nights_asked = include_nights is True or (include_nights is None and len(cells) <= DEFAULT_NIGHT_ROWS)
+    weeks = _weeks(cells, start, end) if include_nights is None and not nights_asked else []
+    left_out = None
+    if weeks:
+        left_out = (
+            f"the {len(cells)} per-night rows (night x room type), summed per week here; ask with "
+            "include_nights=true for them (a shorter range or one room= keeps the answer small)"
+        )
+    elif include_nights is False:
+        left_out = "per-night and per-week rows (include_nights=false); include_nights=true gives every night"
+    nights = fit(_night_rows(cells), total=len(cells)) if nights_asked else Page([], 0, 0)
+    resume = None
+    if nights.next_offset is not None:  # end on a whole night, so start= picks up exactly the rest
+        whole = [row for row in nights.items if row.night != nights.items[-1].night] or nights.items
+        nights = Page(whole, 0, nights.total)
+        resume = whole[-1].night + timedelta(days=1)
+        left_out = (
+            f"{nights.total - len(nights.items):,} of the {nights.total:,} night rows (answer size budget): "
+            f"ask again with start={resume.isoformat()} for the rest, or with room= for one room type"
+        )
+    return {
+        "start": start,
+        "end": end,
+        "totals": _totals(cells),
+        "by_room": {code: _totals(group) for code, group in sorted(by_room.items())},
+        "weeks": weeks,
+        "nights": nights.items,
+        "next_start": resume,
+        "left_out": left_out,
+        "note": note,
+    }
+
+
 def register(server: MCPServer, runtime: ToolRuntime) -> None:
     """Add get_occupancy."""
 
@@ -173,49 +223,5 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
             _, freshness = await freshen(services, max_requests=max_sync_requests)
             # a year of a busy property is seconds of SQLite and parsing: off the event loop
             cells = await off_loop(services.store.occupancy, start, end, counts)
-            if room is not None:
-                cells = [c for c in cells if c.inv_code.upper() == room.upper()]
-            by_room: dict[str, list[NightOccupancy]] = defaultdict(list)
-            for cell in cells:
-                by_room[cell.inv_code].append(cell)
-            note = (
-                None
-                if counts
-                else (
-                    "Rooms per type are unknown, so occupancy % is missing: set HOTELRUNNER_ROOM_COUNTS, "
-                    "e.g. DLXTRP:3,DLXDBL:1 (HotelRunner's API does not say how many rooms each type has)."
-                )
-            )
-            nights_asked = include_nights is True or (include_nights is None and len(cells) <= DEFAULT_NIGHT_ROWS)
-            weeks = _weeks(cells, start, end) if include_nights is None and not nights_asked else []
-            left_out = None
-            if weeks:
-                left_out = (
-                    f"the {len(cells)} per-night rows (night x room type), summed per week here; ask with "
-                    "include_nights=true for them (a shorter range or one room= keeps the answer small)"
-                )
-            elif include_nights is False:
-                left_out = "per-night and per-week rows (include_nights=false); include_nights=true gives every night"
-            nights = fit(_night_rows(cells), total=len(cells)) if nights_asked else Page([], 0, 0)
-            resume = None
-            if nights.next_offset is not None:  # end on a whole night, so start= picks up exactly the rest
-                whole = [row for row in nights.items if row.night != nights.items[-1].night] or nights.items
-                nights = Page(whole, 0, nights.total)
-                resume = whole[-1].night + timedelta(days=1)
-                left_out = (
-                    f"{nights.total - len(nights.items):,} of the {nights.total:,} night rows (answer size budget): "
-                    f"ask again with start={resume.isoformat()} for the rest, or with room= for one room type"
-                )
-            return OccupancyAnswer(
-                freshness=freshness,
-                start=start,
-                end=end,
-                totals=_totals(cells),
-                by_room={code: _totals(group) for code, group in sorted(by_room.items())},
-                weeks=weeks,
-                nights=nights.items,
-                next_start=resume,
-                left_out=left_out,
-                note=note,
-                **await runtime.answer_fields(services),
-            )
+            view = await off_loop(_view, cells, start, end, room, include_nights, bool(counts))  # CPU: off too
+            return OccupancyAnswer(freshness=freshness, **view, **await runtime.answer_fields(services))
