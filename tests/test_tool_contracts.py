@@ -65,7 +65,8 @@ def test_the_tool_matches_its_snapshot(name: str) -> None:
 def test_the_tool_says_what_it_costs_and_describes_every_parameter(name: str) -> None:
     tool = TOOLS[name]
     description = tool.description or ""
-    assert "Cost:" in description, f"{name}: its description must say what it costs in quota ('Cost: ...')"
+    paragraphs = [p.strip() for p in description.split("\n\n")]
+    assert any(p.startswith("Cost:") for p in paragraphs), f"{name}: a paragraph must say what it costs ('Cost: ...')"
     assert "\n    " not in description, f"{name}: leftover docstring indentation"
     assert tool.annotations is not None and tool.annotations.read_only_hint is not None
     assert tool.annotations.destructive_hint is not None and tool.annotations.open_world_hint is not None

@@ -173,7 +173,10 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         room, rate, date, field and channels, as runs of dates), with the transaction and what each channel said.
 
         HotelRunner has no calendar read: values set in the HotelRunner panel or by other tools are
-        unknown here, so a date missing from the answer means "unknown", not "empty". Cost: 0 requests.
+        unknown here, so a date missing from the answer means "unknown", not "empty". A long answer pages:
+        call again with offset=next_offset.
+
+        Cost: 0 requests.
         """
         async with runtime.call(ctx, "get_calendar", tool_arguments(locals())) as services:
             check_range("start_date", start_date, "end_date", end_date)
@@ -207,6 +210,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
         updates, and record the answer in the ledger (get_calendar then shows it).
 
         Without transaction_ids, checks the most recent updates not yet confirmed by every channel.
+
         Cost: 1 request per transaction checked (at most 10 per call).
         """
         async with runtime.call(ctx, "check_channel_results", tool_arguments(locals())) as services:
