@@ -27,6 +27,8 @@ def json_size(item: Any) -> int:
     """Bytes of `item` as compact JSON, the way the answer's text carries it."""
     if isinstance(item, BaseModel):
         return len(item.model_dump_json().encode())
+    if isinstance(item, list | tuple):
+        return 2 + sum(json_size(i) for i in item) + max(len(item) - 1, 0)
     return len(json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str).encode())
 
 

@@ -267,4 +267,5 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         }
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            return CalendarAnswer(**budgeted(outcome, detail, offset), **await runtime.answer_fields(services))
+            fields = await off_loop(budgeted, outcome, detail, offset)  # sizing thousands of changes: CPU
+            return CalendarAnswer(**fields, **await runtime.answer_fields(services))

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from hotelrunner_mcp.calendar.undo import UndoOutcome, UndoService
+from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit
 from hotelrunner_mcp.surface.tools.calendar import budgeted
 from hotelrunner_mcp.surface.tools.inputs import Moment
@@ -71,7 +72,7 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
             outcome = await UndoService(services).run(
                 transaction_ids=transaction_ids, since=set_from, until=set_to, plan_id=plan_id
             )
-            fields = budgeted(outcome, "auto", 0)
+            fields = await off_loop(budgeted, outcome, "auto", 0)
             for name in ("unknown", "superseded"):  # grouped cell lists: a few lines each, unless a year is undone
                 every = fields[name]
                 kept = fit(every, total=len(every), budget=ITEMS_BUDGET_BYTES // 8)
