@@ -118,7 +118,6 @@ async def measure(n: int, runs: int) -> dict[str, Any]:
             data,
             HOTELRUNNER_QUOTA_MINUTE_SECONDS=str(MINUTE_SECONDS),
             HOTELRUNNER_QUOTA_DAY_SECONDS=str(DAY_SECONDS),
-            HOTELRUNNER_LOG_LEVEL="warning",
         )
         params = StdioServerParameters(command=sys.executable, args=["-m", "hotelrunner_mcp", "serve"], env=env)
         with (data.parent / "server.log").open("w") as errlog:
