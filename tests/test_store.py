@@ -22,6 +22,7 @@ from hotelrunner_mcp.reservations.queries import (
     guest_search_text,
     occupancy_grid,
 )
+from hotelrunner_mcp.storage.sqlite import connect
 
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 
@@ -271,6 +272,21 @@ def test_guest_search_follows_every_change(store: ReservationStore) -> None:
     september = DateRange(date(2026, 9, 1), date(2026, 9, 30))
     assert numbers(store.find(ReservationQuery(guest="schmidt", arriving=september))) == ["R2"]
     assert store.count(ReservationQuery(guest="weber", arriving=september)) == 0
+
+
+def test_guest_search_survives_the_reservations_being_renumbered(store: ReservationStore, tmp_path: Path) -> None:
+    """The reservation table has no INTEGER PRIMARY KEY: a VACUUM or a dump and reload may give its rows new
+    rowids. The guest index names rows by hr_number, so a search still finds the right guests afterwards."""
+    store.upsert(booking("R1", guest="Anna Schmidt"), source="sync")
+    store.upsert(booking("R2", guest="Ben Weber", checkin="2026-09-01", checkout="2026-09-02"), source="sync")
+    with connect(store.db_path) as raw:
+        raw.execute("UPDATE reservation SET rowid = rowid + 1000 WHERE hr_number = 'R1'")
+        raw.execute("UPDATE reservation SET rowid = 1 WHERE hr_number = 'R2'")
+    assert numbers(store.find(ReservationQuery(guest="schmidt"))) == ["R1"]
+    assert numbers(store.find(ReservationQuery(guest="weber"))) == ["R2"]
+    store.upsert(booking("R1", updated=5, guest="Anna Weber"), source="push")
+    assert numbers(store.find(ReservationQuery(guest="weber"))) == ["R1", "R2"]
+    assert store.count(ReservationQuery(guest="schmidt")) == 0
 
 
 @pytest.mark.parametrize(

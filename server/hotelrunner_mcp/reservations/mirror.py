@@ -177,17 +177,20 @@ def _statements(*statements: str) -> Callable[[sqlite3.Connection], None]:
 
 
 # Guest search: a trigram index of reservation.guest_search (case-sensitive: the text is folded already),
-# keyed by the reservation's rowid and kept in step by triggers, so `guest=` reads the matching rows
-# instead of scanning every payload. Filled from the stored reservations when the step runs.
+# kept in step by triggers, so `guest=` reads the matching rows instead of scanning every payload. Its rows
+# name their reservation by hr_number, not by rowid: the reservation table has no INTEGER PRIMARY KEY, so its
+# rowids may change in a VACUUM or a dump and reload, which would silently point a search at other guests.
+# (A rename then finds its index row by a scan, ~20 ms at 100k bookings: renames are rare.) Filled from the
+# stored reservations when the step runs.
 _GUEST_INDEX_STEPS = _statements(
-    "INSERT INTO reservation_guest (rowid, guest_search) SELECT rowid, guest_search FROM reservation",
+    "INSERT INTO reservation_guest (guest_search, hr_number) SELECT guest_search, hr_number FROM reservation",
     "CREATE TRIGGER reservation_guest_insert AFTER INSERT ON reservation BEGIN"
-    " INSERT INTO reservation_guest (rowid, guest_search) VALUES (NEW.rowid, NEW.guest_search); END",
+    " INSERT INTO reservation_guest (guest_search, hr_number) VALUES (NEW.guest_search, NEW.hr_number); END",
     "CREATE TRIGGER reservation_guest_update AFTER UPDATE OF guest_search ON reservation"
     " WHEN OLD.guest_search IS NOT NEW.guest_search BEGIN"
-    " UPDATE reservation_guest SET guest_search = NEW.guest_search WHERE rowid = NEW.rowid; END",
+    " UPDATE reservation_guest SET guest_search = NEW.guest_search WHERE hr_number = NEW.hr_number; END",
     "CREATE TRIGGER reservation_guest_delete AFTER DELETE ON reservation BEGIN"
-    " DELETE FROM reservation_guest WHERE rowid = OLD.rowid; END",
+    " DELETE FROM reservation_guest WHERE hr_number = OLD.hr_number; END",
 )
 
 
@@ -196,7 +199,8 @@ def _guest_index(conn: sqlite3.Connection) -> None:
     guest search then scans guest_search, slower but with the same answers."""
     try:
         conn.execute(
-            "CREATE VIRTUAL TABLE reservation_guest USING fts5(guest_search, tokenize = 'trigram case_sensitive 1')"
+            "CREATE VIRTUAL TABLE reservation_guest"
+            " USING fts5(guest_search, hr_number UNINDEXED, tokenize = 'trigram case_sensitive 1')"
         )
     except sqlite3.OperationalError:
         return
