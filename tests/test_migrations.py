@@ -85,3 +85,34 @@ def test_a_folder_from_a_newer_server_is_refused_not_misread(tmp_path: Path) -> 
     with pytest.raises(sqlite3.DatabaseError, match="newer than this server knows"):
         migrate(conn, "thing", ("CREATE TABLE t (a)",))
     assert migrate(conn, "thing", ("CREATE TABLE t (a)", "ALTER TABLE t ADD COLUMN b")) == 2  # idempotent
+
+
+def test_a_mirror_with_the_first_guest_index_gets_one_that_survives_renumbering(old_folder: Path) -> None:
+    """Step 6 once built the guest index keyed by rowid (which a VACUUM or a dump and reload may renumber). A
+    file that ran it is at version 9 with that index: step 10 replaces it, and a guest search then finds only
+    the right guests."""
+    db = old_folder / "mirror.db"
+    ReservationStore(db).close()
+    with sqlite3.connect(db) as conn:  # put back what step 6 built, as a file at version 9 holds it
+        for trigger in ("insert", "update", "delete"):
+            conn.execute(f"DROP TRIGGER reservation_guest_{trigger}")
+        conn.execute("DROP TABLE reservation_guest")
+        conn.execute("DROP INDEX reservation_guest_key")
+        conn.execute("ALTER TABLE reservation DROP COLUMN guest_key")
+        conn.execute(
+            "CREATE VIRTUAL TABLE reservation_guest USING fts5(guest_search, tokenize = 'trigram case_sensitive 1')"
+        )
+        conn.execute("INSERT INTO reservation_guest (rowid, guest_search) SELECT rowid, guest_search FROM reservation")
+        conn.execute("UPDATE schema_versions SET version = 9 WHERE component = 'reservation_mirror'")
+        conn.execute("UPDATE reservation SET rowid = rowid + 1000")  # and a dump and reload renumbered it
+    with ReservationStore(db) as store:
+        everyone = store.find(ReservationQuery())
+        guest = next(r for r in everyone if r.guest)
+        text = fold(guest.guest or "")[:5]
+        expected = sorted(r.hr_number for r in everyone if text in guest_search_text(r))
+        assert len(expected) < len(everyone)
+        assert sorted(r.hr_number for r in store.find(ReservationQuery(guest=text))) == expected
+        assert store.count(ReservationQuery(guest=text)) == len(expected)
+    with sqlite3.connect(db) as conn:
+        version = conn.execute("SELECT version FROM schema_versions WHERE component = 'reservation_mirror'").fetchone()
+    assert version[0] == len(MIRROR_MIGRATIONS)

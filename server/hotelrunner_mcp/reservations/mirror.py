@@ -178,33 +178,46 @@ def _statements(*statements: str) -> Callable[[sqlite3.Connection], None]:
 
 # Guest search: a trigram index of reservation.guest_search (case-sensitive: the text is folded already),
 # kept in step by triggers, so `guest=` reads the matching rows instead of scanning every payload. Its rows
-# name their reservation by hr_number, not by rowid: the reservation table has no INTEGER PRIMARY KEY, so its
-# rowids may change in a VACUUM or a dump and reload, which would silently point a search at other guests.
-# (A rename then finds its index row by a scan, ~20 ms at 100k bookings: renames are rare.) Filled from the
-# stored reservations when the step runs.
+# are keyed by reservation.guest_key, a number of our own, never by rowid: the reservation table has no
+# INTEGER PRIMARY KEY, so its rowids may change in a VACUUM or a dump and reload, which would silently point a
+# search at other guests. A new reservation takes the next guest_key; the index is filled when the step runs.
 _GUEST_INDEX_STEPS = _statements(
-    "INSERT INTO reservation_guest (guest_search, hr_number) SELECT guest_search, hr_number FROM reservation",
+    "ALTER TABLE reservation ADD COLUMN guest_key INTEGER",
+    "UPDATE reservation SET guest_key = rowid",
+    "CREATE UNIQUE INDEX reservation_guest_key ON reservation(guest_key)",
+    "INSERT INTO reservation_guest (rowid, guest_search) SELECT guest_key, guest_search FROM reservation",
     "CREATE TRIGGER reservation_guest_insert AFTER INSERT ON reservation BEGIN"
-    " INSERT INTO reservation_guest (guest_search, hr_number) VALUES (NEW.guest_search, NEW.hr_number); END",
+    " UPDATE reservation SET guest_key = (SELECT COALESCE(MAX(guest_key), 0) + 1 FROM reservation)"
+    " WHERE hr_number = NEW.hr_number AND guest_key IS NULL;"
+    " INSERT INTO reservation_guest (rowid, guest_search)"
+    " SELECT guest_key, guest_search FROM reservation WHERE hr_number = NEW.hr_number; END",
     "CREATE TRIGGER reservation_guest_update AFTER UPDATE OF guest_search ON reservation"
     " WHEN OLD.guest_search IS NOT NEW.guest_search BEGIN"
-    " UPDATE reservation_guest SET guest_search = NEW.guest_search WHERE hr_number = NEW.hr_number; END",
+    " UPDATE reservation_guest SET guest_search = NEW.guest_search WHERE rowid = NEW.guest_key; END",
     "CREATE TRIGGER reservation_guest_delete AFTER DELETE ON reservation BEGIN"
-    " DELETE FROM reservation_guest WHERE hr_number = OLD.hr_number; END",
+    " DELETE FROM reservation_guest WHERE rowid = OLD.guest_key; END",
 )
 
 
 def _guest_index(conn: sqlite3.Connection) -> None:
-    """Step 6 (see above). An SQLite built without FTS5's trigram tokenizer (before 3.34) skips it:
-    guest search then scans guest_search, slower but with the same answers."""
+    """Step 10 (see above), which replaces step 6's first index (keyed by rowid: dropped here, with its
+    triggers). An SQLite built without FTS5's trigram tokenizer (before 3.34) skips it: guest search then
+    scans guest_search, slower but with the same answers."""
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f"DROP TRIGGER IF EXISTS reservation_guest_{trigger}")
+    conn.execute("DROP TABLE IF EXISTS reservation_guest")
     try:
         conn.execute(
-            "CREATE VIRTUAL TABLE reservation_guest"
-            " USING fts5(guest_search, hr_number UNINDEXED, tokenize = 'trigram case_sensitive 1')"
+            "CREATE VIRTUAL TABLE reservation_guest USING fts5(guest_search, tokenize = 'trigram case_sensitive 1')"
         )
     except sqlite3.OperationalError:
         return
     _GUEST_INDEX_STEPS(conn)
+
+
+def _superseded(conn: sqlite3.Connection) -> None:
+    """Step 6 built a guest index keyed by rowid before this version was released; step 10 builds it keyed
+    by guest_key instead (and drops the old one where step 6 ran), so step 6 now does nothing."""
 
 
 # Occupancy: rooms sold and revenue per (night, room type, currency), kept by triggers on
@@ -267,20 +280,22 @@ CREATE INDEX IF NOT EXISTS reservation_completed_number ON reservation(completed
 # step 3: "last push/sync seen" and the stays touching a range read through indexes.
 # step 4: reservation_night, one row per sold room night, for occupancy.
 # step 5: sync_progress.last_completed_at and saved_at, to notice a listing that shifted while a sync was paused.
-# step 6: reservation_guest, the trigram index of guest search.
+# step 6: reservation_guest, the trigram index of guest search (keyed by rowid; superseded by step 10).
 # step 7: reservation_night_sum, occupancy summed per night and room type.
 # step 8: the current payload stored once, other versions' payloads compressed.
 # step 9: sort columns indexed with hr_number.
+# step 10: reservation_guest again, keyed by reservation.guest_key (rowids may change in a VACUUM or a dump).
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _SCHEMA,
     _SYNC_PROGRESS,
     _FRESHNESS_INDEXES,
     _nights_step,
     "ALTER TABLE sync_progress ADD COLUMN last_completed_at TEXT; ALTER TABLE sync_progress ADD COLUMN saved_at TEXT",
-    _guest_index,
+    _superseded,  # step 6: see _guest_index (step 10)
     _NIGHT_SUMS,
     _shared_payloads,
     _SORT_INDEXES,
+    _guest_index,
 )
 
 

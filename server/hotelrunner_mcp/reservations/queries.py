@@ -140,7 +140,7 @@ def guest_clause(text: str, params: list[Any], *, indexed: bool) -> str:
     phrase = guest_phrase(text) if indexed else None
     if phrase is not None:
         params.append(phrase)
-        return "r.hr_number IN (SELECT hr_number FROM reservation_guest WHERE reservation_guest MATCH ?)"
+        return "r.guest_key IN (SELECT rowid FROM reservation_guest WHERE reservation_guest MATCH ?)"
     params.append(f"%{_escape_like(fold(text).strip())}%")
     return "r.guest_search LIKE ? ESCAPE '\\'"
 
