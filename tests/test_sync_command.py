@@ -215,7 +215,7 @@ def test_a_listing_in_any_order_is_read_to_the_end_without_skipping(
 ) -> None:
     """HotelRunner's docs never say in which order it lists bookings. Newest first resumes page by page (such a
     listing only grows at its front: a later page may repeat a booking, never skip one); a listing in no order
-    cannot be resumed, so the sync reads it to the end in one go. Either way every booking lands, once."""
+    cannot be resumed, so the command reads it in one pass. Either way every booking lands, once."""
     listed = [
         {**booking("confirmed", NOW - timedelta(hours=n)), "hr_number": f"R9{n:08d}", "completed_at": stamp}
         for n in range(100)
@@ -225,9 +225,12 @@ def test_a_listing_in_any_order_is_read_to_the_end_without_skipping(
         listed = listed[1::2] + listed[0::2]  # page 1: odd hours, page 2: even ones, neither sorted
         listed[0], listed[1] = listed[1], listed[0]
     pages = [
-        {"count": 100, "pages": 2, "current_page": p + 1, "reservations": listed[p * 50 : (p + 1) * 50]} for p in (0, 1)
+        Answer(body={"count": 100, "pages": 2, "current_page": p + 1, "reservations": listed[p * 50 : (p + 1) * 50]})
+        for p in (0, 1)
     ]
-    stub.script("/reservations", *(Answer(body=page) for page in pages))
+    # no order: the first page shows it, and the listing is then read again in one pass from page 1
+    asked = ["1", "2"] if order == "newest first" else ["1", "1", "2"]
+    stub.script("/reservations", *(pages[int(p) - 1] for p in asked))
     env = {
         **os.environ,
         "HOTELRUNNER_BASE_URL": stub.base_url,
@@ -237,6 +240,6 @@ def test_a_listing_in_any_order_is_read_to_the_end_without_skipping(
     }
     done = sync(env)
     assert done.returncode == 0, done.stderr
-    assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == ["1", "2"]
+    assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == asked
     with ReservationStore(mirror_db_path(tmp_path / "data")) as store:
         assert store.count() == 100

@@ -116,16 +116,41 @@ async def test_a_newest_first_listing_is_resumed_page_by_page(stub: StubUpstream
     assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "2"]
 
 
-async def test_a_listing_in_no_order_is_read_to_the_end_in_one_sync(stub: StubUpstream, tmp_path: Path) -> None:
-    """A listing in no booking order could shift under a resumed sync and skip a booking: it is read to the end
-    at once, whatever max_sync_requests says, and nothing is left to resume."""
+async def test_a_listing_in_no_order_is_read_in_one_pass_within_the_limit(stub: StubUpstream, tmp_path: Path) -> None:
+    """A listing in no booking order could shift under a resumed sync and skip a booking: it is only read in one
+    pass from page 1. A question's max_sync_requests still bounds what it spends: one too low gets a PARTIAL answer
+    that says how many requests the pass needs, and one that allows it completes the mirror."""
     settings = Settings(
         token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0
     )
-    shuffled = [numbered(n, NOW - timedelta(hours=(n * 37) % 150)) for n in range(150)]
-    stub.script("/reservations", *listing(shuffled))
+    pages = listing([numbered(n, NOW - timedelta(hours=(n * 37) % 150)) for n in range(150)])
+    stub.script("/reservations", pages[0], *pages)
     async with connect(settings) as mcp:
-        answer = await mcp.ok("get_reservations", max_sync_requests=1)
-    assert answer["sync"]["complete"] is True and answer["matching"] == 150
-    assert "INCOMPLETE" not in answer["freshness"]
-    assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "2", "3"]
+        short = await mcp.ok("get_reservations", max_sync_requests=1)
+        whole = await mcp.ok("get_reservations", max_sync_requests=3)
+    assert (
+        short["sync"]["complete"] is False and "no order" in short["freshness"] and "3 request(s)" in short["freshness"]
+    )
+    assert whole["sync"]["complete"] is True and whole["matching"] == 150
+    assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "1", "2", "3"]
+
+
+async def test_a_resumed_backfill_that_meets_disorder_starts_again_at_page_1(
+    stub: StubUpstream, tmp_path: Path
+) -> None:
+    """Pages 1 and 2 came in booking order, so the backfill was resumed at page 3; page 3 is in no order, so the
+    order of the pages read before was never true either: the next sync reads the whole listing again."""
+    settings = Settings(
+        token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0, per_minute=10
+    )  # six pages within a minute: this stub is not HotelRunner
+    bookings = [numbered(n, NOW - timedelta(hours=150 - n)) for n in range(150)]  # oldest first...
+    bookings[100:] = bookings[100:][::3] + bookings[100:][1::3] + bookings[100:][2::3]  # ...but page 3
+    pages = listing(bookings)
+    stub.script("/reservations", *pages, *pages)
+    async with connect(settings) as mcp:
+        first = await mcp.ok("get_reservations", max_sync_requests=2)
+        second = await mcp.ok("get_reservations", max_sync_requests=2)
+        third = await mcp.ok("get_reservations", max_sync_requests=3)
+    assert first["sync"]["complete"] is False and second["sync"]["complete"] is False
+    assert third["sync"]["complete"] is True and third["matching"] == 150
+    assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "2", "3", "1", "2", "3"]

@@ -262,9 +262,37 @@ class SyncRun:
             except HotelRunnerError as exc:
                 return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
             busy, rate_limited = False, 0
+            if report.unordered and not report.complete:
+                return await self._one_pass(report)
             self._show(report)
             if report.complete and report.started_at >= self.began:
                 return self._complete()
+
+    async def _one_pass(self, report: SyncReport) -> Outcome:
+        """A listing in no booking order cannot be resumed page by page: read all of it in one sync, the gate
+        waiting for each per-minute slot, if the cap and the reserve leave room for every page of it."""
+        pages = report.listed_pages
+        cap, quota = self.options.max_requests, self.services.limiter.status()
+        room = min(quota.left_today - self.reserve, cap - self.spent if cap is not None else quota.left_today)
+        if room < pages:
+            return self.stopped(
+                EXIT_STOPPED,
+                f"HotelRunner lists bookings in no order, so its listing can only be read in one pass of {pages} "
+                f"request(s), and only {max(room, 0)} are allowed now (--max-requests, --reserve, today's quota)",
+            )
+        self.line.note(
+            f"HotelRunner lists bookings in no order: reading all {pages} pages in one pass, at the "
+            f"{self.services.settings.per_minute}/min pace (Ctrl-C twice stops at once; the pass then starts over)"
+        )
+        try:
+            with quota_wait_notifier(self._gate_wait, every_seconds=1.0):
+                report = await self.services.sync.sync(None, wait=False)
+        except HotelRunnerError as exc:
+            return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
+        self._show(report)
+        if report.complete:
+            return self._complete()
+        return self.stopped(EXIT_FAILED, "the one-pass read of the listing did not finish (see the log)")
 
     async def _pause(self, seconds: float) -> None:
         """Sleep; a Ctrl-C ends it at once (nothing is in flight)."""

@@ -33,7 +33,13 @@ async def freshen(
             "may miss changes HotelRunner did not push"
         )
     freshness = (await sync.current_freshness()).describe()
-    if report is not None and not report.complete:
+    if report is not None and not report.complete and report.unordered:
+        freshness += (
+            f"; PARTIAL: HotelRunner lists bookings in no order, so its listing can only be read in one pass of "
+            f"{report.requests_left:,} request(s), more than max_sync_requests={max_requests}: this answer may miss "
+            "bookings. Ask again with a higher max_sync_requests, or have the owner run `hotelrunner-mcp sync`"
+        )
+    elif report is not None and not report.complete:
         freshness += (
             f"; PARTIAL: this sync stopped at max_sync_requests={max_requests} with about {report.requests_left:,} "
             "more request(s) to go, so this answer may miss bookings; the next question continues where it "

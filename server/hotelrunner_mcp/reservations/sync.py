@@ -96,11 +96,16 @@ class SyncReport:
     listed_pages: int = 0
     total_fetched: int = 0  # across every part of a resumed sync, this one included
     total_requests: int = 0
+    # The listing is in no booking order: it cannot be resumed page by page, only read in one pass of
+    # `listed_pages` requests (a sync stopped short starts again at page 1; `hotelrunner-mcp sync` does it).
+    unordered: bool = False
 
     @property
     def requests_left(self) -> int:
         """About how many more requests the listing needs (0 when complete)."""
-        return 0 if self.complete else max(self.listed_pages - self.pages + 1, 1)
+        if self.complete:
+            return 0
+        return self.listed_pages if self.unordered else max(self.listed_pages - self.pages + 1, 1)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -408,17 +413,23 @@ class ReservationSync:
                     or _descending(page.reservations)
                 ):
                     # Resuming at page N needs a listing in booking order (HotelRunner's docs never show
-                    # which): one in no order could shift under us. Read it to the end in this sync instead,
-                    # whatever the page limit, with no progress to resume from (dearer, never a skipped booking).
-                    logger.warning("HotelRunner's listing is in no booking order; this sync reads it to the end")
+                    # which): one in no order could shift under us. Such a listing is read in one pass from
+                    # page 1, within the page limit, with no progress kept (dearer, never a skipped booking).
+                    logger.warning("HotelRunner's listing is in no booking order; it can only be read in one pass")
                     await off_loop(self._store.set_sync_progress, None)
                     unordered = True
+                    if resumed is not None:  # the pages read by earlier syncs came from an order never confirmed
+                        complete = False
+                        break
                 last_completed = max([last_completed or "", *map(_completed, page.reservations)]) or None
                 if not page.reservations or page_number >= page.pages:
                     break
                 page_number += 1
-            if unordered:
-                continue  # nothing to resume from, no page limit: see above
+            if unordered:  # nothing to resume from (see above); a pass stopped short starts again at page 1
+                if max_pages is not None and requests >= max_pages:
+                    complete = False
+                    break
+                continue
             # kept after every page: a sync stopped here (page limit, cancelled, crashed) resumes at the next one
             await off_loop(
                 self._store.set_sync_progress,
@@ -457,13 +468,15 @@ class ReservationSync:
             listed_pages=listed_pages,
             total_fetched=before_fetched + fetched,
             total_requests=before_requests + requests,
+            unordered=unordered,
         )
         if not complete:
             logger.info(
-                "reservation sync (%s) stopped at its page limit after page %d of %d; the next one resumes there",
+                "reservation sync (%s) stopped after page %d of %d; the next one %s",
                 mode,
                 page_number - 1,
                 listed_pages,
+                "starts again at page 1 (a listing in no order is read in one pass)" if unordered else "resumes there",
             )
             return report
         # everything HotelRunner updated before this listing began is now in the mirror
