@@ -40,7 +40,7 @@ def day(n: int) -> str:
     return (START + timedelta(days=n)).isoformat()
 
 
-def year_of_prices(cheap_night: int | None = None) -> list[dict[str, Any]]:
+def year_of_prices(cheap_night: int | None = None, base: int = 400) -> list[dict[str, Any]]:
     """8 rooms x 365 single-night changes (2,920), each night its own price (above what guests pay); one absurdly
     cheap night if asked, which the preview warns about."""
     return [
@@ -48,7 +48,7 @@ def year_of_prices(cheap_night: int | None = None) -> list[dict[str, Any]]:
             "room": room,
             "start_date": day(d),
             "end_date": day(d),
-            "price": "9" if d == cheap_night else str(400 + d % 40),
+            "price": "9" if d == cheap_night else str(base + d % 40),
         }
         for room in ROOMS
         for d in range(365)
@@ -143,3 +143,16 @@ async def test_a_year_of_the_ledger_comes_back_as_runs_of_dates(busy_settings: S
         for field, value in (("price", "180.00"), ("min_stay", 2))
         for d in range(365)
     }
+
+
+async def test_a_large_undo_fits_and_says_how_to_see_each_change(busy_settings: Settings) -> None:
+    async with connect(busy_settings) as mcp:
+        for base in (400, 420):  # a year of prices, then another: undoing the second puts the first back
+            changes = year_of_prices(base=base)
+            preview = await mcp.ok("update_calendar", changes=changes)
+            applied = await mcp.ok("update_calendar", changes=changes, plan_id=preview["plan_id"])
+        transactions = [r["transaction_id"] for r in applied["results"]]
+        size, undo = await text_of(mcp, "undo_calendar_change", transaction_ids=transactions)
+    assert size <= ANSWER_BUDGET_BYTES and undo["restoring_cells"] == 2920 and undo["plan_id"]
+    assert "narrower undo" in undo["left_out"] and "detail=" not in undo["left_out"]
+    assert {g["room"] for g in undo["summary"]} == set(ROOMS)

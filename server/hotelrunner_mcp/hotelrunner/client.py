@@ -65,7 +65,7 @@ from hotelrunner_mcp.hotelrunner.models import (
     UpdateResult,
 )
 from hotelrunner_mcp.hotelrunner.redact import Redactor, silence_http_logs
-from hotelrunner_mcp.storage.offloop import off_loop
+from hotelrunner_mcp.storage.offloop import off_loop, off_loop_shielded
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -315,8 +315,10 @@ class HotelRunnerClient:
                 if last or isinstance(error, NotConfigured):
                     raise error
             elif last or response.status_code not in RETRY_STATUSES:
-                # parsing a listing page and, after a 429, reading the quota ledger: off the loop
-                return await off_loop(self._checked_body, response, call, retried=retried)
+                # parsing a listing page and, after a 429, reading the quota ledger: off the loop. A write's
+                # answer is read even if the caller is being cancelled: HotelRunner has it, the ledger must too
+                read = off_loop_shielded if write else off_loop
+                return await read(self._checked_body, response, call, retried=retried)
             await anyio.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
 

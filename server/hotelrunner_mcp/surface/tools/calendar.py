@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -15,8 +15,9 @@ from hotelrunner_mcp.calendar.service import CalendarOutcome, CalendarService
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import CalendarField, Transaction
 from hotelrunner_mcp.storage.offloop import off_loop
-from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit, json_size
+from hotelrunner_mcp.surface.budget import fit
 from hotelrunner_mcp.surface.tools.inputs import Day
+from hotelrunner_mcp.surface.tools.previews import CalendarDetail, budgeted
 from hotelrunner_mcp.surface.tools.runtime import (
     READS_LOCAL,
     READS_UPSTREAM,
@@ -33,40 +34,6 @@ MAX_CHECKS = 10
 
 class CalendarAnswer(CalendarOutcome, PagedAnswer):
     """A preview or an applied plan, with the fields every answer carries."""
-
-
-CalendarDetail = Literal["auto", "changes", "summary"]
-
-
-def budgeted(outcome: CalendarOutcome, detail: CalendarDetail, offset: int) -> dict[str, Any]:
-    """The outcome's fields cut to the answer budget: every change when they fit (or detail="changes", paged),
-    else the summary per room and field plus the changes that carry a warning."""
-    fields = outcome.model_dump(exclude={"changes", "summary", "requests"})
-    requests = fit(outcome.requests, total=len(outcome.requests), budget=ITEMS_BUDGET_BYTES // 4)
-    fields["requests"] = requests.items
-    left_out = [f"{requests.total - len(requests.items)} more request descriptions"] if requests.next_offset else []
-    every = outcome.changes
-    if detail == "changes" or (detail == "auto" and json_size(every) <= ITEMS_BUDGET_BYTES // 2):
-        page = fit(every[offset:], total=len(every), offset=offset, budget=ITEMS_BUDGET_BYTES * 3 // 4)
-        fields |= {"changes": page.items, "summary": [], "next_offset": page.next_offset}
-        if page.next_offset is not None:
-            left_out.append(
-                f"changes {page.next_offset}–{len(every) - 1} (answer size budget): send the same changes with "
-                f"detail='changes' and offset={page.next_offset} (a new preview, 0 requests)"
-            )
-    else:
-        warned = [c for c in every if c.warnings]
-        summary = fit(outcome.summary, total=len(outcome.summary), budget=ITEMS_BUDGET_BYTES // 4)
-        shown = fit(warned, total=len(warned), budget=ITEMS_BUDGET_BYTES // 4)
-        fields |= {"changes": shown.items, "summary": summary.items}
-        left_out.append(
-            f"the {len(every):,} changes one by one, summed up in `summary` per room, rate and field"
-            + (f" ({summary.total - len(summary.items)} groups not shown)" if summary.next_offset else "")
-            + (f"; `changes` holds {len(shown.items)} of the {len(warned)} with a warning" if warned else "")
-            + ". detail='changes' (with offset=) lists every change with its previous values"
-        )
-    fields["left_out"] = "; ".join(left_out) or None
-    return fields
 
 
 class CalendarValue(BaseModel):
@@ -104,7 +71,7 @@ class ChannelResultsAnswer(Answer):
     unchecked_left: int = Field(description="Transactions still waiting to be checked")
 
 
-def _runs(values: Sequence[LedgerValue]) -> list[CalendarValue]:
+def _value_runs(values: Sequence[LedgerValue]) -> list[CalendarValue]:
     """The ledger's per-date values as runs: per room, rate, field and channels, consecutive dates with the
     same value from the same write (same transaction, same channel results) become one row."""
     rows: list[CalendarValue] = []
@@ -185,7 +152,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             values = await off_loop(
                 services.ledger.query, start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
             )
-            runs = _runs(values)
+            runs = _value_runs(values)
             page = fit(runs[offset:], total=len(runs), offset=offset)
             return CalendarLedgerAnswer(
                 values=page.items,
@@ -267,5 +234,6 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
         }
         async with runtime.call(ctx, "update_calendar", arguments) as services:
             outcome = await CalendarService(services).run(changes, plan_id)
-            fields = await off_loop(budgeted, outcome, detail, offset)  # sizing thousands of changes: CPU
+            every_change = "detail='changes' (with offset=) lists every change with its previous values"
+            fields = await off_loop(budgeted, outcome, detail, offset, every_change=every_change)  # CPU: off too
             return CalendarAnswer(**fields, **await runtime.answer_fields(services))

@@ -10,8 +10,8 @@ from pydantic import Field
 from hotelrunner_mcp.calendar.undo import UndoOutcome, UndoService
 from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit
-from hotelrunner_mcp.surface.tools.calendar import budgeted
 from hotelrunner_mcp.surface.tools.inputs import Moment
+from hotelrunner_mcp.surface.tools.previews import budgeted
 from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, PagedAnswer, ToolRuntime, tool_arguments
 
 MAX_TRANSACTIONS = 50
@@ -72,12 +72,13 @@ def register_writes(server: MCPServer, runtime: ToolRuntime) -> None:
             outcome = await UndoService(services).run(
                 transaction_ids=transaction_ids, since=set_from, until=set_to, plan_id=plan_id
             )
-            fields = await off_loop(budgeted, outcome, "auto", 0)
+            narrower = "a narrower undo (fewer transaction_ids, a shorter set_from..set_to) lists each change"
+            fields = await off_loop(budgeted, outcome, "auto", 0, every_change=narrower)
             for name in ("unknown", "superseded"):  # grouped cell lists: a few lines each, unless a year is undone
                 every = fields[name]
                 kept = fit(every, total=len(every), budget=ITEMS_BUDGET_BYTES // 8)
                 fields[name] = kept.items
                 if kept.next_offset is not None:
-                    more = f"{len(every) - len(kept.items)} more `{name}` groups (answer size budget)"
+                    more = f"{len(every) - len(kept.items)} more `{name}` groups (answer size budget): {narrower}"
                     fields["left_out"] = "; ".join(filter(None, [fields["left_out"], more]))
             return UndoAnswer(**fields, **await runtime.answer_fields(services))
