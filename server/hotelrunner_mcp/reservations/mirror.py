@@ -774,7 +774,7 @@ class ReservationStore:
         """Nights start..end (inclusive) × room type: rooms sold, revenue, ADR. Canceled bookings excluded.
 
         Reads the per-night sums (reservation_night_sum: at most nights × types × currencies rows), on
-        this thread's own connection, so a worker thread (anyio.to_thread) can run it."""
+        a pooled read connection, so a worker thread (off_loop) can run it."""
         validate_occupancy_range(start, end)
         rows = self._read_all(
             "SELECT night, inv_code, SUM(sold) AS sold, SUM(revenue) AS revenue,"

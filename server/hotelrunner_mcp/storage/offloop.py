@@ -10,7 +10,7 @@ tests/test_layers.py fails on a direct call.
 
 Several worker threads may use one store at once. That is safe because every store serialises its own
 connection: each holds a lock around it (sqlite3: usable from another thread, never from two at once),
-and the mirror's heavy reads use one connection per thread (WAL: they never block its writer). So
+and the mirror's heavy reads each borrow a pooled read connection (WAL: they never block its writer). So
 off_loop adds no lock of its own, and a store must never be called on the loop while a thread holds it.
 """
 

@@ -47,7 +47,8 @@ class Page(Generic[T]):
         return end if end < self.total else None
 
     def left_out(self, noun: str, *, how: str = "") -> str | None:
-        """e.g. "120 more reservations: call again with offset=20 (same filters)"; None when nothing is left out."""
+        """e.g. "113 more reservations not shown (answer size budget): call again with offset=20" (`how` is
+        appended); None when nothing is left out."""
         if self.next_offset is None:
             return None
         more = self.total - self.next_offset
