@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -525,3 +526,25 @@ def test_heavy_reads_from_threads_that_come_and_go_do_not_pile_up_connections(ri
         worker.start()
         worker.join()
     assert open_files() <= before + 2
+
+
+@pytest.mark.parametrize("sort", ["checkin", "checkout", "created", "updated"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_pages_that_start_after_the_last_key_walk_the_whole_order_once(
+    riad: ReservationStore, sort: str, descending: bool
+) -> None:
+    """Keyset paging over every sort, both ways, with ties and missing values (which sort last)."""
+    riad.upsert(booking("R900", checkin=None, checkout=None, completed_at=None), source="sync")
+    riad.upsert(booking("R901", checkin=None, checkout=None, completed_at=None), source="sync")
+    riad.upsert(booking("R902", checkin="2026-08-10"), source="sync")  # a tie with the fixture's bookings
+    order = ReservationQuery(sort=sort, descending=descending)  # type: ignore[arg-type]
+    everyone = numbers(riad.find(order))
+    walked: list[str] = []
+    after = None
+    while True:
+        page = riad.find_keyed(replace(order, limit=2, after=after))
+        if not page:
+            break
+        walked += [r.hr_number for r, _ in page]
+        after = page[-1][1]
+    assert walked == everyone and len(everyone) == riad.count()

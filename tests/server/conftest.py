@@ -65,16 +65,16 @@ class Session:
         return result.text
 
     async def every(self, tool: str, key: str, **arguments: Any) -> list[Any]:
-        """All items of a paged list answer (`key`), following next_offset as an agent would."""
+        """All items of a paged list answer (`key`), following next_cursor (or next_offset) as an agent would."""
         items: list[Any] = []
-        offset = 0
         while True:
-            answer = await self.ok(tool, **arguments, offset=offset)
+            answer = await self.ok(tool, **arguments)
             items += answer[key]
-            if answer.get("next_offset") is None:
+            follow = "cursor" if "next_cursor" in answer else "offset"
+            if answer.get(f"next_{follow}") is None:
                 return items
-            assert answer["next_offset"] > offset and answer["left_out"], "a cut page says what it left out"
-            offset = answer["next_offset"]
+            assert f"{follow}={answer[f'next_{follow}']}" in answer["left_out"], "a cut page says how to go on"
+            arguments[follow] = answer[f"next_{follow}"]
 
     async def changes_after(self, change_id: int) -> list[dict[str, Any]]:
         """Every change after `change_id`, continuing from the last one shown while left_out says there are more."""

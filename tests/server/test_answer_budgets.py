@@ -122,7 +122,7 @@ async def test_reservation_pages_list_every_match_once(busy_settings: Settings) 
         every = await mcp.every("get_reservations", "reservations", **filters)
     numbers = [r["hr_number"] for r in every]
     assert len(first["reservations"]) < first["matching"] == len(numbers) == len(set(numbers))
-    assert f"offset={first['next_offset']}" in first["left_out"]
+    assert f"cursor={first['next_cursor']}" in first["left_out"]
 
 
 async def test_a_year_of_the_ledger_comes_back_as_runs_of_dates(busy_settings: Settings) -> None:

@@ -34,7 +34,9 @@ from typing import Any, Literal
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.queries import (
     CANCELED_STATES,
+    SORT_COLUMNS,
     NightOccupancy,
+    PageKey,
     ReservationQuery,
     grid_of_sums,
     guest_phrase,
@@ -746,19 +748,29 @@ class ReservationStore:
         return versions
 
     def find(self, query: ReservationQuery) -> list[Reservation]:
-        """Reservations matching every filter of `query`, sorted, skipped (offset) and limited as it asks. With a
-        limit, the matching rows are sorted on their indexed columns first and only the payloads kept are read."""
+        """Reservations matching every filter of `query`, sorted and limited as it asks."""
+        return [reservation for reservation, _ in self.find_keyed(query)]
+
+    def find_keyed(self, query: ReservationQuery) -> list[tuple[Reservation, PageKey]]:
+        """`find`, each reservation with its PageKey (where a page ending on it ends). With a limit, the
+        matching rows are sorted on their indexed columns first and only the payloads kept are read."""
         where, params = where_clause(query, guest_index=self._guest_index)
         order = order_clause(query)
-        sql = f"SELECT r.payload FROM reservation r WHERE {where} ORDER BY {order}"
-        if query.limit is not None or query.offset:
+        column = SORT_COLUMNS[query.sort]
+        sql = (
+            f"SELECT r.payload, r.{column} AS sort_value, r.hr_number FROM reservation r WHERE {where} ORDER BY {order}"
+        )
+        if query.limit is not None:
             sql = (
-                f"SELECT r.payload FROM reservation r WHERE r.rowid IN"
-                f" (SELECT r.rowid FROM reservation r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}"
+                f"SELECT r.payload, r.{column} AS sort_value, r.hr_number FROM reservation r WHERE r.rowid IN"
+                f" (SELECT r.rowid FROM reservation r WHERE {where} ORDER BY {order} LIMIT ?) ORDER BY {order}"
             )
-            params += [query.limit if query.limit is not None else -1, query.offset]
+            params.append(query.limit)
         rows = self._read_all(sql, params)
-        return [Reservation.model_validate_json(row["payload"]) for row in rows]
+        return [
+            (Reservation.model_validate_json(row["payload"]), PageKey(row["sort_value"], row["hr_number"]))
+            for row in rows
+        ]
 
     def count(self, query: ReservationQuery | None = None) -> int:
         """How many reservations the mirror holds (matching `query`'s filters, ignoring its limit)."""

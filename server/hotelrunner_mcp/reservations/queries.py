@@ -6,6 +6,8 @@ Dates follow the hotel convention: a stay occupies the nights checkin ≤ night 
 
 from __future__ import annotations
 
+import base64
+import json
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -67,6 +69,42 @@ class DateRange:
 
 
 @dataclass(frozen=True)
+class PageKey:
+    """Where a page of a sorted list ended: the last reservation's sort value (as stored) and hr_number.
+    The next page is what sorts after it, so a booking arriving meanwhile repeats or hides nothing."""
+
+    value: str | None
+    hr_number: str
+
+
+def page_cursor(key: PageKey, query: ReservationQuery) -> str:
+    """`key` as an opaque token, bound to the order it was taken in."""
+    data = {"sort": query.sort, "descending": query.descending, "value": key.value, "hr_number": key.hr_number}
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str, query: ReservationQuery) -> PageKey:
+    """The PageKey of a token page_cursor made for the same order; InvalidRequest otherwise."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = PageKey(data["value"], data["hr_number"])
+        order = (data["sort"], data["descending"])
+        if not isinstance(key.hr_number, str) or not isinstance(key.value, str | None):
+            raise ValueError(cursor)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidRequest(
+            "cursor is not one this server gave: pass the next_cursor of the previous answer unchanged, with the "
+            "same filters and sort (or leave cursor out to start from the first page). Nothing was sent."
+        ) from exc
+    if order != (query.sort, query.descending):
+        raise InvalidRequest(
+            f"this cursor continues a list sorted by {order[0]}{' descending' if order[1] else ''}: ask with that "
+            "sort again, or leave cursor out to start a new list. Nothing was sent."
+        )
+    return key
+
+
+@dataclass(frozen=True)
 class ReservationQuery:
     """What to find in the mirror. Every filter given must match (AND); None means no filter.
 
@@ -94,15 +132,13 @@ class ReservationQuery:
     sort: SortKey = "checkin"
     descending: bool = False
     limit: int | None = None
-    offset: int = 0  # skip this many of the sorted matches (paging)
+    after: PageKey | None = None  # only what sorts after this reservation (the end of the previous page)
 
     def __post_init__(self) -> None:
         if self.sort not in SORT_COLUMNS:
             raise InvalidRequest(f"sort must be one of {', '.join(SORT_COLUMNS)}, not {self.sort!r}")
         if self.limit is not None and self.limit < 1:
             raise InvalidRequest(f"limit must be at least 1, not {self.limit}")
-        if self.offset < 0:
-            raise InvalidRequest(f"offset must be 0 or more, not {self.offset}")
         if self.guest is not None and not fold(self.guest).strip():
             raise InvalidRequest("guest search text is empty; give part of a name or e-mail, or leave it out")
 
@@ -198,7 +234,20 @@ def where_clause(query: ReservationQuery, *, guest_index: bool = False) -> tuple
         params.append(query.inv_code.strip())
     if query.awaiting_response is not None:
         clauses.append(f"{'' if query.awaiting_response else 'NOT '}({AWAITING_SQL})")
+    if query.after is not None:
+        clauses.append(_after_clause(query, query.after, params))
     return (" AND ".join(clauses) or "1"), params
+
+
+def _after_clause(query: ReservationQuery, after: PageKey, params: list[Any]) -> str:
+    """What sorts after `after` in order_clause's order (missing values last, then hr_number)."""
+    column = f"r.{SORT_COLUMNS[query.sort]}"
+    beyond = "<" if query.descending else ">"
+    if after.value is None:  # among the reservations without a value, which sort last
+        params.append(after.hr_number)
+        return f"({column} IS NULL AND r.hr_number {beyond} ?)"
+    params += [after.value, after.value, after.hr_number]
+    return f"({column} IS NULL OR {column} {beyond} ? OR ({column} = ? AND r.hr_number {beyond} ?))"
 
 
 # `Reservation.awaits_response` in SQL: requires_response when HotelRunner sent it, else state reserved.

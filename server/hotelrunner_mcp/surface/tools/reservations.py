@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from hotelrunner_mcp.errors import InvalidRequest, check_range
 from hotelrunner_mcp.hotelrunner.models import Reservation
 from hotelrunner_mcp.reservations.mirror import ChangeEvent
-from hotelrunner_mcp.reservations.queries import DateRange, ReservationQuery
+from hotelrunner_mcp.reservations.queries import DateRange, PageKey, ReservationQuery, page_cursor, parse_cursor
 from hotelrunner_mcp.reservations.responses import waited
 from hotelrunner_mcp.reservations.service import checked_number, freshen, known_or_lookup, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
@@ -24,7 +24,6 @@ from hotelrunner_mcp.surface.tools.runtime import (
     READS_LOCAL,
     READS_UPSTREAM,
     Answer,
-    PagedAnswer,
     ToolRuntime,
     tool_arguments,
 )
@@ -65,12 +64,13 @@ class SyncInfo(BaseModel):
     complete: bool = Field(description="False: stopped at max_sync_requests; more changes are waiting")
 
 
-class ReservationsAnswer(PagedAnswer):
+class ReservationsAnswer(Answer):
     guest_text: str = Field(default=GUEST_TEXT_NOTICE, description="How to treat text guests and channels wrote")
     freshness: str = Field(description="How current the local mirror is")
     sync: SyncInfo | None = Field(description="The sync this call ran (None: the mirror was fresh, no request)")
-    matching: int = Field(description="How many reservations match (before offset and limit)")
+    matching: int = Field(description="How many reservations match (on every page together)")
     reservations: list[ReservationSummary] | list[dict[str, Any]]
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; None: nothing left")
 
 
 class ChangeInfo(BaseModel):
@@ -215,9 +215,10 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         limit: Annotated[
             int, Field(ge=1, le=MAX_LIMIT, description="At most this many reservations; `matching` says how many match")
         ] = 20,
-        offset: Annotated[
-            int, Field(ge=0, description="Skip this many matches: the next_offset of the previous page")
-        ] = 0,
+        cursor: Annotated[
+            str | None,
+            Field(max_length=500, description="The next_cursor of the previous page (same filters and sort)"),
+        ] = None,
         detail: Annotated[
             Literal["summary", "full"], Field(description="summary (compact) or full (address, nightly prices, extras)")
         ] = "summary",
@@ -236,7 +237,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
         Filters combine (AND); each parameter says what it matches. detail="full" returns the whole record
         (address, nightly prices, extras). awaiting_response=true lists the bookings awaiting the property's
         confirm or cancel, oldest first, with how long each has waited (respond_to_reservation answers them).
-        A long list pages: call again with offset=next_offset.
+        A long list pages: call again with cursor=next_cursor.
 
         Cost: 0 requests when the mirror is fresh (pushes and recent syncs keep it so); otherwise one sync
         first, about 1 request per 50 changed reservations, at most max_sync_requests (the answer says when it
@@ -262,6 +263,7 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 sort="created" if awaiting_response and sort == "checkin" else sort,
                 descending=descending,
             )
+            after = parse_cursor(cursor, query) if cursor is not None else None  # refused before any request
             if number is not None:
                 number = checked_number(number)
             if number is not None and refresh:
@@ -272,25 +274,33 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
                 found = None if number is None else await known_or_lookup(services, number)
             if number is not None:
-                matches = [found] if found else []
-                total = len(matches)
+                keyed = [(found, PageKey(None, found.hr_number))] if found else []
+                total, more = len(keyed), False
             else:
                 # a wide query over a big mirror is SQLite work and parsing: off the event loop
                 total = await off_loop(services.store.count, query)
-                matches = await off_loop(services.store.find, replace(query, limit=limit, offset=offset))
+                keyed = await off_loop(services.store.find_keyed, replace(query, limit=limit + 1, after=after))
+                more, keyed = len(keyed) > limit, keyed[:limit]  # one more than asked: is there a next page?
             records: list[ReservationSummary] | list[dict[str, Any]] = (
-                [fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches]
+                [fence_record(r.model_dump(mode="json", exclude_none=True)) for r, _ in keyed]
                 if detail == "full"
-                else [summarize(r) for r in matches]
+                else [summarize(r) for r, _ in keyed]
             )
-            page = fit(records, total=total, offset=0 if number else offset)
+            page = fit(records, total=len(records))
+            shown = len(page.items)
+            next_cursor = page_cursor(keyed[shown - 1][1], query) if shown and (more or shown < len(keyed)) else None
             return ReservationsAnswer(
                 freshness=freshness,
                 sync=_sync_info(report),
                 matching=total,
                 reservations=page.items,
-                next_offset=page.next_offset,
-                left_out=page.left_out("reservations", how=" and the same filters"),
+                next_cursor=next_cursor,
+                left_out=(
+                    f"more reservations match than shown (limit or answer size budget): call again with "
+                    f"cursor={next_cursor} and the same filters"
+                    if next_cursor
+                    else None
+                ),
                 **await runtime.answer_fields(services),
             )
 
