@@ -99,6 +99,7 @@ def test_a_mirror_with_the_first_guest_index_gets_one_that_survives_renumbering(
         conn.execute("DROP TABLE reservation_guest")
         conn.execute("DROP INDEX reservation_guest_key")
         conn.execute("ALTER TABLE reservation DROP COLUMN guest_key")
+        conn.execute("ALTER TABLE sync_progress DROP COLUMN unordered")  # (step 11)
         conn.execute(
             "CREATE VIRTUAL TABLE reservation_guest USING fts5(guest_search, tokenize = 'trigram case_sensitive 1')"
         )

@@ -243,3 +243,32 @@ def test_a_listing_in_any_order_is_read_to_the_end_without_skipping(
     assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == asked
     with ReservationStore(mirror_db_path(tmp_path / "data")) as store:
         assert store.count() == 100
+
+
+def test_a_listing_in_no_order_longer_than_the_cap_is_not_started(stub: StubUpstream, tmp_path: Path) -> None:
+    """A pass that the cap would cut is not begun: one request shows the disorder, the run says what a pass
+    needs, and nothing more is spent."""
+    shuffled = [
+        {
+            **booking("confirmed", NOW),
+            "hr_number": f"R9{n:08d}",
+            "completed_at": (NOW - timedelta(hours=(n * 37) % 150)).isoformat(),
+        }
+        for n in range(150)
+    ]
+    pages = [
+        Answer(body={"count": 150, "pages": 3, "current_page": p + 1, "reservations": shuffled[p * 50 : (p + 1) * 50]})
+        for p in range(3)
+    ]
+    stub.script("/reservations", *pages)
+    env = {
+        **os.environ,
+        "HOTELRUNNER_BASE_URL": stub.base_url,
+        "HOTELRUNNER_TOKEN": "tok-sync-777",
+        "HOTELRUNNER_HR_ID": "hr-777",
+        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
+    }
+    done = sync(env, "--max-requests", "3")
+    assert done.returncode == 3, done.stderr
+    assert "one pass of 3 request(s)" in done.stdout and "2 are allowed now" in done.stdout
+    assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == ["1"]

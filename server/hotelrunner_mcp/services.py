@@ -104,7 +104,12 @@ class Services:
             store=store,
             ledger=ledger,
             acks=acks,
-            sync=ReservationSync(_LazyClient(client), store, max_age_seconds=settings.mirror_max_age_seconds),
+            sync=ReservationSync(
+                _LazyClient(client),
+                store,
+                max_age_seconds=settings.mirror_max_age_seconds,
+                quick_pass_pages=settings.per_minute,
+            ),
         )
 
     def require_client(self) -> HotelRunnerClient:

@@ -135,11 +135,33 @@ async def test_a_listing_in_no_order_is_read_in_one_pass_within_the_limit(stub: 
     assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "1", "2", "3"]
 
 
-async def test_a_resumed_backfill_that_meets_disorder_starts_again_at_page_1(
+async def test_a_listing_in_no_order_longer_than_a_minute_of_quota_is_left_to_the_sync_command(
     stub: StubUpstream, tmp_path: Path
 ) -> None:
+    """Seven pages cannot be read within one minute of the quota (5 requests), which is all a question may wait:
+    after the page that shows the disorder, questions spend nothing more on it and say how to finish it."""
+    settings = Settings(
+        token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0
+    )
+    stub.script("/reservations", *listing([numbered(n, NOW - timedelta(hours=(n * 37) % 350)) for n in range(350)]))
+    async with connect(settings) as mcp:
+        first = await mcp.ok("get_reservations", max_sync_requests=50)
+        again = await mcp.ok("get_reservations", max_sync_requests=50, refresh=True)
+        status = await mcp.resource("hotelrunner://setup-status")
+    assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1"]
+    for answer in (first, again):
+        assert answer["sync"]["complete"] is False and "hotelrunner-mcp sync" in answer["freshness"]
+    assert again["quota_spent"] == 0 and "7 request(s)" in again["freshness"]
+    assert "one pass of 7 request(s)" in status
+
+
+@pytest.mark.parametrize("second_limit", [2, 10])
+async def test_a_resumed_backfill_that_meets_disorder_starts_again_at_page_1(
+    stub: StubUpstream, tmp_path: Path, second_limit: int
+) -> None:
     """Pages 1 and 2 came in booking order, so the backfill was resumed at page 3; page 3 is in no order, so the
-    order of the pages read before was never true either: the next sync reads the whole listing again."""
+    order of the pages read before was never true either: the listing is read again from page 1, in the same
+    sync when its limit allows the whole pass, else by the next one that can."""
     settings = Settings(
         token=TOKEN, hr_id=HR_ID, base_url=stub.base_url, data_dir=tmp_path / "data", timeout_seconds=2.0, per_minute=10
     )  # six pages within a minute: this stub is not HotelRunner
@@ -149,8 +171,9 @@ async def test_a_resumed_backfill_that_meets_disorder_starts_again_at_page_1(
     stub.script("/reservations", *pages, *pages)
     async with connect(settings) as mcp:
         first = await mcp.ok("get_reservations", max_sync_requests=2)
-        second = await mcp.ok("get_reservations", max_sync_requests=2)
-        third = await mcp.ok("get_reservations", max_sync_requests=3)
-    assert first["sync"]["complete"] is False and second["sync"]["complete"] is False
-    assert third["sync"]["complete"] is True and third["matching"] == 150
+        second = await mcp.ok("get_reservations", max_sync_requests=second_limit)
+        last = second if second_limit == 10 else await mcp.ok("get_reservations", max_sync_requests=3)
+    assert first["sync"]["complete"] is False
+    assert second["sync"]["complete"] is (second_limit == 10)
+    assert last["sync"]["complete"] is True and last["matching"] == 150
     assert [query_of(s)["page"][0] for s in stub.requests("/reservations")] == ["1", "2", "3", "1", "2", "3"]

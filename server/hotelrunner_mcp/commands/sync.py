@@ -7,7 +7,9 @@ same cross-process lease, so a server running on the same data folder meanwhile 
 holds the lease reads the next page; neither reads a page twice). Before each step the run stops if it
 would go past `--max-requests` or into the reserve left for the server (`--reserve`, a fifth of the
 daily quota by default, as acknowledging deliveries keeps); it waits for the per-minute window itself,
-so Ctrl-C during a wait stops at once, and during a request lets that request finish first.
+so Ctrl-C during a wait stops at once, and during a request lets that request finish first. A listing in
+no booking order is never resumed mid-way: it is read in one pass (the gate waiting for each slot), if the
+cap and the reserve leave room for all of it, and a Ctrl-C then waits for the pass to end.
 
 Exit status: 0 the mirror is complete and current; 1 failed (credentials, HotelRunner, the data
 folder); 3 stopped by --max-requests, the reserve or the daily quota; 130 interrupted by Ctrl-C (or
@@ -217,6 +219,7 @@ class SyncRun:
             self._show(None)
         busy = False
         rate_limited = 0
+        step = 1  # pages per sync: one, so that a Ctrl-C or the cap stops between requests
         while True:
             if self.interrupts.requested:
                 return self.stopped(EXIT_INTERRUPTED, "interrupted (Ctrl-C) between requests")
@@ -239,7 +242,7 @@ class SyncRun:
                 continue
             try:
                 with quota_wait_notifier(self._gate_wait, every_seconds=1.0):
-                    report = await sync.sync(1, wait=False)
+                    report = await sync.sync(step, wait=False, paced=step > 1)
             except SyncBusy:
                 if not busy:
                     self.line.note(
@@ -263,36 +266,31 @@ class SyncRun:
                 return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
             busy, rate_limited = False, 0
             if report.unordered and not report.complete:
-                return await self._one_pass(report)
+                # No booking order: the listing is never resumed mid-way, only read in one pass, the gate
+                # waiting for each slot. A Ctrl-C then waits for the pass to end (twice: at once, pass lost).
+                room = self._room()
+                if room < report.listed_pages:
+                    return self.stopped(
+                        EXIT_STOPPED,
+                        f"HotelRunner lists bookings in no order, so its listing can only be read in one pass of "
+                        f"{report.listed_pages} request(s), and {max(room, 0)} are allowed now (--max-requests, "
+                        "--reserve, today's quota)",
+                    )
+                if step == 1:
+                    self.line.note(
+                        f"HotelRunner lists bookings in no order: reading all {report.listed_pages} pages in one "
+                        f"pass at the {self.services.settings.per_minute}/min pace"
+                    )
+                step = room  # (room for the listing to grow while it is read)
+                continue
             self._show(report)
             if report.complete and report.started_at >= self.began:
                 return self._complete()
 
-    async def _one_pass(self, report: SyncReport) -> Outcome:
-        """A listing in no booking order cannot be resumed page by page: read all of it in one sync, the gate
-        waiting for each per-minute slot, if the cap and the reserve leave room for every page of it."""
-        pages = report.listed_pages
+    def _room(self) -> int:
+        """Requests this run may still send: what the cap and the reserve leave of today's quota."""
         cap, quota = self.options.max_requests, self.services.limiter.status()
-        room = min(quota.left_today - self.reserve, cap - self.spent if cap is not None else quota.left_today)
-        if room < pages:
-            return self.stopped(
-                EXIT_STOPPED,
-                f"HotelRunner lists bookings in no order, so its listing can only be read in one pass of {pages} "
-                f"request(s), and only {max(room, 0)} are allowed now (--max-requests, --reserve, today's quota)",
-            )
-        self.line.note(
-            f"HotelRunner lists bookings in no order: reading all {pages} pages in one pass, at the "
-            f"{self.services.settings.per_minute}/min pace (Ctrl-C twice stops at once; the pass then starts over)"
-        )
-        try:
-            with quota_wait_notifier(self._gate_wait, every_seconds=1.0):
-                report = await self.services.sync.sync(None, wait=False)
-        except HotelRunnerError as exc:
-            return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
-        self._show(report)
-        if report.complete:
-            return self._complete()
-        return self.stopped(EXIT_FAILED, "the one-pass read of the listing did not finish (see the log)")
+        return min(quota.left_today - self.reserve, cap - self.spent if cap is not None else quota.left_today)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep; a Ctrl-C ends it at once (nothing is in flight)."""

@@ -287,6 +287,7 @@ CREATE INDEX IF NOT EXISTS reservation_completed_number ON reservation(completed
 # step 8: the current payload stored once, other versions' payloads compressed.
 # step 9: sort columns indexed with hr_number.
 # step 10: reservation_guest again, keyed by reservation.guest_key (rowids may change in a VACUUM or a dump).
+# step 11: sync_progress.unordered, a listing in no booking order, read only in one pass.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _SCHEMA,
     _SYNC_PROGRESS,
@@ -298,6 +299,7 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _shared_payloads,
     _SORT_INDEXES,
     _guest_index,
+    "ALTER TABLE sync_progress ADD COLUMN unordered INTEGER NOT NULL DEFAULT 0",
 )
 
 
@@ -393,6 +395,9 @@ class SyncProgress:
     requests: int
     last_completed_at: str | None = None  # the latest completed_at read so far (storage format)
     saved_at: datetime | None = None  # when the last page was read
+    # The listing is in no booking order: it is never resumed mid-way, only read again in one pass of
+    # `pages` requests from page 1 (next_page stays 1), by a sync allowed to spend and wait that long.
+    unordered: bool = False
 
     @property
     def requests_left(self) -> int:
@@ -890,6 +895,7 @@ class ReservationStore:
             requests=int(row["requests"]),
             last_completed_at=row["last_completed_at"],
             saved_at=parse_utc_text(row["saved_at"]),
+            unordered=bool(row["unordered"]),
         )
 
     def set_sync_progress(self, progress: SyncProgress | None) -> None:
@@ -899,7 +905,8 @@ class ReservationStore:
             if progress is not None:
                 conn.execute(
                     "INSERT INTO sync_progress (id, mode, from_date, from_last_update_date, started_at, next_page,"
-                    " pages, count, fetched, requests, last_completed_at, saved_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " pages, count, fetched, requests, last_completed_at, saved_at, unordered)"
+                    " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         progress.mode,
                         progress.from_date.isoformat(),
@@ -912,6 +919,7 @@ class ReservationStore:
                         progress.requests,
                         progress.last_completed_at,
                         utc_text(progress.saved_at) if progress.saved_at else None,
+                        int(progress.unordered),
                     ),
                 )
 

@@ -36,8 +36,9 @@ async def freshen(
     if report is not None and not report.complete and report.unordered:
         freshness += (
             f"; PARTIAL: HotelRunner lists bookings in no order, so its listing can only be read in one pass of "
-            f"{report.requests_left:,} request(s), more than max_sync_requests={max_requests}: this answer may miss "
-            "bookings. Ask again with a higher max_sync_requests, or have the owner run `hotelrunner-mcp sync`"
+            f"{report.requests_left:,} request(s), more than a question may spend (its max_sync_requests, or one "
+            "minute of the quota): this answer may miss bookings. Have the owner run `hotelrunner-mcp sync`, which "
+            "reads it at the quota's pace"
         )
     elif report is not None and not report.complete:
         freshness += (

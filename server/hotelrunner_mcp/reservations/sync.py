@@ -151,6 +151,13 @@ def describe_progress(progress: SyncProgress) -> str:
     left = progress.requests_left
     what = "first sync (backfill)" if progress.mode == "backfill" else "catch-up sync"
     nouns = "bookings" if progress.mode == "backfill" else "changed bookings"
+    if progress.unordered:
+        return (
+            f"INCOMPLETE: HotelRunner lists bookings in no order, so its listing (~{progress.count:,} {nouns}) can "
+            f"only be read in one pass of {progress.pages:,} request(s), never resumed mid-way; answers may miss "
+            "bookings until `hotelrunner-mcp sync` reads it (a question does it only when it fits its "
+            "max_sync_requests and one minute of the quota)"
+        )
     return (
         f"INCOMPLETE: {what} has read {progress.fetched:,} of ~{max(progress.count, progress.fetched):,} {nouns} "
         f"in {progress.requests:,} request(s), about {left:,} more request(s) to go; answers may miss the rest "
@@ -222,6 +229,7 @@ class ReservationSync:
         max_lease_wait_seconds: float = 60.0,
         lease_poll_seconds: float = 0.2,
         retry_after_seconds: float = 60.0,
+        quick_pass_pages: int = 5,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not 1 <= page_size <= MAX_PER_PAGE:
@@ -235,6 +243,7 @@ class ReservationSync:
         self._lease_ttl = lease_ttl_seconds
         self._lease_poll = lease_poll_seconds
         self._clock = clock
+        self._quick_pass_pages = quick_pass_pages  # an unordered pass a caller that cannot wait may try
         self._owner = lease_owner()
         self._max_lease_wait = max_lease_wait_seconds
         self._inflight: _Inflight | None = None
@@ -274,7 +283,7 @@ class ReservationSync:
         failure = self._failure
         if self._inflight is None and failure is not None and self._clock() - failure[0] < self._retry_after:
             raise failure[1]
-        return await self._shared_sync(force=False, max_pages=max_pages, wait=wait)
+        return await self._shared_sync(force=False, max_pages=max_pages, wait=wait, paced=False)
 
     @property
     def caught_up(self) -> bool:
@@ -285,7 +294,7 @@ class ReservationSync:
             return False
         return self._clock() - state.cursor <= self._overlap + timedelta(seconds=self.max_age_seconds)
 
-    async def sync(self, max_pages: int | None = None, *, wait: bool = True) -> SyncReport:
+    async def sync(self, max_pages: int | None = None, *, wait: bool = True, paced: bool = False) -> SyncReport:
         """Pull what changed since the last sync. Concurrent callers share one sync and one report.
 
         With `max_pages`, stop after that many pages: what was fetched is stored, the sync counts as
@@ -293,8 +302,10 @@ class ReservationSync:
         the next page of the same listing (same from_date, same start) and the cursor moves only when the
         listing has been read to its end: a listing of any size costs ceil(count / page size) requests in
         total, however many syncs it takes. `wait=False`: raise SyncBusy at once while another process
-        holds the sync lease (the sync command says so, then waits)."""
-        return await self._shared_sync(force=True, max_pages=max_pages, wait=wait)
+        holds the sync lease (the sync command says so, then waits). `paced`: the caller lets each request
+        wait for its per-minute slot, so a listing in no booking order may be read in one pass of more pages
+        than one minute of the quota allows."""
+        return await self._shared_sync(force=True, max_pages=max_pages, wait=wait, paced=paced)
 
     # ------------------------------------------------------------------ internals
 
@@ -303,7 +314,7 @@ class ReservationSync:
             return None
         return max((self._clock() - state.last_sync_at).total_seconds(), 0.0)
 
-    async def _shared_sync(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
+    async def _shared_sync(self, *, force: bool, max_pages: int | None, wait: bool, paced: bool) -> SyncReport:
         while (inflight := self._inflight) is not None:
             await inflight.done.wait()
             if inflight.report is not None:
@@ -313,7 +324,9 @@ class ReservationSync:
             # the sync we waited for was cancelled: run our own
         inflight = self._inflight = _Inflight()
         try:
-            inflight.report = await self._sync_once_across_processes(force=force, max_pages=max_pages, wait=wait)
+            inflight.report = await self._sync_once_across_processes(
+                force=force, max_pages=max_pages, wait=wait, paced=paced
+            )
             self._failure = None
             return inflight.report
         except BaseException as exc:
@@ -325,7 +338,9 @@ class ReservationSync:
             self._inflight = None
             inflight.done.set()
 
-    async def _sync_once_across_processes(self, *, force: bool, max_pages: int | None, wait: bool) -> SyncReport:
+    async def _sync_once_across_processes(
+        self, *, force: bool, max_pages: int | None, wait: bool, paced: bool
+    ) -> SyncReport:
         """Hold the lease while syncing. Reuse instead the sync another process finished while we
         waited for the lease, or (unless forced) one that already made the mirror fresh enough."""
         before = (await off_loop(self._store.sync_state)).last_sync_at
@@ -350,11 +365,36 @@ class ReservationSync:
             if state.last_report and ((waited and state.last_sync_at != before) or (not force and fresh_enough)):
                 logger.info("reusing the reservation sync another process just finished")
                 return replace(SyncReport.from_dict(state.last_report), shared=True)
-            return await self._run(max_pages)
+            return await self._run(max_pages, paced=paced)
         finally:
             await off_loop_shielded(self._store.release_lease, LEASE_NAME, self._owner)
 
-    async def _run(self, max_pages: int | None = None) -> SyncReport:
+    def _pass_fits(self, pages: int, budget: int | None, *, paced: bool) -> bool:
+        """Whether a sync may read a listing in no order in one pass of `pages` requests: within its page
+        budget, and within one minute of the quota unless it can wait for slots (a question cannot)."""
+        return (budget is None or pages <= budget) and (paced or pages <= self._quick_pass_pages)
+
+    async def _keep_unordered(
+        self, mode: str, from_date: date, last_update: date | None, page: ReservationPage
+    ) -> None:
+        """Remember that the listing is in no order and how long one pass of it is (never resumed mid-way)."""
+        now = self._clock()
+        progress = SyncProgress(
+            mode=mode,
+            from_date=from_date,
+            from_last_update_date=last_update,
+            started_at=now,
+            next_page=1,
+            pages=page.pages,
+            count=page.count,
+            fetched=0,
+            requests=0,
+            saved_at=now,
+            unordered=True,
+        )
+        await off_loop(self._store.set_sync_progress, progress)
+
+    async def _run(self, max_pages: int | None = None, *, paced: bool = False) -> SyncReport:
         state = await off_loop(self._store.sync_state)
         now = self._clock()
         started = time.monotonic()
@@ -363,6 +403,27 @@ class ReservationSync:
         resumed = await off_loop(self._store.sync_progress)
         if resumed is not None and (resumed.mode != mode or resumed.from_last_update_date != last_update):
             resumed = None  # progress of another listing (e.g. a backfill another process finished)
+        if resumed is not None and resumed.unordered:
+            if not self._pass_fits(resumed.pages, max_pages, paced=paced):
+                # a pass this sync could not finish would be spent for nothing: send nothing, say what it needs
+                return SyncReport(
+                    mode=mode,
+                    since=(last_update or resumed.from_date).isoformat(),
+                    requests=0,
+                    pages=0,
+                    fetched=0,
+                    new=0,
+                    updated=0,
+                    unchanged=0,
+                    stale=0,
+                    started_at=now,
+                    took_seconds=0.0,
+                    complete=False,
+                    listed=resumed.count,
+                    listed_pages=resumed.pages,
+                    unordered=True,
+                )
+            resumed = None  # a new pass, from page 1
         started_at = resumed.started_at if resumed else now
         from_date = resumed.from_date if resumed else now.date() - timedelta(days=self.backfill_days)
         params: dict[str, Any] = {"from_date": from_date}
@@ -375,7 +436,7 @@ class ReservationSync:
         listed = listed_pages = 0
         complete = True
         last_completed = resumed.last_completed_at if resumed else None
-        unordered = False  # a listing in no booking order is read to the end in one go
+        unordered = False  # a listing in no booking order: read in one pass from page 1, never resumed
         # A listing resumed on a later day may have shifted: bookings leave its front when HotelRunner's 30-day
         # window moves on. Then read the last page again, and step back while a page starts after the last
         # booking read (a gap), so nothing is skipped: one page read twice per day boundary at most.
@@ -413,20 +474,28 @@ class ReservationSync:
                     or _descending(page.reservations)
                 ):
                     # Resuming at page N needs a listing in booking order (HotelRunner's docs never show
-                    # which): one in no order could shift under us. Such a listing is read in one pass from
-                    # page 1, within the page limit, with no progress kept (dearer, never a skipped booking).
+                    # which): one in no order could shift under us. Such a listing is only read in one pass
+                    # from page 1, by a sync that can afford all of it (dearer, never a skipped booking).
                     logger.warning("HotelRunner's listing is in no booking order; it can only be read in one pass")
-                    await off_loop(self._store.set_sync_progress, None)
                     unordered = True
-                    if resumed is not None:  # the pages read by earlier syncs came from an order never confirmed
+                    earlier = resumed is not None  # pages read by earlier syncs, in an order never confirmed
+                    budget = None if max_pages is None else max_pages - (requests if earlier else 0)
+                    if not self._pass_fits(page.pages, budget, paced=paced):
+                        await self._keep_unordered(mode, from_date, last_update, page)
                         complete = False
                         break
+                    await off_loop(self._store.set_sync_progress, None)
+                    if earlier:  # start the pass again, in this sync
+                        resumed, page_number, first_page, last_completed = None, 1, 1, None
+                        before_fetched = before_requests = 0
+                        continue
                 last_completed = max([last_completed or "", *map(_completed, page.reservations)]) or None
                 if not page.reservations or page_number >= page.pages:
                     break
                 page_number += 1
-            if unordered:  # nothing to resume from (see above); a pass stopped short starts again at page 1
-                if max_pages is not None and requests >= max_pages:
+            if unordered:  # nothing to resume from (see above)
+                if max_pages is not None and requests >= max_pages:  # the listing grew past this pass's budget
+                    await self._keep_unordered(mode, from_date, last_update, page)
                     complete = False
                     break
                 continue
