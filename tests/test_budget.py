@@ -13,11 +13,9 @@ def test_a_list_is_cut_where_the_budget_ends_and_the_page_says_where_to_go_on() 
     page = fit(items[10:], total=50, offset=10, budget=1_000)
     assert [i["n"] for i in page.items] == list(range(10, 19))
     assert page.next_offset == 19
-    assert page.left_out("reservations") == (
-        "31 more reservations not shown (answer size budget): call again with offset=19"
-    )
+    assert page.left_out("values") == "31 more values not shown (answer size budget): call again with offset=19"
     last = fit(items[45:], total=50, offset=45, budget=1_000)
-    assert last.next_offset is None and last.left_out("reservations") is None
+    assert last.next_offset is None and last.left_out("values") is None
 
 
 def test_one_item_is_kept_even_when_it_alone_is_over_the_budget() -> None:

@@ -47,7 +47,7 @@ class Page(Generic[T]):
         return end if end < self.total else None
 
     def left_out(self, noun: str, *, how: str = "") -> str | None:
-        """e.g. "113 more reservations not shown (answer size budget): call again with offset=20" (`how` is
+        """e.g. "18 more values not shown (answer size budget): call again with offset=62" (`how` is
         appended); None when nothing is left out."""
         if self.next_offset is None:
             return None

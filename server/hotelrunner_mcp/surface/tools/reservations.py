@@ -263,7 +263,8 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 sort="created" if awaiting_response and sort == "checkin" else sort,
                 descending=descending,
             )
-            after = parse_cursor(cursor, query) if cursor is not None else None  # refused before any request
+            # refused before any request (number= ignores the other filters, the cursor too)
+            after = parse_cursor(cursor, query) if cursor is not None and number is None else None
             if number is not None:
                 number = checked_number(number)
             if number is not None and refresh:
