@@ -1,7 +1,8 @@
 """A scriptable stand-in for HotelRunner on 127.0.0.1 (real HTTP, uvicorn in a thread) for client/gate tests.
 
-Each path answers from its script (first in, first out) and falls back to a default answer. Every request
-received is recorded with its method, path, query pairs and body.
+Each path answers from its script (first in, first out), else from its pages by the `page` asked (a listing
+that answers whatever order its pages are read in), else with a default answer. Every request received is
+recorded with its method, path, query pairs and body.
 """
 
 from __future__ import annotations
@@ -56,11 +57,16 @@ DEFAULTS: dict[str, Any] = {
 class StubUpstream:
     def __init__(self) -> None:
         self.scripts: dict[str, deque[Answer]] = defaultdict(deque)
+        self.listings: dict[str, list[Answer]] = {}
         self.seen: list[Seen] = []
         self.base_url = ""
 
     def script(self, path: str, *answers: Answer) -> None:
         self.scripts[path].extend(answers)
+
+    def pages(self, path: str, *answers: Answer) -> None:
+        """Answer `path` with answers[page - 1] for the `page` asked (the last one beyond), when no script is left."""
+        self.listings[path] = list(answers)
 
     def requests(self, path: str | None = None) -> list[Seen]:
         return [s for s in self.seen if path is None or s.path == path]
@@ -68,7 +74,13 @@ class StubUpstream:
     async def handle(self, request: Request) -> Response:
         path = request.url.path.removeprefix(PREFIX) or "/"
         self.seen.append(Seen(request.method, path, list(request.query_params.multi_items()), await request.body()))
-        answer = self.scripts[path].popleft() if self.scripts[path] else Answer(body=DEFAULTS.get(path, {}))
+        if self.scripts[path]:
+            answer = self.scripts[path].popleft()
+        elif path in self.listings:
+            asked = int(request.query_params.get("page", "1"))
+            answer = self.listings[path][min(asked, len(self.listings[path])) - 1]
+        else:
+            answer = Answer(body=DEFAULTS.get(path, {}))
         if answer.hang:
             await asyncio.sleep(answer.hang)
         if isinstance(answer.body, str):

@@ -260,7 +260,7 @@ def test_a_listing_in_no_order_longer_than_the_cap_is_not_started(stub: StubUpst
         Answer(body={"count": 150, "pages": 3, "current_page": p + 1, "reservations": shuffled[p * 50 : (p + 1) * 50]})
         for p in range(3)
     ]
-    stub.script("/reservations", *pages)
+    stub.pages("/reservations", *pages)
     env = {
         **os.environ,
         "HOTELRUNNER_BASE_URL": stub.base_url,
@@ -271,4 +271,100 @@ def test_a_listing_in_no_order_longer_than_the_cap_is_not_started(stub: StubUpst
     done = sync(env, "--max-requests", "3")
     assert done.returncode == 3, done.stderr
     assert "one pass of 3 request(s)" in done.stdout and "2 are allowed now" in done.stdout
+    assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == ["1"]
+
+
+def unordered_pages(pages: int) -> list[Answer]:
+    n = pages * 50
+    shuffled = [
+        {
+            **booking("confirmed", NOW),
+            "hr_number": f"R9{i:08d}",
+            "completed_at": (NOW - timedelta(hours=(i * 37) % n)).isoformat(),
+        }
+        for i in range(n)
+    ]
+    return [
+        Answer(
+            body={"count": n, "pages": pages, "current_page": p + 1, "reservations": shuffled[p * 50 : (p + 1) * 50]}
+        )
+        for p in range(pages)
+    ]
+
+
+def stub_env(stub: StubUpstream, tmp_path: Path, **more: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HOTELRUNNER_BASE_URL": stub.base_url,
+        "HOTELRUNNER_TOKEN": "tok-sync-777",
+        "HOTELRUNNER_HR_ID": "hr-777",
+        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
+        **more,
+    }
+
+
+def test_a_listing_in_no_order_longer_than_a_minute_of_quota_is_read_in_one_paced_pass(
+    stub: StubUpstream, tmp_path: Path
+) -> None:
+    """Seven pages at 5 a minute: the pass waits for the next minute's slots, even where a question may not
+    wait that long (here 1 s), instead of giving up at page 6 and starting again from page 1."""
+    stub.pages("/reservations", *unordered_pages(7))
+    env = stub_env(stub, tmp_path, HOTELRUNNER_QUOTA_MINUTE_SECONDS="2", HOTELRUNNER_MAX_QUOTA_WAIT_SECONDS="1")
+    done = sync(env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == ["1", "1", "2", "3", "4", "5", "6", "7"]
+    with ReservationStore(mirror_db_path(tmp_path / "data")) as store:
+        assert store.count() == 350
+
+
+def test_a_one_pass_read_cut_short_is_tried_again_only_within_the_cap(stub: StubUpstream, tmp_path: Path) -> None:
+    """A 429 on the pass's last page: the next attempt is sized from what was really spent, so the run stops at
+    --max-requests instead of starting a whole new pass on top of it."""
+    stub.pages("/reservations", *unordered_pages(4))
+    stub.script("/reservations", *unordered_pages(4)[:1], *unordered_pages(4)[:3])
+    stub.script("/reservations", Answer(status=429, body={"error": "slow down"}, headers={"Retry-After": "1"}))
+    done = sync(stub_env(stub, tmp_path, HOTELRUNNER_QUOTA_MINUTE_SECONDS="2"), "--max-requests", "6")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert len(stub.requests("/reservations")) <= 6
+    assert "one pass of 4 request(s)" in done.stdout
+
+
+def test_a_listing_remembered_as_in_no_order_is_looked_at_again_before_giving_up(
+    stub: StubUpstream, tmp_path: Path
+) -> None:
+    """An earlier run found seven pages in no order; HotelRunner now lists one ordered page. The remembered
+    length is too long for the cap, so the run looks at page 1 again rather than stop on an old figure."""
+    from datetime import UTC, date, datetime
+
+    from hotelrunner_mcp.reservations.mirror import SyncProgress
+
+    env = stub_env(stub, tmp_path)
+    earlier = datetime.now(UTC) - timedelta(hours=2)
+    with ReservationStore(mirror_db_path(tmp_path / "data")) as store:
+        store.set_sync_progress(
+            SyncProgress(
+                mode="backfill",
+                from_date=date.today() - timedelta(days=30),
+                from_last_update_date=None,
+                started_at=earlier,
+                next_page=1,
+                pages=7,
+                count=350,
+                fetched=0,
+                requests=0,
+                saved_at=earlier,
+                unordered=True,
+            )
+        )
+    one_page = [
+        {
+            **booking("confirmed", NOW),
+            "hr_number": f"R9{i:08d}",
+            "completed_at": (NOW - timedelta(hours=40 - i)).isoformat(),
+        }
+        for i in range(40)
+    ]
+    stub.pages("/reservations", Answer(body={"count": 40, "pages": 1, "current_page": 1, "reservations": one_page}))
+    done = sync(env, "--max-requests", "5")
+    assert done.returncode == 0, done.stdout + done.stderr
     assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == ["1"]

@@ -219,7 +219,8 @@ class SyncRun:
             self._show(None)
         busy = False
         rate_limited = 0
-        step = 1  # pages per sync: one, so that a Ctrl-C or the cap stops between requests
+        step, paced = 1, False  # pages per sync: one, so that a Ctrl-C or the cap stops between requests
+        rechecked = False  # a listing in no order, its length looked at again this run
         while True:
             if self.interrupts.requested:
                 return self.stopped(EXIT_INTERRUPTED, "interrupted (Ctrl-C) between requests")
@@ -242,8 +243,9 @@ class SyncRun:
                 continue
             try:
                 with quota_wait_notifier(self._gate_wait, every_seconds=1.0):
-                    report = await sync.sync(step, wait=False, paced=step > 1)
+                    report = await sync.sync(step, wait=False, paced=paced)
             except SyncBusy:
+                step, paced = 1, False
                 if not busy:
                     self.line.note(
                         "another process (a server on this data folder) holds the sync lease; waiting for it, "
@@ -253,10 +255,12 @@ class SyncRun:
                 await self._pause(LEASE_POLL_SECONDS)
                 continue
             except QuotaWaitTooLong:
+                step, paced = 1, False
                 continue  # another process took the slot: wait for the next one
             except QuotaExhausted as exc:
                 return self.stopped(EXIT_STOPPED, f"the daily quota is spent ({exc.used} of {exc.limit})")
             except RateLimited as exc:
+                step, paced = 1, False
                 rate_limited += 1
                 if rate_limited >= MAX_RATE_LIMITED:
                     return self.stopped(EXIT_FAILED, f"HotelRunner kept answering 429 ({exc.message})")
@@ -265,10 +269,16 @@ class SyncRun:
             except HotelRunnerError as exc:
                 return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
             busy, rate_limited = False, 0
+            step, paced = 1, False  # every attempt is sized again from what has really been spent
             if report.unordered and not report.complete:
                 # No booking order: the listing is never resumed mid-way, only read in one pass, the gate
                 # waiting for each slot. A Ctrl-C then waits for the pass to end (twice: at once, pass lost).
                 room = self._room()
+                note = self.services.store.sync_progress()
+                old_note = note is not None and note.saved_at is not None and note.saved_at < self.began
+                if room < report.listed_pages and old_note and not rechecked:
+                    rechecked, step, paced = True, 1, True  # a length remembered from before: page 1 again
+                    continue
                 if room < report.listed_pages:
                     return self.stopped(
                         EXIT_STOPPED,
@@ -281,7 +291,7 @@ class SyncRun:
                         f"HotelRunner lists bookings in no order: reading all {report.listed_pages} pages in one "
                         f"pass at the {self.services.settings.per_minute}/min pace"
                     )
-                step = room  # (room for the listing to grow while it is read)
+                step, paced = room, True  # (room for the listing to grow while it is read)
                 continue
             self._show(report)
             if report.complete and report.started_at >= self.began:
@@ -363,7 +373,10 @@ async def _watch_interrupts(run: SyncRun, scope: anyio.CancelScope) -> None:
 
 
 async def _sync(settings: Settings, options: SyncOptions, line: ProgressLine) -> Outcome:
-    services = Services.open(settings)
+    # a request may wait a whole minute for its slot: a one-pass read of more pages than the minute holds
+    # must not give up (it would start again from page 1); a Ctrl-C still stops the waits of the loop below
+    patient = max(settings.max_quota_wait_seconds, settings.minute_seconds + 10)
+    services = Services.open(settings.with_overrides(max_quota_wait_seconds=patient))
     try:
         services.require_client()
         run = SyncRun(services, options, line)

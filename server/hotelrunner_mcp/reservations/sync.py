@@ -229,7 +229,7 @@ class ReservationSync:
         max_lease_wait_seconds: float = 60.0,
         lease_poll_seconds: float = 0.2,
         retry_after_seconds: float = 60.0,
-        quick_pass_pages: int = 5,
+        free_slots: Callable[[], int] = lambda: 5,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not 1 <= page_size <= MAX_PER_PAGE:
@@ -243,7 +243,7 @@ class ReservationSync:
         self._lease_ttl = lease_ttl_seconds
         self._lease_poll = lease_poll_seconds
         self._clock = clock
-        self._quick_pass_pages = quick_pass_pages  # an unordered pass a caller that cannot wait may try
+        self._free_slots = free_slots  # requests that may go now without waiting (sync: reads the quota)
         self._owner = lease_owner()
         self._max_lease_wait = max_lease_wait_seconds
         self._inflight: _Inflight | None = None
@@ -304,7 +304,8 @@ class ReservationSync:
         total, however many syncs it takes. `wait=False`: raise SyncBusy at once while another process
         holds the sync lease (the sync command says so, then waits). `paced`: the caller lets each request
         wait for its per-minute slot, so a listing in no booking order may be read in one pass of more pages
-        than one minute of the quota allows."""
+        than the minute's free slots, and the remembered length of such a listing is looked at again (page 1)
+        when `max_pages` cannot hold it."""
         return await self._shared_sync(force=True, max_pages=max_pages, wait=wait, paced=paced)
 
     # ------------------------------------------------------------------ internals
@@ -369,10 +370,13 @@ class ReservationSync:
         finally:
             await off_loop_shielded(self._store.release_lease, LEASE_NAME, self._owner)
 
-    def _pass_fits(self, pages: int, budget: int | None, *, paced: bool) -> bool:
-        """Whether a sync may read a listing in no order in one pass of `pages` requests: within its page
-        budget, and within one minute of the quota unless it can wait for slots (a question cannot)."""
-        return (budget is None or pages <= budget) and (paced or pages <= self._quick_pass_pages)
+    async def _pass_fits(self, more: int, budget: int | None, *, paced: bool) -> bool:
+        """Whether a sync may send the `more` requests a one-pass read of a listing in no order still needs:
+        within its page budget, and, unless it can wait for slots (a question cannot), within the slots the
+        quota's minute has free now (this sync's own requests already count there)."""
+        if budget is not None and more > budget:
+            return False
+        return paced or more <= await off_loop(self._free_slots)
 
     async def _keep_unordered(
         self, mode: str, from_date: date, last_update: date | None, page: ReservationPage
@@ -403,8 +407,10 @@ class ReservationSync:
         resumed = await off_loop(self._store.sync_progress)
         if resumed is not None and (resumed.mode != mode or resumed.from_last_update_date != last_update):
             resumed = None  # progress of another listing (e.g. a backfill another process finished)
+        if resumed is not None and resumed.unordered and (paced or _day_changed(resumed.saved_at or now, now)):
+            resumed = None  # the remembered length may be old: look at page 1 again (it starts any pass)
         if resumed is not None and resumed.unordered:
-            if not self._pass_fits(resumed.pages, max_pages, paced=paced):
+            if not await self._pass_fits(resumed.pages, max_pages, paced=paced):
                 # a pass this sync could not finish would be spent for nothing: send nothing, say what it needs
                 return SyncReport(
                     mode=mode,
@@ -479,15 +485,16 @@ class ReservationSync:
                     logger.warning("HotelRunner's listing is in no booking order; it can only be read in one pass")
                     unordered = True
                     earlier = resumed is not None  # pages read by earlier syncs, in an order never confirmed
-                    budget = None if max_pages is None else max_pages - (requests if earlier else 0)
-                    if not self._pass_fits(page.pages, budget, paced=paced):
-                        await self._keep_unordered(mode, from_date, last_update, page)
+                    budget = None if max_pages is None else max_pages - requests
+                    more = page.pages if earlier else page.pages - requests
+                    # remembered at once, so a pass cut short (a 429, a cancel) still says what it needs
+                    await self._keep_unordered(mode, from_date, last_update, page)
+                    if not await self._pass_fits(more, budget, paced=paced):
                         complete = False
                         break
-                    await off_loop(self._store.set_sync_progress, None)
                     if earlier:  # start the pass again, in this sync
                         resumed, page_number, first_page, last_completed = None, 1, 1, None
-                        before_fetched = before_requests = 0
+                        before_fetched = before_requests = fetched = 0
                         continue
                 last_completed = max([last_completed or "", *map(_completed, page.reservations)]) or None
                 if not page.reservations or page_number >= page.pages:
@@ -495,7 +502,7 @@ class ReservationSync:
                 page_number += 1
             if unordered:  # nothing to resume from (see above)
                 if max_pages is not None and requests >= max_pages:  # the listing grew past this pass's budget
-                    await self._keep_unordered(mode, from_date, last_update, page)
+                    await self._keep_unordered(mode, from_date, last_update, page)  # (its new length)
                     complete = False
                     break
                 continue
