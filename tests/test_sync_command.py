@@ -61,6 +61,17 @@ def sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def stub_env(stub: StubUpstream, tmp_path: Path, **more: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HOTELRUNNER_BASE_URL": stub.base_url,
+        "HOTELRUNNER_TOKEN": "tok-sync-777",
+        "HOTELRUNNER_HR_ID": "hr-777",
+        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
+        **more,
+    }
+
+
 def pages_read(sandbox: RunningSandbox) -> list[int]:
     return [int(r.params["page"]) for r in sandbox.control.requests() if r.path == "/reservations"]
 
@@ -231,13 +242,7 @@ def test_a_listing_in_any_order_is_read_to_the_end_without_skipping(
     # no order: the first page shows it, and the listing is then read again in one pass from page 1
     asked = ["1", "2"] if order == "newest first" else ["1", "1", "2"]
     stub.script("/reservations", *(pages[int(p) - 1] for p in asked))
-    env = {
-        **os.environ,
-        "HOTELRUNNER_BASE_URL": stub.base_url,
-        "HOTELRUNNER_TOKEN": "tok-sync-777",
-        "HOTELRUNNER_HR_ID": "hr-777",
-        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
-    }
+    env = stub_env(stub, tmp_path)
     done = sync(env)
     assert done.returncode == 0, done.stderr
     assert [query_of(r)["page"][0] for r in stub.requests("/reservations")] == asked
@@ -261,13 +266,7 @@ def test_a_listing_in_no_order_longer_than_the_cap_is_not_started(stub: StubUpst
         for p in range(3)
     ]
     stub.pages("/reservations", *pages)
-    env = {
-        **os.environ,
-        "HOTELRUNNER_BASE_URL": stub.base_url,
-        "HOTELRUNNER_TOKEN": "tok-sync-777",
-        "HOTELRUNNER_HR_ID": "hr-777",
-        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
-    }
+    env = stub_env(stub, tmp_path)
     done = sync(env, "--max-requests", "3")
     assert done.returncode == 3, done.stderr
     assert "one pass of 3 request(s)" in done.stdout and "2 are allowed now" in done.stdout
@@ -290,17 +289,6 @@ def unordered_pages(pages: int) -> list[Answer]:
         )
         for p in range(pages)
     ]
-
-
-def stub_env(stub: StubUpstream, tmp_path: Path, **more: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HOTELRUNNER_BASE_URL": stub.base_url,
-        "HOTELRUNNER_TOKEN": "tok-sync-777",
-        "HOTELRUNNER_HR_ID": "hr-777",
-        "HOTELRUNNER_DATA_DIR": str(tmp_path / "data"),
-        **more,
-    }
 
 
 def test_a_listing_in_no_order_longer_than_a_minute_of_quota_is_read_in_one_paced_pass(

@@ -548,9 +548,9 @@ class ReservationSync:
         )
         if not complete:
             logger.info(
-                "reservation sync (%s) stopped after page %d of %d; the next one %s",
+                "reservation sync (%s) stopped after %d request(s), the listing has %d page(s); the next one %s",
                 mode,
-                page_number - 1,
+                requests,
                 listed_pages,
                 "starts again at page 1 (a listing in no order is read in one pass)" if unordered else "resumes there",
             )
