@@ -192,6 +192,8 @@ class SyncRun:
         per_day = services.limiter.status().per_day
         self.reserve = default_reserve(per_day) if options.reserve is None else options.reserve
         self.call: ToolCallContext | None = None
+        self.rechecked = False  # a listing in no order: its remembered length looked at again this run
+        self.announced = False  # ... and its one-pass read said
 
     @property
     def spent(self) -> int:
@@ -219,8 +221,8 @@ class SyncRun:
             self._show(None)
         busy = False
         rate_limited = 0
-        step, paced = 1, False  # pages per sync: one, so that a Ctrl-C or the cap stops between requests
-        rechecked = False  # a listing in no order, its length looked at again this run
+        # pages per sync: one, so that a Ctrl-C or the cap stops between requests (a one-pass read aside)
+        step, paced = 1, False
         while True:
             if self.interrupts.requested:
                 return self.stopped(EXIT_INTERRUPTED, "interrupted (Ctrl-C) between requests")
@@ -241,11 +243,11 @@ class SyncRun:
             await self._wait_for_slot()
             if self.interrupts.requested:
                 continue
+            (pages, patient), step, paced = (step, paced), 1, False  # each attempt is sized afresh
             try:
                 with quota_wait_notifier(self._gate_wait, every_seconds=1.0):
-                    report = await sync.sync(step, wait=False, paced=paced)
+                    report = await sync.sync(pages, wait=False, paced=patient)
             except SyncBusy:
-                step, paced = 1, False
                 if not busy:
                     self.line.note(
                         "another process (a server on this data folder) holds the sync lease; waiting for it, "
@@ -255,12 +257,10 @@ class SyncRun:
                 await self._pause(LEASE_POLL_SECONDS)
                 continue
             except QuotaWaitTooLong:
-                step, paced = 1, False
                 continue  # another process took the slot: wait for the next one
             except QuotaExhausted as exc:
                 return self.stopped(EXIT_STOPPED, f"the daily quota is spent ({exc.used} of {exc.limit})")
             except RateLimited as exc:
-                step, paced = 1, False
                 rate_limited += 1
                 if rate_limited >= MAX_RATE_LIMITED:
                     return self.stopped(EXIT_FAILED, f"HotelRunner kept answering 429 ({exc.message})")
@@ -269,33 +269,39 @@ class SyncRun:
             except HotelRunnerError as exc:
                 return self.stopped(EXIT_FAILED, f"{exc.message} (error: {exc.code})")
             busy, rate_limited = False, 0
-            step, paced = 1, False  # every attempt is sized again from what has really been spent
             if report.unordered and not report.complete:
-                # No booking order: the listing is never resumed mid-way, only read in one pass, the gate
-                # waiting for each slot. A Ctrl-C then waits for the pass to end (twice: at once, pass lost).
-                room = self._room()
-                note = self.services.store.sync_progress()
-                old_note = note is not None and note.saved_at is not None and note.saved_at < self.began
-                if room < report.listed_pages and old_note and not rechecked:
-                    rechecked, step, paced = True, 1, True  # a length remembered from before: page 1 again
-                    continue
-                if room < report.listed_pages:
-                    return self.stopped(
-                        EXIT_STOPPED,
-                        f"HotelRunner lists bookings in no order, so its listing can only be read in one pass of "
-                        f"{report.listed_pages} request(s), and {max(room, 0)} are allowed now (--max-requests, "
-                        "--reserve, today's quota)",
-                    )
-                if step == 1:
-                    self.line.note(
-                        f"HotelRunner lists bookings in no order: reading all {report.listed_pages} pages in one "
-                        f"pass at the {self.services.settings.per_minute}/min pace"
-                    )
-                step, paced = room, True  # (room for the listing to grow while it is read)
+                planned = self._one_pass(report)
+                if isinstance(planned, Outcome):
+                    return planned
+                step, paced = planned
                 continue
             self._show(report)
             if report.complete and report.started_at >= self.began:
                 return self._complete()
+
+    def _one_pass(self, report: SyncReport) -> Outcome | tuple[int, bool]:
+        """A listing in no booking order is never resumed mid-way, only read in one pass, the gate waiting
+        for each slot (a Ctrl-C then waits for the pass to end; twice: at once, the pass lost). The next
+        attempt's (pages, paced), or why the run stops: the cap and the reserve must hold the whole pass."""
+        room, pages = self._room(), report.listed_pages
+        if room < pages and not self.rechecked:
+            note = self.services.store.sync_progress()
+            if note is not None and note.saved_at is not None and note.saved_at < self.began:
+                self.rechecked = True
+                return 1, True  # a length remembered from an earlier run: look at page 1 again
+        if room < pages:
+            return self.stopped(
+                EXIT_STOPPED,
+                f"HotelRunner lists bookings in no order, so its listing can only be read in one pass of {pages} "
+                f"request(s), and {max(room, 0)} are allowed now (--max-requests, --reserve, today's quota)",
+            )
+        if not self.announced:
+            self.announced = True
+            self.line.note(
+                f"HotelRunner lists bookings in no order: reading all {pages} pages in one pass at the "
+                f"{self.services.settings.per_minute}/min pace"
+            )
+        return room, True  # (room for the listing to grow while it is read)
 
     def _room(self) -> int:
         """Requests this run may still send: what the cap and the reserve leave of today's quota."""
