@@ -761,15 +761,13 @@ class ReservationStore:
         matching rows are sorted on their indexed columns first and only the payloads kept are read."""
         where, params = where_clause(query, guest_index=self._guest_index)
         order = order_clause(query)
-        column = SORT_COLUMNS[query.sort]
-        sql = (
-            f"SELECT r.payload, r.{column} AS sort_value, r.hr_number FROM reservation r WHERE {where} ORDER BY {order}"
-        )
+        select = f"SELECT r.payload, r.{SORT_COLUMNS[query.sort]} AS sort_value, r.hr_number FROM reservation r"
+        sql = f"{select} WHERE {where} ORDER BY {order}"
         if query.limit is not None:
             sql = (
-                f"SELECT r.payload, r.{column} AS sort_value, r.hr_number FROM reservation r WHERE r.rowid IN"
-                f" (SELECT r.rowid FROM reservation r WHERE {where} ORDER BY {order} LIMIT ?) ORDER BY {order}"
+                f"{select} WHERE r.rowid IN (SELECT r.rowid FROM reservation r WHERE {where} ORDER BY {order} LIMIT ?)"
             )
+            sql += f" ORDER BY {order}"
             params.append(query.limit)
         rows = self._read_all(sql, params)
         return [

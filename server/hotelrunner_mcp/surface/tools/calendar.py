@@ -75,33 +75,32 @@ def _value_runs(values: Sequence[LedgerValue]) -> list[CalendarValue]:
     """The ledger's per-date values as runs: per room, rate, field and channels, consecutive dates with the
     same value from the same write (same transaction, same channel results) become one row."""
     rows: list[CalendarValue] = []
-    ordered = sorted(values, key=lambda v: (v.inv_code, v.rate_code or "", FIELDS.index(v.field), v.channels, v.day))
-    for v in ordered:
+    last_key: tuple[object, ...] | None = None
+    for v in sorted(values, key=lambda v: (v.inv_code, v.rate_code or "", FIELDS.index(v.field), v.channels, v.day)):
         results = {
             r.channel_code: r.state + (f": {r.error_message}" if r.error_message else "") for r in v.channel_results
         }
-        row = CalendarValue(
-            room=v.inv_code,
-            rate_code=v.rate_code,
-            field=v.field,
-            start_date=v.day,
-            end_date=v.day,
-            value=v.value if isinstance(v.value, bool | int) else f"{v.value:.2f}",
-            channels=list(v.channels),
-            set_at=v.set_at,
-            transaction_id=v.transaction_id,
-            channel_results=results,
+        shown = v.value if isinstance(v.value, bool | int) else f"{v.value:.2f}"
+        key = (v.inv_code, v.rate_code, v.field, v.channels, shown, v.set_at, v.transaction_id, sorted(results.items()))
+        if key == last_key and rows[-1].end_date + timedelta(days=1) == v.day:
+            rows[-1].end_date = v.day
+            continue
+        last_key = key
+        rows.append(
+            CalendarValue(
+                room=v.inv_code,
+                rate_code=v.rate_code,
+                field=v.field,
+                start_date=v.day,
+                end_date=v.day,
+                value=shown,
+                channels=list(v.channels),
+                set_at=v.set_at,
+                transaction_id=v.transaction_id,
+                channel_results=results,
+            )
         )
-        last = rows[-1] if rows else None
-        if last is not None and last.end_date + timedelta(days=1) == v.day and _same_run(last, row):
-            last.end_date = v.day
-        else:
-            rows.append(row)
     return rows
-
-
-def _same_run(a: CalendarValue, b: CalendarValue) -> bool:
-    return a.model_dump(exclude={"start_date", "end_date"}) == b.model_dump(exclude={"start_date", "end_date"})
 
 
 def _transaction_info(transaction_id: str, t: Transaction) -> TransactionInfo:
@@ -152,7 +151,7 @@ def register_reads(server: MCPServer, runtime: ToolRuntime) -> None:
             values = await off_loop(
                 services.ledger.query, start=start_date, end=end_date, inv_code=room, rate_code=rate_code, fields=fields
             )
-            runs = _value_runs(values)
+            runs = await off_loop(_value_runs, values)  # a year of eight rooms is ~26k values: CPU
             page = fit(runs[offset:], total=len(runs), offset=offset)
             return CalendarLedgerAnswer(
                 values=page.items,

@@ -25,8 +25,9 @@ def budgeted(outcome: CalendarOutcome, detail: CalendarDetail, offset: int, *, e
     every = outcome.changes
     if detail == "changes" or (detail == "auto" and json_size(every) <= ITEMS_BUDGET_BYTES // 2):
         page = fit(every[offset:], total=len(every), offset=offset, budget=ITEMS_BUDGET_BYTES * 3 // 4)
-        fields |= {"changes": page.items, "summary": [], "next_offset": page.next_offset}
-        if page.next_offset is not None:
+        fields |= {"changes": page.items, "summary": []}
+        if page.next_offset is not None:  # (only with detail="changes": "auto" lists changes when all fit)
+            fields["next_offset"] = page.next_offset
             left_out.append(
                 f"changes {page.next_offset}–{len(every) - 1} (answer size budget): send the same changes with "
                 f"detail='changes' and offset={page.next_offset} (a new preview, 0 requests)"

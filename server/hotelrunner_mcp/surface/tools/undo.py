@@ -12,13 +12,13 @@ from hotelrunner_mcp.storage.offloop import off_loop
 from hotelrunner_mcp.surface.budget import ITEMS_BUDGET_BYTES, fit
 from hotelrunner_mcp.surface.tools.inputs import Moment
 from hotelrunner_mcp.surface.tools.previews import budgeted
-from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, PagedAnswer, ToolRuntime, tool_arguments
+from hotelrunner_mcp.surface.tools.runtime import WRITES_UPSTREAM, Answer, ToolRuntime, tool_arguments
 
 MAX_TRANSACTIONS = 50
 TransactionId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class UndoAnswer(UndoOutcome, PagedAnswer):
+class UndoAnswer(UndoOutcome, Answer):
     """An undo previewed (with a plan id) or applied, with the fields every answer carries."""
 
 
