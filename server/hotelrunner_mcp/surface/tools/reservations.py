@@ -18,7 +18,7 @@ from hotelrunner_mcp.reservations.responses import waited
 from hotelrunner_mcp.reservations.service import checked_number, freshen, known_or_lookup, lookup
 from hotelrunner_mcp.reservations.sync import SyncReport
 from hotelrunner_mcp.storage.offloop import off_loop
-from hotelrunner_mcp.surface.budget import fit
+from hotelrunner_mcp.surface.budget import Page, fit
 from hotelrunner_mcp.surface.tools.inputs import ChangeId, Day, Moment, ReservationNumber, SearchText
 from hotelrunner_mcp.surface.tools.runtime import (
     READS_LOCAL,
@@ -110,6 +110,13 @@ def _change_info(e: ChangeEvent) -> ChangeInfo:
         checkout=e.checkout_date,
         changes=e.changes,
     )
+
+
+def _within_budget(matches: list[Reservation], detail: str) -> Page[ReservationSummary] | Page[dict[str, Any]]:
+    """The leading reservations, in the view asked for, that fit the answer budget."""
+    if detail == "full":
+        return fit([fence_record(r.model_dump(mode="json", exclude_none=True)) for r in matches], total=len(matches))
+    return fit([summarize(r) for r in matches], total=len(matches))
 
 
 def summarize(r: Reservation) -> ReservationSummary:
@@ -275,21 +282,18 @@ def register(server: MCPServer, runtime: ToolRuntime) -> None:
                 report, freshness = await freshen(services, force=refresh, max_requests=max_sync_requests)
                 found = None if number is None else await known_or_lookup(services, number)
             if number is not None:
-                keyed = [(found, PageKey(None, found.hr_number))] if found else []
-                total, more = len(keyed), False
+                matches = [found] if found else []
+                keys: list[PageKey] = []  # one booking: no page after it
+                total, more = len(matches), False
             else:
                 # a wide query over a big mirror is SQLite work and parsing: off the event loop
                 total = await off_loop(services.store.count, query)
                 keyed = await off_loop(services.store.find_keyed, replace(query, limit=limit + 1, after=after))
-                more, keyed = len(keyed) > limit, keyed[:limit]  # one more than asked: is there a next page?
-            records: list[ReservationSummary] | list[dict[str, Any]] = (
-                [fence_record(r.model_dump(mode="json", exclude_none=True)) for r, _ in keyed]
-                if detail == "full"
-                else [summarize(r) for r, _ in keyed]
-            )
-            page = fit(records, total=len(records))
+                more = len(keyed) > limit  # one more than asked: is there a next page?
+                matches, keys = [r for r, _ in keyed[:limit]], [k for _, k in keyed[:limit]]
+            page = await off_loop(_within_budget, matches, detail)  # full records of 200 bookings: CPU
             shown = len(page.items)
-            next_cursor = page_cursor(keyed[shown - 1][1], query) if shown and (more or shown < len(keyed)) else None
+            next_cursor = page_cursor(keys[shown - 1], query) if keys and (more or shown < len(keys)) else None
             return ReservationsAnswer(
                 freshness=freshness,
                 sync=_sync_info(report),
