@@ -40,12 +40,6 @@ def data_file(path: Path) -> Iterator[None]:
         ) from None
 
 
-def _free_slots(limiter: QuotaLimiter) -> int:
-    """Requests that may go now without waiting for the quota's minute window."""
-    status = limiter.status()
-    return max(status.per_minute - status.used_last_minute, 0)
-
-
 @dataclass
 class Services:
     """Everything a tool needs. `client` is None until HOTELRUNNER_TOKEN and HOTELRUNNER_HR_ID are set."""
@@ -114,7 +108,7 @@ class Services:
                 _LazyClient(client),
                 store,
                 max_age_seconds=settings.mirror_max_age_seconds,
-                free_slots=lambda: _free_slots(limiter),
+                free_slots=lambda: limiter.status().left_this_minute,
             ),
         )
 

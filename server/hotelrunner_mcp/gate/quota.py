@@ -101,6 +101,11 @@ class QuotaStatus:
     next_free_at: str | None  # when the next request may go, if it may not go now
     blocked_until: str | None  # set after a 429 from HotelRunner
 
+    @property
+    def left_this_minute(self) -> int:
+        """Requests that may go now without waiting for the minute window (none while paused after a 429)."""
+        return 0 if self.blocked_until else max(self.per_minute - self.used_last_minute, 0)
+
 
 @dataclass(frozen=True)
 class _Span:
